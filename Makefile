@@ -1,0 +1,75 @@
+# Waymark: `make run` serves the app on http://127.0.0.1:8000; `make test` runs every test.
+# Both start from nothing but Python 3.11 and are safe to run again.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: help run test install setup migrate seed demo lint format bench browser worker beat check-deploy clean
+
+help:
+	@echo "make run     set everything up and serve on http://$(HOST):$(PORT)"
+	@echo "make test    install what tests need and run the whole suite"
+	@echo "make worker  run a Celery worker     make beat   run Celery beat"
+	@echo "make bench   run the benchmarks      make lint   ruff"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Waymark needs $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py load_curriculum seeds/
+
+demo: seed
+	$(PY) manage.py create_demo_accounts
+
+setup: demo
+
+run: setup
+	@echo "Waymark on http://$(HOST):$(PORT)/  (demo accounts: var/demo-accounts.txt)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Headless Chromium for the browser tests: Debian's package (Playwright's own download
+# cannot work on these machines). Installed only when missing; needs root or sudo.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without a migration: run makemigrations"; exit 1; }
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) bench/run.py
+
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-only-$$(date +%s)-not-a-real-key-0123456789abcdef} ALLOWED_HOSTS=example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .hypothesis

@@ -1,0 +1,200 @@
+"""Curriculum: tracks made of modules, which hold resources and capstone briefs.
+
+Rows are written only by the YAML loader (`curriculum.loader`) and the curriculum services.
+Identity is the slug path: (track slug) and (track, item slug). Items removed from a file are
+archived (``archived_at`` set), never deleted, so whatever points at them (progress, points)
+survives, and a reappearing item gets its old row back.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Level(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+
+
+class ResourceKind(models.TextChoices):
+    VIDEO = "video", "Video"
+    COURSE = "course", "Course"
+    CHAPTER = "chapter", "Chapter"
+    ARTICLE = "article", "Article"
+    PAPER = "paper", "Paper"
+    BOOK = "book", "Book"
+    NOTEBOOK = "notebook", "Notebook"
+    EXERCISE = "exercise", "Exercise"
+    TALK = "talk", "Talk"
+    QUIZ = "quiz", "Quiz"
+    OTHER = "other", "Other"
+
+
+class ReviewMode(models.TextChoices):
+    LEAD = "lead", "Track lead"
+    PEER = "peer", "Peer"
+    SELF = "self", "Self"
+
+
+# Points for a resource without `points` or `minutes` in its YAML (docs/curriculum-format.md).
+DEFAULT_POINTS_BY_KIND: dict[str, int] = {
+    ResourceKind.VIDEO: 15,
+    ResourceKind.COURSE: 120,
+    ResourceKind.CHAPTER: 30,
+    ResourceKind.ARTICLE: 10,
+    ResourceKind.PAPER: 45,
+    ResourceKind.BOOK: 240,
+    ResourceKind.NOTEBOOK: 30,
+    ResourceKind.EXERCISE: 30,
+    ResourceKind.TALK: 30,
+    ResourceKind.QUIZ: 10,
+    ResourceKind.OTHER: 10,
+}
+DEFAULT_CAPSTONE_POINTS = 100
+MAX_MINUTES = 10_000
+MAX_POINTS = 1_000
+
+
+def resource_points(*, kind: str, minutes: int | None, points: int | None) -> int:
+    """The points a resource is worth: explicit `points`, else its `minutes`, else by kind."""
+    if points is not None:
+        return points
+    if minutes is not None:
+        return min(minutes, MAX_POINTS)
+    return DEFAULT_POINTS_BY_KIND[kind]
+
+
+class ActiveQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+
+class Track(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    summary_html = models.TextField(blank=True, editable=False)
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
+    tags = models.JSONField(default=list, blank=True)
+    requires = models.ManyToManyField(
+        "self", symmetrical=False, related_name="required_by", blank=True
+    )
+    source_path = models.CharField(max_length=500, blank=True, help_text="File it was last loaded from.")
+    archived_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__in=Level.values), name="track_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("curriculum:track_detail", kwargs={"slug": self.slug})
+
+
+class Module(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="modules")
+    slug = models.SlugField(max_length=100)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    summary_html = models.TextField(blank=True, editable=False)
+    position = models.PositiveIntegerField(default=0)
+    weeks = models.PositiveSmallIntegerField(default=1)
+    requires = models.ManyToManyField(
+        "self", symmetrical=False, related_name="required_by", blank=True
+    )
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["track", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "slug"], name="module_slug_unique_in_track"),
+        ]
+        indexes = [models.Index(fields=["track", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.track.slug}/{self.slug}"
+
+
+class Resource(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="resources")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="resources")
+    slug = models.SlugField(max_length=100)
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=ResourceKind.choices)
+    url = models.URLField(max_length=1000, blank=True)
+    minutes = models.PositiveIntegerField(null=True, blank=True)
+    points_override = models.PositiveIntegerField(
+        null=True, blank=True, help_text="`points` as written in the YAML, if it was."
+    )
+    points = models.PositiveIntegerField(help_text="What finishing it is worth (derived at load).")
+    optional = models.BooleanField(default=False)
+    choice = models.SlugField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+    notes_html = models.TextField(blank=True, editable=False)
+    position = models.PositiveIntegerField(default=0)
+    # Set by the loader when title, url or notes change, so learners who finished it can see.
+    content_changed_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["module__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "slug"], name="resource_slug_unique_in_track"),
+            models.CheckConstraint(condition=Q(kind__in=ResourceKind.values), name="resource_kind_valid"),
+            models.CheckConstraint(condition=Q(minutes__lte=MAX_MINUTES), name="resource_minutes_range"),
+            models.CheckConstraint(condition=Q(points__lte=MAX_POINTS), name="resource_points_range"),
+            models.CheckConstraint(
+                condition=Q(points_override__lte=MAX_POINTS), name="resource_points_override_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["module", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.track.slug}/{self.slug}" if "track" in self.__dict__ else self.slug
+
+    @property
+    def required(self) -> bool:
+        """Counts towards completion on its own (not optional, not one of a choice group)."""
+        return not self.optional and not self.choice
+
+
+class Capstone(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="capstones")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="capstones")
+    slug = models.SlugField(max_length=100)
+    title = models.CharField(max_length=300)
+    brief = models.TextField()
+    brief_html = models.TextField(blank=True, editable=False)
+    constraints = models.JSONField(default=list, blank=True)
+    points = models.PositiveIntegerField(default=DEFAULT_CAPSTONE_POINTS)
+    review = models.CharField(max_length=10, choices=ReviewMode.choices, default=ReviewMode.LEAD)
+    position = models.PositiveIntegerField(default=0)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["module__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "slug"], name="capstone_slug_unique_in_track"),
+            models.CheckConstraint(condition=Q(points__lte=MAX_POINTS), name="capstone_points_range"),
+            models.CheckConstraint(condition=Q(review__in=ReviewMode.values), name="capstone_review_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

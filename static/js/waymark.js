@@ -1,0 +1,1 @@
+/* Waymark behaviour: progressive enhancement only; the site works without it. */

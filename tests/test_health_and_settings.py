@@ -1,0 +1,63 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker(client, redis_client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["database"]["ok"] is True
+    assert data["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_healthz_is_200_with_the_broker_down(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["database"]["ok"] is True
+    assert data["broker"]["ok"] is False and "error" in data["broker"]
+
+
+def run_settings(env_overrides: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_settings({"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" in result.stderr or "ImproperlyConfigured" in result.stderr
+
+
+def test_production_starts_with_a_secret_key_and_development_starts_without():
+    assert run_settings({"DEBUG": "0", "SECRET_KEY": "x" * 60}).stdout.strip() == "False"
+    assert run_settings({}).stdout.strip() == "True"
+
+
+def test_a_bad_boolean_is_named():
+    result = run_settings({"DEBUG": "maybe"})
+    assert result.returncode != 0 and "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_deploy_checks_pass_in_production_mode():
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update({"DEBUG": "0", "SECRET_KEY": "deploy-check-9f3Kq2-Zx7Lm4-Wv8Np1-Rt6Hs0-Yb5Gc3-Ud2Je9-Ok1Ia8-Pq", "ALLOWED_HOSTS": "waymark.example"})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

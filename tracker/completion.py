@@ -1,0 +1,117 @@
+"""The completion rule, as a pure function over a track's structure and a learner's state.
+
+A module is complete when every non-optional resource outside a choice group is done, at
+least one resource of each choice group is done, and every capstone has passed. Progress is
+counted in "units": one per required resource, one per choice group, one per capstone.
+Optional resources never count. Archived items are not passed in, so they never block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module_id: int
+    done_units: int
+    total_units: int
+    # Minutes of unfinished required work (choice groups count their shortest member).
+    minutes_left: int
+    next_resource_id: int | None
+
+    @property
+    def complete(self) -> bool:
+        return self.done_units >= self.total_units
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total_units == 0 else (100 * self.done_units) // self.total_units
+
+
+@dataclass(frozen=True)
+class TrackProgress:
+    track_id: int
+    modules: dict[int, ModuleProgress] = field(default_factory=dict)
+
+    @property
+    def done_units(self) -> int:
+        return sum(m.done_units for m in self.modules.values())
+
+    @property
+    def total_units(self) -> int:
+        return sum(m.total_units for m in self.modules.values())
+
+    @property
+    def minutes_left(self) -> int:
+        return sum(m.minutes_left for m in self.modules.values())
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.modules) and all(m.complete for m in self.modules.values())
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total_units == 0 else (100 * self.done_units) // self.total_units
+
+    def next_resource_id(self, module_order: Iterable[int]) -> int | None:
+        for module_id in module_order:
+            module = self.modules.get(module_id)
+            if module and module.next_resource_id is not None:
+                return module.next_resource_id
+        return None
+
+
+# Estimate for a resource without `minutes` (docs/learners.md): an honest middle value.
+DEFAULT_MINUTES_ESTIMATE = 30
+
+
+def module_progress(*, module, done_resource_ids: set[int], passed_capstone_ids: set[int]) -> ModuleProgress:
+    """`module` has `.resources.all()` and `.capstones.all()` prefetched (active only)."""
+    done_units = total_units = minutes_left = 0
+    next_resource_id = None
+    groups: dict[str, list] = {}
+    for resource in module.resources.all():
+        if resource.optional:
+            continue
+        if resource.choice:
+            groups.setdefault(resource.choice, []).append(resource)
+            continue
+        total_units += 1
+        if resource.id in done_resource_ids:
+            done_units += 1
+        else:
+            minutes_left += _minutes(resource)
+            if next_resource_id is None:
+                next_resource_id = resource.id
+    for members in groups.values():
+        total_units += 1
+        if any(member.id in done_resource_ids for member in members):
+            done_units += 1
+        else:
+            minutes_left += min(_minutes(member) for member in members)
+            if next_resource_id is None:
+                next_resource_id = members[0].id
+    for capstone in module.capstones.all():
+        total_units += 1
+        if capstone.id in passed_capstone_ids:
+            done_units += 1
+    return ModuleProgress(module.id, done_units, total_units, minutes_left, next_resource_id)
+
+
+def track_progress(*, track, done_resource_ids: set[int], passed_capstone_ids: set[int]) -> TrackProgress:
+    """`track` has `.modules.all()` prefetched with their resources and capstones."""
+    return TrackProgress(
+        track.id,
+        {
+            module.id: module_progress(
+                module=module, done_resource_ids=done_resource_ids, passed_capstone_ids=passed_capstone_ids
+            )
+            for module in track.modules.all()
+        },
+    )
+
+
+def _minutes(resource) -> int:
+    return DEFAULT_MINUTES_ESTIMATE if resource.minutes is None else resource.minutes

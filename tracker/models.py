@@ -1,0 +1,258 @@
+"""Learner-side state: profiles, enrolments, progress, the points ledger, notes, capstone
+submissions and certificates. Written only through `tracker.services`.
+
+Rules that must never break live in the database as constraints: one progress row per
+learner and resource, one award (and one reversal) per source and generation, one submission
+per learner and capstone, one certificate per learner and track.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from curriculum.models import Capstone, Resource, Track
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not a known time zone (for example Europe/Berlin).")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    nudge_enabled = models.BooleanField("Weekly nudge email", default=True)
+    nudge_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)
+    nudge_hour = models.PositiveSmallIntegerField(
+        default=9, validators=[MinValueValidator(0), MaxValueValidator(23)], help_text="Hour of day, 0-23, in your time zone."
+    )
+    # Kept in step with the ledger by tracker.services (the ledger's sum is the truth).
+    points_total = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(nudge_weekday__lte=6), name="profile_nudge_weekday_range"),
+            models.CheckConstraint(condition=Q(nudge_hour__lte=23), name="profile_nudge_hour_range"),
+            models.CheckConstraint(condition=Q(points_total__gte=0), name="profile_points_total_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_full_name() or self.user.email or self.user.get_username()
+
+
+class Enrolment(models.Model):
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="enrolments")
+    enrolled_at = models.DateTimeField()
+    # Leaving keeps the row (and all progress); enrolling again clears it.
+    left_at = models.DateTimeField(null=True, blank=True)
+    # Pace plan: what the learner means to spend, and optionally when they want to finish.
+    hours_per_week = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0.5), MaxValueValidator(80)],
+    )
+    target_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "track"], name="enrolment_unique_per_learner_track"),
+            models.CheckConstraint(
+                condition=Q(hours_per_week__isnull=True) | Q(hours_per_week__gte=0.5, hours_per_week__lte=80),
+                name="enrolment_hours_per_week_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["learner", "left_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.track}"
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
+
+
+class ProgressStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Progress(models.Model):
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="progress")
+    # Denormalised from the resource so per-track reads need no join.
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.NOT_STARTED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "progress"
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "resource"], name="progress_unique_per_learner_resource"),
+            models.CheckConstraint(condition=Q(status__in=ProgressStatus.values), name="progress_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=ProgressStatus.DONE) | Q(completed_at__isnull=False),
+                name="progress_done_has_completed_at",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["learner", "track"]),
+            models.Index(fields=["learner", "completed_at"]),
+            models.Index(fields=["learner", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.resource} · {self.status}"
+
+
+class PointsKind(models.TextChoices):
+    AWARD = "award", "Award"
+    REVERSAL = "reversal", "Reversal"
+
+
+class PointsEntry(models.Model):
+    """One row per award or reversal. A source (a resource or capstone) is awarded at most once
+    per generation and reversed at most once per generation; moving back to done opens the next
+    generation. The unique constraint makes a double click or two tabs award once."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="points_entries")
+    kind = models.CharField(max_length=10, choices=PointsKind.choices)
+    amount = models.IntegerField()
+    resource = models.ForeignKey(Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    capstone = models.ForeignKey(Capstone, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # "resource:<pk>" or "capstone:<pk>": one column for the uniqueness rule.
+    source_key = models.CharField(max_length=40)
+    generation = models.PositiveIntegerField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "points entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "source_key", "generation", "kind"], name="points_once_per_source_generation"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=PointsKind.values), name="points_kind_valid"),
+            models.CheckConstraint(
+                condition=(Q(kind=PointsKind.AWARD, amount__gte=0) | Q(kind=PointsKind.REVERSAL, amount__lte=0)),
+                name="points_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=(Q(resource__isnull=False, capstone__isnull=True) | Q(resource__isnull=True, capstone__isnull=False)),
+                name="points_exactly_one_source",
+            ),
+        ]
+        indexes = [models.Index(fields=["learner", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.learner} {self.amount:+d} ({self.source_key})"
+
+
+class ResourceNote(models.Model):
+    """A learner's private Markdown note on a resource, and their "revisit later" flag."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="learner_notes")
+    body = models.TextField(blank=True, max_length=20_000)
+    body_html = models.TextField(blank=True, editable=False)
+    revisit = models.BooleanField(default=False)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "resource"], name="note_unique_per_learner_resource"),
+        ]
+        indexes = [models.Index(fields=["learner", "revisit"])]
+
+    def __str__(self) -> str:
+        return f"Note by {self.learner} on {self.resource}"
+
+
+class SubmissionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    PASSED = "passed", "Passed"
+
+
+class CapstoneSubmission(models.Model):
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capstone_submissions")
+    capstone = models.ForeignKey(Capstone, on_delete=models.CASCADE, related_name="submissions")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200)
+    link = models.URLField(max_length=1000, blank=True)
+    writeup = models.TextField(blank=True, max_length=50_000)
+    writeup_html = models.TextField(blank=True, editable=False)
+    # Indexes into capstone.constraints that the learner ticked as met.
+    constraints_met = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="capstone_reviews"
+    )
+    reviewer_comments = models.TextField(blank=True)
+    reviewer_comments_html = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "capstone"], name="submission_unique_per_learner_capstone"),
+            models.CheckConstraint(condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"),
+        ]
+        indexes = [models.Index(fields=["learner", "track"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+
+def new_certificate_code() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Certificate(models.Model):
+    code = models.CharField(max_length=40, unique=True, default=new_certificate_code, editable=False)
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="certificates")
+    # Snapshots: the certificate states what was true when it was issued.
+    learner_name = models.CharField(max_length=200)
+    track_title = models.CharField(max_length=200)
+    summary = models.JSONField(default=dict)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "track"], name="certificate_unique_per_learner_track"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track_title} · {self.learner_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("certificate", kwargs={"code": self.code})

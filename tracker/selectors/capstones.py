@@ -1,0 +1,3 @@
+"""capstones selectors (filled in by its area)."""
+
+__all__: list[str] = []

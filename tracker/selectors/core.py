@@ -1,0 +1,70 @@
+"""Reads of a learner's state. Each selector owns its query shape: a fixed number of queries
+whatever the number of tracks, modules, resources and enrolments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from curriculum.models import Capstone, Module, Resource, Track
+
+from ..completion import TrackProgress, track_progress
+from ..models import CapstoneSubmission, Enrolment, Progress, ProgressStatus, SubmissionStatus
+
+__all__ = ['modules_with_items', 'tracks_with_items', 'progress_by_resource', 'passed_capstone_ids', 'done_ids', 'LearnerTrackState', 'learner_track_completion', 'active_enrolments']
+
+
+def modules_with_items() -> QuerySet[Module]:
+    return Module.objects.active().order_by("position").prefetch_related(
+        Prefetch("resources", queryset=Resource.objects.active().order_by("position")),
+        Prefetch("capstones", queryset=Capstone.objects.active().order_by("position")),
+        Prefetch("requires", queryset=Module.objects.active().only("id", "slug", "title", "track_id")),
+    )
+
+
+def tracks_with_items(track_ids) -> list[Track]:
+    return list(
+        Track.objects.filter(pk__in=track_ids).prefetch_related(Prefetch("modules", queryset=modules_with_items()))
+    )
+
+
+def progress_by_resource(*, learner, track_ids) -> dict[int, Progress]:
+    rows = Progress.objects.filter(learner=learner, track_id__in=track_ids)
+    return {row.resource_id: row for row in rows}
+
+
+def passed_capstone_ids(*, learner, track_ids) -> set[int]:
+    return set(
+        CapstoneSubmission.objects.filter(
+            learner=learner, track_id__in=track_ids, status=SubmissionStatus.PASSED
+        ).values_list("capstone_id", flat=True)
+    )
+
+
+def done_ids(progress: dict[int, Progress]) -> set[int]:
+    return {rid for rid, row in progress.items() if row.status == ProgressStatus.DONE}
+
+
+@dataclass
+class LearnerTrackState:
+    track: Track
+    enrolment: Enrolment | None
+    progress: dict[int, Progress]
+    submissions: dict[int, CapstoneSubmission]
+    completion: TrackProgress
+
+
+def learner_track_completion(*, learner, track: Track) -> TrackProgress:
+    """Completion of one track (`track` need not be prefetched): four queries."""
+    [loaded] = tracks_with_items([track.pk])
+    progress = progress_by_resource(learner=learner, track_ids=[track.pk])
+    return track_progress(
+        track=loaded,
+        done_resource_ids=done_ids(progress),
+        passed_capstone_ids=passed_capstone_ids(learner=learner, track_ids=[track.pk]),
+    )
+
+
+def active_enrolments(*, learner) -> QuerySet[Enrolment]:
+    return Enrolment.objects.filter(learner=learner, left_at__isnull=True, track__archived_at__isnull=True)

@@ -1,0 +1,3 @@
+"""dashboard selectors (filled in by its area)."""
+
+__all__: list[str] = []

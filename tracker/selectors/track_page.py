@@ -1,0 +1,3 @@
+"""track_page selectors (filled in by its area)."""
+
+__all__: list[str] = []

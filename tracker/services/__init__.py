@@ -1,0 +1,18 @@
+"""Every write to learner state, one module per area; import from here:
+`from tracker import services` then `services.progress_set_status(...)`."""
+
+from .progress import (  # noqa: F401
+    ProgressChange,
+    ServiceError,
+    certificate_issue_if_complete,
+    enrolment_join,
+    enrolment_leave,
+    points_award,
+    points_reverse,
+    profile_get_or_create,
+    progress_set_status,
+)
+from .notes import *  # noqa: F401,F403
+from .capstones import *  # noqa: F401,F403
+from .pace import *  # noqa: F401,F403
+from .profile import *  # noqa: F401,F403

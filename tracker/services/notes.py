@@ -1,0 +1,3 @@
+"""notes services (filled in by its area)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""pace services (filled in by its area)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""profile services (filled in by its area)."""
+
+__all__: list[str] = []

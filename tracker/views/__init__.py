@@ -1,0 +1,1 @@
+"""Learner pages, one module per area; each page is one function view."""

@@ -1,0 +1,9 @@
+"""Placeholder until this area is built (replaced by its owner)."""
+from django.http import Http404
+
+
+def plan(request, *args, **kwargs):
+    raise Http404("not built yet")
+
+def plan_ics(request, *args, **kwargs):
+    raise Http404("not built yet")
