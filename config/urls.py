@@ -8,7 +8,7 @@ urlpatterns = [
     path("", curriculum_views.home, name="home"),
     path("healthz", curriculum_views.healthz, name="healthz"),
     path("tracks/", include("curriculum.urls")),
-    path("tracks/", include(("tracker.track_urls", "tracker"), namespace="track")),
+    path("tracks/", include(("tracker.track_urls", "track"))),
     path("me/", include("tracker.urls")),
     path("certificates/<str:code>/", certificates.certificate, name="certificate"),
     path("accounts/", include("allauth.urls")),

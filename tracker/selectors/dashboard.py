@@ -1,3 +1,463 @@
-"""dashboard selectors (filled in by its area)."""
+"""Reads for the learner's own pages: dashboard, pace plan, history and data export.
 
-__all__: list[str] = []
+Each selector runs a fixed number of queries however many tracks, modules, resources,
+enrolments, progress rows and ledger entries the learner has.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from curriculum.models import Module, Resource, Track
+
+from .. import pace, weeks
+from ..completion import DEFAULT_MINUTES_ESTIMATE, TrackProgress, module_progress, track_progress
+from ..models import (
+    CapstoneSubmission,
+    Certificate,
+    Enrolment,
+    PointsEntry,
+    PointsKind,
+    Profile,
+    Progress,
+    ProgressStatus,
+    ResourceNote,
+)
+from .core import (
+    active_enrolments,
+    done_ids,
+    passed_capstone_ids,
+    progress_by_resource,
+    tracks_with_items,
+)
+
+__all__ = [
+    "ActivityItem",
+    "Dashboard",
+    "DashboardTrack",
+    "PacePlanState",
+    "dashboard_for",
+    "export_data",
+    "export_progress_rows",
+    "learner_today",
+    "learner_zone",
+    "pace_plan_state",
+    "points_by_week",
+]
+
+RECENT_ACTIVITY = 10
+
+
+def learner_zone(profile: Profile) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(profile.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def learner_today(profile: Profile, now: datetime | None = None) -> date:
+    return timezone.localtime(now or timezone.now(), learner_zone(profile)).date()
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+@dataclass
+class DashboardTrack:
+    track: Track
+    enrolment: Enrolment
+    completion: TrackProgress
+    next_resource: Resource | None
+    next_module: Module | None
+
+    @property
+    def hours_left(self) -> float:
+        return round(self.completion.minutes_left / 60, 1)
+
+
+@dataclass
+class ActivityItem:
+    when: datetime
+    track: Track | None
+    title: str
+    anchor: str  # "#resource-<slug>" or "#capstone-<slug>" on the track page
+    status: str | None  # a ProgressStatus label for progress changes
+    points: int | None
+
+    @property
+    def url(self) -> str:
+        return f"{self.track.get_absolute_url()}{self.anchor}" if self.track else ""
+
+
+@dataclass
+class Dashboard:
+    profile: Profile
+    zone: zoneinfo.ZoneInfo
+    today: date
+    tracks: list[DashboardTrack]
+    streak: int
+    activity: list[ActivityItem]
+    certificates: list[Certificate]
+
+    @property
+    def minutes_left(self) -> int:
+        return sum(t.completion.minutes_left for t in self.tracks)
+
+    @property
+    def hours_left(self) -> float:
+        return round(self.minutes_left / 60, 1)
+
+
+def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> Dashboard:
+    """Everything on /me/ in a fixed number of queries (about a dozen)."""
+    now = now or timezone.now()
+    zone = learner_zone(profile)
+    enrolments = list(active_enrolments(learner=learner).order_by("enrolled_at", "pk"))
+    track_ids = [e.track_id for e in enrolments]
+    tracks = {t.pk: t for t in tracks_with_items(track_ids)} if track_ids else {}
+    done = (
+        done_ids(progress_by_resource(learner=learner, track_ids=track_ids)) if track_ids else set()
+    )
+    passed = passed_capstone_ids(learner=learner, track_ids=track_ids) if track_ids else set()
+
+    rows = []
+    for enrolment in enrolments:
+        track = tracks[enrolment.track_id]
+        enrolment.track = track
+        completion = track_progress(track=track, done_resource_ids=done, passed_capstone_ids=passed)
+        modules = list(track.modules.all())
+        next_id = completion.next_resource_id([m.pk for m in modules])
+        next_resource = next_module = None
+        for module in modules:
+            for resource in module.resources.all():
+                if resource.pk == next_id:
+                    next_resource, next_module = resource, module
+        rows.append(DashboardTrack(track, enrolment, completion, next_resource, next_module))
+
+    today = timezone.localtime(now, zone).date()
+    return Dashboard(
+        profile=profile,
+        zone=zone,
+        today=today,
+        tracks=rows,
+        streak=weeks.current_streak(_active_days(learner=learner, zone=zone), today=today),
+        activity=_recent_activity(learner=learner),
+        certificates=list(Certificate.objects.filter(learner=learner).order_by("-issued_at")),
+    )
+
+
+def _active_days(*, learner, zone) -> list[date]:
+    """Mondays (in the learner's zone) of every week with a completion or a points award: one
+    query, aggregated in the database."""
+    completions = (
+        Progress.objects.filter(
+            learner=learner, status=ProgressStatus.DONE, completed_at__isnull=False
+        )
+        .annotate(week=TruncWeek("completed_at", tzinfo=zone))
+        .order_by()
+        .values_list("week", flat=True)
+    )
+    awards = (
+        PointsEntry.objects.filter(learner=learner, kind=PointsKind.AWARD)
+        .annotate(week=TruncWeek("created_at", tzinfo=zone))
+        .order_by()
+        .values_list("week", flat=True)
+    )
+    return [_as_date(week, zone) for week in completions.union(awards)]
+
+
+def _as_date(value, zone) -> date:
+    if isinstance(value, datetime):
+        return timezone.localtime(value, zone).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def _recent_activity(*, learner) -> list[ActivityItem]:
+    """The latest progress changes merged with the latest ledger entries; an award or reversal
+    made by a progress change (same resource, same instant) is shown on that change."""
+    changes = list(
+        Progress.objects.filter(learner=learner)
+        .select_related("resource", "track")
+        .order_by("-updated_at", "-pk")[:RECENT_ACTIVITY]
+    )
+    entries = list(
+        PointsEntry.objects.filter(learner=learner)
+        .select_related("resource__track", "capstone__track")
+        .order_by("-created_at", "-pk")[:RECENT_ACTIVITY]
+    )
+    points_at = {(e.resource_id, e.created_at): e.amount for e in entries if e.resource_id}
+    items = [
+        ActivityItem(
+            when=row.updated_at,
+            track=row.track,
+            title=row.resource.title,
+            anchor=f"#resource-{row.resource.slug}",
+            status=row.get_status_display(),
+            points=points_at.pop((row.resource_id, row.updated_at), None),
+        )
+        for row in changes
+    ]
+    for entry in entries:
+        if entry.resource_id and (entry.resource_id, entry.created_at) not in points_at:
+            continue  # already shown on its progress change
+        source = entry.resource or entry.capstone
+        prefix = "resource" if entry.resource_id else "capstone"
+        items.append(
+            ActivityItem(
+                when=entry.created_at,
+                track=source.track,
+                title=source.title,
+                anchor=f"#{prefix}-{source.slug}",
+                status=None,
+                points=entry.amount,
+            )
+        )
+    items.sort(key=lambda item: item.when, reverse=True)
+    return items[:RECENT_ACTIVITY]
+
+
+# --- pace plan ------------------------------------------------------------------------------
+
+
+@dataclass
+class PacePlanState:
+    track: Track
+    enrolment: Enrolment
+    completion: TrackProgress
+    modules: list[Module]
+    today: date
+    done_minutes: int
+    projection: pace.Projection
+
+
+def pace_plan_state(
+    *, enrolment: Enrolment, profile: Profile, now: datetime | None = None
+) -> PacePlanState:
+    """The pace plan of one enrolment: its track's structure, the learner's progress and the
+    projection (seven queries)."""
+    learner, track_id = enrolment.learner_id, enrolment.track_id
+    zone = learner_zone(profile)
+    today = timezone.localtime(now or timezone.now(), zone).date()
+    [track] = tracks_with_items([track_id])
+    progress = progress_by_resource(learner=learner, track_ids=[track_id])
+    completion = track_progress(
+        track=track,
+        done_resource_ids=done_ids(progress),
+        passed_capstone_ids=passed_capstone_ids(learner=learner, track_ids=[track_id]),
+    )
+    modules = list(track.modules.all())
+    loads = []
+    done_minutes = 0
+    for module in modules:
+        left = completion.modules[module.pk]
+        total = module_progress(module=module, done_resource_ids=set(), passed_capstone_ids=set())
+        loads.append(
+            pace.ModuleLoad(
+                module.pk,
+                module.title,
+                module.weeks,
+                total.minutes_left,
+                left.minutes_left,
+                left.complete,
+            )
+        )
+        for resource in module.resources.all():
+            row = progress.get(resource.pk)
+            if (
+                row
+                and row.status == ProgressStatus.DONE
+                and row.completed_at >= enrolment.enrolled_at
+            ):
+                done_minutes += (
+                    DEFAULT_MINUTES_ESTIMATE if resource.minutes is None else resource.minutes
+                )
+    enrolled_on = timezone.localtime(enrolment.enrolled_at, zone).date()
+    projection = pace.project(
+        loads,
+        today=today,
+        enrolled_on=enrolled_on,
+        planned_hours=enrolment.hours_per_week,
+        target_date=enrolment.target_date,
+        done_minutes=done_minutes,
+    )
+    return PacePlanState(track, enrolment, completion, modules, today, done_minutes, projection)
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def points_by_week(
+    *, learner, profile: Profile, now: datetime | None = None, count: int = weeks.HISTORY_WEEKS
+):
+    """Net points (awards minus reversals) per ISO week in the learner's zone, the last `count`
+    weeks including empty ones, oldest first: one aggregate query."""
+    zone = learner_zone(profile)
+    today = timezone.localtime(now or timezone.now(), zone).date()
+    first = weeks.week_start(today) - timedelta(weeks=count - 1)
+    since = datetime.combine(first, time.min, tzinfo=zone)
+    rows = (
+        PointsEntry.objects.filter(learner=learner, created_at__gte=since)
+        .annotate(week=TruncWeek("created_at", tzinfo=zone))
+        .order_by()
+        .values("week")
+        .annotate(total=Sum("amount"))
+    )
+    totals = {_as_date(row["week"], zone): row["total"] for row in rows}
+    return weeks.weekly_series(totals, today=today, weeks=count)
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export_progress_rows(*, learner) -> list[dict]:
+    """One dict per progress row of this learner (archived resources included), with the
+    points that resource currently stands at in the ledger: two queries."""
+    standing = dict(
+        PointsEntry.objects.filter(learner=learner, resource__isnull=False)
+        .order_by()
+        .values("resource_id")
+        .annotate(total=Sum("amount"))
+        .values_list("resource_id", "total")
+    )
+    rows = (
+        Progress.objects.filter(learner=learner)
+        .select_related("track", "resource__module")
+        .order_by("track__slug", "resource__module__position", "resource__position", "pk")
+    )
+    return [
+        {
+            "track": row.track.slug,
+            "track_title": row.track.title,
+            "module": row.resource.module.slug,
+            "module_title": row.resource.module.title,
+            "resource": row.resource.slug,
+            "resource_title": row.resource.title,
+            "status": row.status,
+            "started_at": _iso(row.started_at),
+            "completed_at": _iso(row.completed_at),
+            "updated_at": _iso(row.updated_at),
+            "points": standing.get(row.resource_id, 0),
+            "archived": row.resource.archived_at is not None,
+        }
+        for row in rows
+    ]
+
+
+def export_data(*, learner, profile: Profile) -> dict:
+    """Everything Waymark holds about the learner, as JSON-ready data (eight queries)."""
+    enrolments = (
+        Enrolment.objects.filter(learner=learner)
+        .select_related("track")
+        .order_by("enrolled_at", "pk")
+    )
+    ledger = (
+        PointsEntry.objects.filter(learner=learner)
+        .select_related("resource__track", "capstone__track")
+        .order_by("created_at", "pk")
+    )
+    notes = (
+        ResourceNote.objects.filter(learner=learner)
+        .select_related("resource__track")
+        .order_by("pk")
+    )
+    submissions = (
+        CapstoneSubmission.objects.filter(learner=learner)
+        .select_related("capstone", "track")
+        .order_by("pk")
+    )
+    certificates = (
+        Certificate.objects.filter(learner=learner).select_related("track").order_by("issued_at")
+    )
+    return {
+        "format": "waymark-export/1",
+        "exported_at": timezone.now().isoformat(),
+        "profile": {
+            "email": learner.email,
+            "username": learner.get_username(),
+            "display_name": profile.display_name,
+            "time_zone": profile.time_zone,
+            "nudge_enabled": profile.nudge_enabled,
+            "nudge_weekday": profile.nudge_weekday,
+            "nudge_hour": profile.nudge_hour,
+            "points_total": profile.points_total,
+        },
+        "enrolments": [
+            {
+                "track": e.track.slug,
+                "track_title": e.track.title,
+                "enrolled_at": _iso(e.enrolled_at),
+                "left_at": _iso(e.left_at),
+                "hours_per_week": str(e.hours_per_week) if e.hours_per_week is not None else None,
+                "target_date": _iso(e.target_date),
+            }
+            for e in enrolments
+        ],
+        "progress": export_progress_rows(learner=learner),
+        "points": [_ledger_row(entry) for entry in ledger],
+        "notes": [
+            {
+                "track": n.resource.track.slug,
+                "resource": n.resource.slug,
+                "resource_title": n.resource.title,
+                "body": n.body,
+                "revisit": n.revisit,
+                "updated_at": _iso(n.updated_at),
+            }
+            for n in notes
+        ],
+        "capstone_submissions": [
+            {
+                "track": s.track.slug,
+                "capstone": s.capstone.slug,
+                "capstone_title": s.capstone.title,
+                "title": s.title,
+                "link": s.link,
+                "writeup": s.writeup,
+                "constraints_met": s.constraints_met,
+                "status": s.status,
+                "submitted_at": _iso(s.submitted_at),
+                "reviewed_at": _iso(s.reviewed_at),
+                "reviewer_comments": s.reviewer_comments,
+                "created_at": _iso(s.created_at),
+                "updated_at": _iso(s.updated_at),
+            }
+            for s in submissions
+        ],
+        "certificates": [
+            {
+                "track": c.track.slug,
+                "track_title": c.track_title,
+                "learner_name": c.learner_name,
+                "issued_at": _iso(c.issued_at),
+                "summary": c.summary,
+                "code": c.code,
+                "url": f"{settings.SITE_URL}{c.get_absolute_url()}",
+            }
+            for c in certificates
+        ],
+    }
+
+
+def _ledger_row(entry: PointsEntry) -> dict:
+    source = entry.resource or entry.capstone
+    return {
+        "kind": entry.kind,
+        "amount": entry.amount,
+        "source": "resource" if entry.resource_id else "capstone",
+        "track": source.track.slug,
+        "item": source.slug,
+        "item_title": source.title,
+        "generation": entry.generation,
+        "created_at": _iso(entry.created_at),
+    }

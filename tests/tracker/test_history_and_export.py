@@ -1,0 +1,194 @@
+import csv
+import io
+import json
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import (
+    CapstoneFactory,
+    ModuleFactory,
+    ResourceFactory,
+    TrackFactory,
+    UserFactory,
+)
+from tracker import services, weeks
+from tracker.models import CapstoneSubmission, ResourceNote
+
+MONDAY = date(2025, 3, 10)
+
+
+# --- weekly series and chart geometry (pure) ------------------------------------------------------
+
+
+def test_weekly_series_has_every_week_oldest_first_with_empty_weeks():
+    series = weeks.weekly_series(
+        {MONDAY: 30, MONDAY - timedelta(weeks=2): 15}, today=MONDAY + timedelta(days=3), weeks=4
+    )
+    assert [(w.start, w.points) for w in series] == [
+        (MONDAY - timedelta(weeks=3), 0),
+        (MONDAY - timedelta(weeks=2), 15),
+        (MONDAY - timedelta(weeks=1), 0),
+        (MONDAY, 30),
+    ]
+
+
+def test_chart_bars_scale_to_the_biggest_week_and_hang_below_zero_for_net_reversals():
+    series = [
+        weeks.WeekPoints(MONDAY - timedelta(weeks=2 - i), p) for i, p in enumerate([100, 0, -50])
+    ]
+    chart = weeks.bar_chart(series, width=340, height=190)
+    tall, empty, negative = chart.bars
+    assert tall.y == chart.top and tall.height == pytest.approx(chart.baseline - chart.top)
+    assert empty.height == 0
+    assert negative.negative and negative.y == chart.baseline
+    assert negative.height == pytest.approx(tall.height / 2)
+    assert chart.bars[-1].label  # the newest week is labelled
+
+
+# --- the history page ---------------------------------------------------------------------------
+
+
+def done(user, resource, *, when):
+    services.enrolment_join(learner=user, track=resource.track)
+    return services.progress_set_status(learner=user, resource=resource, status="done", now=when)
+
+
+@pytest.mark.django_db
+def test_history_needs_login(client):
+    for url in ("/me/progress/", "/me/export.json", "/me/export.csv"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(
+            "/accounts/login/"
+        ), url
+
+
+@pytest.mark.django_db
+def test_history_shows_net_points_per_week_as_svg_and_table(client, user):
+    now = timezone.now()
+    this_week = ResourceFactory(minutes=40)
+    undone = ResourceFactory(minutes=25)
+    three_weeks_ago = ResourceFactory(minutes=15)
+    long_ago = ResourceFactory(minutes=99)
+    done(user, this_week, when=now)
+    done(user, undone, when=now)
+    services.progress_set_status(learner=user, resource=undone, status="in_progress", now=now)
+    done(user, three_weeks_ago, when=now - timedelta(weeks=3))
+    done(user, long_ago, when=now - timedelta(weeks=40))  # outside the 26 weeks
+    client.force_login(user)
+
+    body = client.get("/me/progress/").content.decode()
+    assert 'data-testid="history-total">55<' in body
+    svg = body[body.index("<svg") : body.index("</svg>")]
+    assert 'role="img"' in svg and 'aria-labelledby="chart-title chart-desc"' in svg
+    assert 'id="chart-title"' in svg and 'id="chart-desc"' in svg
+    assert svg.count('class="bar') == 26
+    assert "style=" not in body and "<script>" not in body.split("</head>")[1]
+    table = body[body.index('data-testid="history-table"') : body.index("</table>")]
+    assert "<caption>" in table
+    assert re.findall(r"<td>(-?\d+)</td>", table)[:4] == ["40", "0", "0", "15"]
+    assert len(re.findall(r"<td>", table)) == 26
+
+
+@pytest.mark.django_db
+def test_history_query_count_is_constant(client, user):
+    client.force_login(user)
+    now = timezone.now()
+    for i in range(2):
+        done(user, ResourceFactory(), when=now - timedelta(weeks=i))
+    with CaptureQueriesContext(connection) as small:
+        client.get("/me/progress/")
+    for i in range(40):
+        done(user, ResourceFactory(), when=now - timedelta(days=3 * i))
+    with CaptureQueriesContext(connection) as large:
+        client.get("/me/progress/")
+    assert len(small) == len(large)
+
+
+# --- own-data export ----------------------------------------------------------------------------
+
+
+def learner_with_everything(user, *, title="Vision"):
+    track = TrackFactory(title=title)
+    module = ModuleFactory(track=track)
+    finished = ResourceFactory(module=module, title=f"{title} lecture", minutes=30)
+    started = ResourceFactory(module=module, title="=HYPERLINK(1)", minutes=10)
+    capstone = CapstoneFactory(module=module)
+    services.enrolment_join(learner=user, track=track)
+    services.progress_set_status(learner=user, resource=finished, status="done")
+    services.progress_set_status(learner=user, resource=started, status="in_progress")
+    now = timezone.now()
+    ResourceNote.objects.create(
+        learner=user, resource=finished, body=f"My *{title}* note", updated_at=now
+    )
+    CapstoneSubmission.objects.create(
+        learner=user,
+        capstone=capstone,
+        track=track,
+        title=f"{title} project",
+        link="https://example.com/repo",
+        created_at=now,
+        updated_at=now,
+    )
+    return track
+
+
+@pytest.mark.django_db
+def test_json_export_holds_the_learners_data_and_nobody_elses(client, user):
+    learner_with_everything(user, title="Vision")
+    learner_with_everything(UserFactory(), title="Secret")
+    client.force_login(user)
+    response = client.get("/me/export.json")
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Disposition"].startswith('attachment; filename="waymark-')
+    data = json.loads(response.content)
+    assert data["profile"]["email"] == user.email and data["profile"]["points_total"] == 30
+    assert [e["track_title"] for e in data["enrolments"]] == ["Vision"]
+    assert {(p["resource_title"], p["status"], p["points"]) for p in data["progress"]} == {
+        ("Vision lecture", "done", 30),
+        ("=HYPERLINK(1)", "in_progress", 0),
+    }
+    assert [(p["kind"], p["amount"]) for p in data["points"]] == [("award", 30)]
+    assert [n["body"] for n in data["notes"]] == ["My *Vision* note"]
+    assert [s["title"] for s in data["capstone_submissions"]] == ["Vision project"]
+    assert data["certificates"] == []
+    assert "Secret" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_csv_export_is_the_learners_progress_rows(client, user):
+    track = learner_with_everything(user, title="Vision")
+    learner_with_everything(UserFactory(), title="Secret")
+    client.force_login(user)
+    response = client.get("/me/export.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="waymark-')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [(r["track"], r["resource_title"], r["status"], r["points"]) for r in rows] == [
+        (track.slug, "Vision lecture", "done", "30"),
+        (track.slug, "'=HYPERLINK(1)", "in_progress", "0"),  # never read as a formula
+    ]
+    assert rows[0]["completed_at"] and not rows[1]["completed_at"]
+    assert "Secret" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_export_query_counts_are_constant(client, user):
+    client.force_login(user)
+    learner_with_everything(user, title="A")
+    counts = {}
+    for url in ("/me/export.json", "/me/export.csv"):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        counts[url] = len(queries)
+    for i in range(10):
+        learner_with_everything(user, title=f"T{i}")
+    for url in ("/me/export.json", "/me/export.csv"):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        assert len(queries) == counts[url], url
+    assert len(json.loads(client.get("/me/export.json").content)["progress"]) == 22
