@@ -49,9 +49,11 @@ def demo_accounts_create() -> list[tuple[DemoAccount, str]]:
         )
         _verified_email(user)
         profile = services.profile_get_or_create(user=user)
-        if not profile.display_name:
-            profile.display_name = account.display_name
-            profile.save(update_fields=["display_name"])
+        services.profile_update(
+            user=user, display_name=account.display_name, time_zone=profile.time_zone,
+            nudge_enabled=profile.nudge_enabled, nudge_weekday=profile.nudge_weekday,
+            nudge_hour=profile.nudge_hour,
+        )
         if not account.staff:
             _demo_progress(user)
         created.append((account, password))
