@@ -15,8 +15,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    track = selectors.track_with_contents(slug=slug)
-    return render(request, "curriculum/track_detail.html", {"track": track})
+    """The curriculum for everyone; for a logged-in learner also their progress, notes and
+    the controls to change them (see tracker.selectors.learner_track_page)."""
+    from tracker.selectors import learner_track_page
+
+    learner = request.user if request.user.is_authenticated else None
+    page = learner_track_page(learner=learner, slug=slug)
+    context = {"page": page, "track": page.track, "enrolled": page.enrolled}
+    return render(request, "curriculum/track_detail.html", context)
 
 
 @never_cache

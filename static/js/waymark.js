@@ -1,1 +1,88 @@
-/* Waymark behaviour: progressive enhancement only; the site works without it. */
+/* Waymark behaviour: progressive enhancement only; the site works without it.
+ * No inline script anywhere (CSP): everything hooks in from here. */
+(function () {
+  "use strict";
+
+  /* Process swapped-in fragments at once: with htmx's default 20 ms settle delay a fast second
+   * click could land on a not-yet-wired form and fall back to a full page post. We use no
+   * settle transitions. */
+  if (window.htmx) window.htmx.config.defaultSettleDelay = 0;
+
+  var STATUS_KEYS = { n: "not_started", i: "in_progress", d: "done", s: "skipped" };
+  var ROW = "[data-resource-row]";
+
+  /* Focus after an HTMX swap: the server marks the element that should hold focus in the
+   * new fragment (the status button just pressed, the note editor, the "Edit note" link)
+   * with data-autofocus, since the element that had focus was swapped out. */
+  document.addEventListener("htmx:afterSettle", function () {
+    var target = document.querySelector("[data-autofocus]");
+    if (!target) return;
+    target.removeAttribute("data-autofocus");
+    target.focus({ preventScroll: false });
+  });
+
+  function isTyping(element) {
+    if (!element || !element.closest) return false;
+    return Boolean(element.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
+  }
+
+  function rows(page) {
+    return Array.prototype.slice.call(page.querySelectorAll(ROW));
+  }
+
+  function moveRow(page, current, step) {
+    var all = rows(page);
+    if (!all.length) return;
+    var index = current ? all.indexOf(current) : -1;
+    var next = index === -1 ? (step > 0 ? 0 : all.length - 1) : Math.min(Math.max(index + step, 0), all.length - 1);
+    all[next].focus();
+  }
+
+  function openDialog(id) {
+    var dialog = document.getElementById(id);
+    if (dialog && typeof dialog.showModal === "function" && !dialog.open) dialog.showModal();
+  }
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-open-dialog]");
+    if (opener) openDialog(opener.getAttribute("data-open-dialog"));
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTyping(event.target)) return;
+    var page = document.querySelector("[data-track-page]");
+    if (!page || document.querySelector("dialog[open]")) return;
+
+    if (event.key === "?") {
+      if (document.getElementById("shortcut-help")) {
+        event.preventDefault();
+        openDialog("shortcut-help");
+      }
+      return;
+    }
+    var row = event.target.closest ? event.target.closest(ROW) : null;
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      moveRow(page, row, event.key === "j" ? 1 : -1);
+      return;
+    }
+    var status = STATUS_KEYS[event.key];
+    if (row && status) {
+      var button = row.querySelector('button[name="status"][value="' + status + '"]');
+      if (button) {
+        event.preventDefault();
+        button.click(); // a real click, so it goes through htmx (or the plain form post)
+      }
+    }
+  });
+
+  /* The shortcuts button only makes sense with JavaScript; reveal it once the page is wired
+   * up (htmx, loaded before this file, processes the page on DOMContentLoaded too). */
+  function reveal() {
+    var openers = document.querySelectorAll("[data-open-dialog][hidden]");
+    for (var i = 0; i < openers.length; i++) openers[i].hidden = false;
+  }
+  if (document.readyState === "complete") reveal();
+  else document.addEventListener("DOMContentLoaded", reveal);
+})();

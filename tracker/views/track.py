@@ -1,12 +1,182 @@
-"""Placeholder until this area is built (replaced by its owner)."""
-from django.http import Http404
+"""Track-page actions: enrol, leave, and the one-click status control.
+
+Every action is a plain form POST that redirects back to the track page; with HTMX the status
+change answers with the resource row plus out-of-band updates of the progress blocks, the
+header points and the track's message area.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from curriculum.models import Resource, Track
+
+from .. import selectors, services
+from ..models import ProgressStatus
+
+TRACK_TEMPLATE = "curriculum/track_detail.html"
 
 
-def enrol(request, *args, **kwargs):
-    raise Http404("not built yet")
+def learner_required(view):
+    """`login_required`, except that an HTMX request from a logged-out browser (an expired
+    session) sends the whole page to the log-in form instead of swapping it into a fragment."""
+    protected = login_required(view)
 
-def leave(request, *args, **kwargs):
-    raise Http404("not built yet")
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            back_to = request.htmx.current_url_abs_path or request.get_full_path()
+            response = HttpResponse("Please log in again.", status=401)
+            response["HX-Redirect"] = redirect_to_login(back_to)["Location"]
+            return response
+        return protected(request, *args, **kwargs)
 
-def set_status(request, *args, **kwargs):
-    raise Http404("not built yet")
+    return wrapper
+
+
+def resource_anchor(resource: Resource) -> str:
+    track_url = reverse("curriculum:track_detail", kwargs={"slug": resource.track.slug})
+    return f"{track_url}#resource-{resource.slug}"
+
+
+@learner_required
+@require_POST
+def enrol(request: HttpRequest, slug: str) -> HttpResponse:
+    track = get_object_or_404(Track, slug=slug)
+    try:
+        services.enrolment_join(learner=request.user, track=track)
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("home")
+    messages.success(request, f"You are enrolled in {track.title}. Mark each resource as you go.")
+    return redirect(track.get_absolute_url())
+
+
+@learner_required
+@require_POST
+def leave(request: HttpRequest, slug: str) -> HttpResponse:
+    track = get_object_or_404(Track, slug=slug)
+    services.enrolment_leave(learner=request.user, track=track)
+    messages.success(
+        request,
+        f"You left {track.title}. Your progress, notes and points are kept if you enrol again.",
+    )
+    return redirect(track.get_absolute_url())
+
+
+@learner_required
+@require_POST
+def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
+    resource = get_object_or_404(
+        Resource.objects.select_related("track"),
+        track__slug=slug,
+        track__archived_at__isnull=True,
+        slug=item,
+    )
+    track = resource.track
+    if selectors.active_enrolment(learner=request.user, track=track) is None:
+        message = f"Enrol in {track.title} to log your progress."
+        messages.error(request, message)
+        if request.htmx:
+            # htmx does not swap a 403; send the browser to the page that shows the message.
+            response = HttpResponse(message, status=403)
+            response["HX-Redirect"] = track.get_absolute_url()
+            return response
+        return redirect(track.get_absolute_url())
+
+    status = request.POST.get("status", "")
+    try:
+        change = services.progress_set_status(
+            learner=request.user, resource=resource, status=status
+        )
+    except services.ServiceError as error:
+        if request.htmx:
+            return _status_fragments(
+                request, slug=slug, resource=resource, error=str(error), focus=None
+            )
+        messages.error(request, str(error))
+        return redirect(resource_anchor(resource))
+
+    certificate_link = None
+    if change.certificate is not None:
+        certificate_link = format_html(
+            'You completed {}! <a href="{}">See your certificate</a>.',
+            track.title,
+            change.certificate.get_absolute_url(),
+        )
+    if request.htmx:
+        return _status_fragments(
+            request, slug=slug, resource=resource, certificate_link=certificate_link, focus=status
+        )
+    label = ProgressStatus(status).label.lower()
+    points = f" ({change.points_delta:+d} points)" if change.points_delta else ""
+    messages.success(request, f"“{resource.title}” is now {label}{points}.")
+    if certificate_link:
+        messages.success(request, certificate_link)
+    return redirect(resource_anchor(resource))
+
+
+def _status_fragments(
+    request: HttpRequest,
+    *,
+    slug: str,
+    resource: Resource,
+    focus: str | None,
+    error: str | None = None,
+    certificate_link=None,
+) -> HttpResponse:
+    """The changed resource row, then out-of-band: every module's progress block (a module
+    finishing can lift another's soft lock), the track progress, the header points and the
+    track's message area."""
+    page = selectors.learner_track_page(learner=request.user, slug=slug)
+    found = page.row_for(resource.id)
+    context = {
+        "page": page,
+        "track": page.track,
+        "enrolled": page.enrolled,
+        "header_points": selectors.learner_points_total(learner=request.user),
+    }
+    parts = []
+    if found is not None:
+        module_row, row = found
+        parts.append(
+            render_to_string(
+                f"{TRACK_TEMPLATE}#resource-row",
+                {**context, "module_row": module_row, "row": row, "focus_status": focus},
+                request,
+            )
+        )
+    oob = {**context, "oob": True}
+    for module_row in page.modules:
+        parts.append(
+            render_to_string(
+                f"{TRACK_TEMPLATE}#module-status", {**oob, "module_row": module_row}, request
+            )
+        )
+    parts.append(render_to_string(f"{TRACK_TEMPLATE}#track-progress", oob, request))
+    parts.append(render_to_string("base.html#header-points", oob, request))
+    parts.append(
+        render_to_string(
+            f"{TRACK_TEMPLATE}#track-messages",
+            {
+                **oob,
+                "flash": [("error", error)]
+                if error
+                else [("success", certificate_link)]
+                if certificate_link
+                else [],
+            },
+            request,
+        )
+    )
+    return HttpResponse("".join(parts))

@@ -1,0 +1,197 @@
+"""The track page in a real browser: one-click progress through HTMX without a reload,
+keyboard shortcuts, a note whose <script> never runs; and the same status change with
+JavaScript off (form post + redirect)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from tests.factories import (
+    CapstoneFactory,
+    ModuleFactory,
+    ResourceFactory,
+    TrackFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def build_track():
+    track = TrackFactory(slug="dl", title="Deep Learning")
+    first = ModuleFactory(track=track, slug="intro", title="Intro")
+    second = ModuleFactory(track=track, slug="next", title="Next steps")
+    second.requires.add(first)
+    ResourceFactory(module=first, slug="lecture", title="Lecture", minutes=30)
+    ResourceFactory(module=first, slug="reading", title="Reading", minutes=15)
+    ResourceFactory(module=second, slug="project", title="Project", minutes=60)
+    CapstoneFactory(module=second, slug="final", title="Final project")
+    return track
+
+
+def log_in(page, live_server):
+    """Log in through the session cookie a Django test client gets from force_login."""
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return user
+
+
+def enrol(page):
+    page.get_by_role("button", name="Enrol").click()
+    # The shortcuts button appears once htmx and waymark.js have wired the page up.
+    expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_visible()
+
+
+def real_errors(page) -> list[str]:
+    """Console errors, minus Chromium's automatic /favicon.ico request (404: the site has none)."""
+    return [e for e in page.console_errors if "status of 404" not in e]
+
+
+def header_points(page):
+    return page.get_by_test_id("header-points")
+
+
+def test_status_changes_progress_and_points_without_reload(page, live_server):
+    build_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/dl/")
+    enrol(page)
+    expect(page.get_by_test_id("track-progress")).to_have_text("0 of 4 done · 0%")
+    expect(header_points(page)).to_have_text("0")
+
+    page.evaluate("window.__marker = 'still here'")
+    lecture = page.locator("#resource-lecture")
+    lecture.get_by_role("button", name="In progress").click()
+    expect(lecture.get_by_role("button", name="In progress")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(lecture.get_by_role("button", name="In progress")).to_be_focused()
+    expect(header_points(page)).to_have_text("0")
+
+    page.locator("#resource-lecture").get_by_role("button", name="Done").click()
+    done = page.locator("#resource-lecture").get_by_role("button", name="Done")
+    expect(done).to_have_attribute("aria-pressed", "true")
+    expect(done).to_be_focused()  # focus stays on the control after the swap
+    expect(header_points(page)).to_have_text("30")
+    expect(page.locator("#module-status-intro").get_by_test_id("module-progress")).to_have_text(
+        "1 of 2 done"
+    )
+    expect(page.get_by_test_id("track-progress")).to_have_text("1 of 4 done · 25%")
+
+    # Undo: points fall back.
+    page.locator("#resource-lecture").get_by_role("button", name="Not started").click()
+    expect(header_points(page)).to_have_text("0")
+    expect(page.get_by_test_id("track-progress")).to_have_text("0 of 4 done · 0%")
+
+    # Keyboard: focus a row, press d; then j moves on and d marks the next one.
+    page.locator("#resource-lecture").focus()
+    page.keyboard.press("d")
+    expect(header_points(page)).to_have_text("30")
+    page.keyboard.press("j")
+    expect(page.locator("#resource-reading")).to_be_focused()
+    page.keyboard.press("d")
+    expect(header_points(page)).to_have_text("45")
+    expect(page.locator("#module-status-intro")).to_contain_text("Complete")
+    expect(page.locator("#module-status-next .soft-lock")).to_have_count(0)  # soft lock lifted
+
+    # ? opens the help dialog, Escape closes it.
+    page.keyboard.press("?")
+    dialog = page.locator("#shortcut-help")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("In progress")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    assert page.evaluate("window.__marker") == "still here"  # never reloaded
+    assert real_errors(page) == []
+
+
+def test_note_with_a_script_never_runs(page, live_server):
+    build_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/dl/")
+    enrol(page)
+    page.evaluate("window.__marker = 1")
+
+    row = page.locator("#resource-project")
+    row.get_by_role("link", name=re.compile("Add a note")).click()
+    editor = row.get_by_label("Your note on Project")
+    expect(editor).to_be_focused()
+    editor.fill(
+        "Remember **this**\n\n<script>window.__pwned=1</script>\n\n"
+        '<img src=x onerror="window.__pwned=2">'
+    )
+    row.get_by_role("button", name="Save note").click()
+    expect(row.get_by_test_id("note-body").locator("strong")).to_have_text("this")
+    assert row.locator("script").count() == 0
+    assert row.locator("[onerror]").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+    page.reload()
+    expect(page.locator("#resource-project").get_by_test_id("note-body")).to_contain_text(
+        "Remember"
+    )
+    assert page.evaluate("window.__pwned") is None
+
+    # "Revisit later" flags in place, and /me/revisit/ lists it.
+    page.locator("#resource-project").get_by_role(
+        "button", name=re.compile("Revisit later")
+    ).click()
+    expect(page.locator("#resource-project .revisit-button")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.goto(f"{live_server.url}/me/revisit/")
+    expect(page.get_by_role("link", name="Project")).to_have_attribute(
+        "href", "/tracks/dl/#resource-project"
+    )
+    assert real_errors(page) == []
+
+
+def test_status_control_works_without_javascript(page_without_js, live_server):
+    page = page_without_js
+    build_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/dl/")
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.get_by_test_id("track-progress")).to_have_text("0 of 4 done · 0%")
+
+    page.locator("#resource-lecture").get_by_role("button", name="Done").click()
+    expect(page).to_have_url(f"{live_server.url}/tracks/dl/#resource-lecture")
+    expect(page.get_by_text("is now done (+30 points)")).to_be_visible()
+    expect(header_points(page)).to_have_text("30")
+    expect(page.get_by_test_id("track-progress")).to_have_text("1 of 4 done · 25%")
+
+    page.locator("#resource-lecture").get_by_role("button", name="Not started").click()
+    expect(header_points(page)).to_have_text("0")
+
+    # The note editor is a page of its own without JavaScript.
+    page.locator("#resource-lecture").get_by_role("link", name=re.compile("Add a note")).click()
+    page.get_by_label("Your note on Lecture").fill("Plain *note*")
+    page.get_by_role("button", name="Save note").click()
+    expect(page).to_have_url(f"{live_server.url}/tracks/dl/#resource-lecture")
+    expect(
+        page.locator("#resource-lecture").get_by_test_id("note-body").locator("em")
+    ).to_have_text("note")
+
+
+def test_status_control_fits_a_phone_screen(page, live_server):
+    build_track()
+    log_in(page, live_server)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server.url}/tracks/dl/")
+    enrol(page)
+    buttons = page.locator("#resource-lecture .status-control button")
+    for i in range(4):
+        box = buttons.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    buttons.nth(2).click()
+    expect(header_points(page)).to_have_text("30")

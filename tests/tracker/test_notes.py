@@ -1,0 +1,203 @@
+"""Private notes and "revisit later": sanitized Markdown, the inline HTMX edit, the no-JS
+flow, and /me/revisit/."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
+from tracker import services
+from tracker.models import ResourceNote
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def resource():
+    track = TrackFactory(slug="nlp", title="NLP")
+    return ResourceFactory(
+        module=ModuleFactory(track=track), slug="attention", title="Attention paper"
+    )
+
+
+@pytest.fixture
+def learner(client, resource):
+    user = UserFactory()
+    services.enrolment_join(learner=user, track=resource.track)
+    client.force_login(user)
+    return user
+
+
+NOTE_URL = "/tracks/nlp/items/attention/note"
+REVISIT_URL = "/tracks/nlp/items/attention/revisit"
+
+
+@pytest.mark.parametrize(
+    "payload, forbidden",
+    [
+        ("<script>alert(1)</script> hello", ["<script", "alert(1)</script>"]),
+        ("<img src=x onerror=alert(1)>", ["onerror"]),
+        ("[x](javascript:alert(1))", ["javascript:"]),
+        ('<a hx-post="/tracks/nlp/leave" hx-trigger="load">x</a>', ["hx-post", "hx-trigger"]),
+    ],
+)
+def test_note_save_renders_markdown_and_makes_payloads_inert(user, resource, payload, forbidden):
+    note = services.note_save(learner=user, resource=resource, body=f"**Key idea**\n\n{payload}")
+    assert note.body.endswith(payload)  # what the learner wrote is kept as written
+    assert "<strong>Key idea</strong>" in note.body_html
+    for bad in forbidden:
+        assert bad not in note.body_html
+
+
+def test_note_save_updates_one_row_and_keeps_the_revisit_flag(user, resource):
+    services.note_set_revisit(learner=user, resource=resource, revisit=True)
+    services.note_save(learner=user, resource=resource, body="first")
+    note = services.note_save(learner=user, resource=resource, body="")
+    assert ResourceNote.objects.filter(learner=user).count() == 1
+    assert note.body == "" and note.body_html == "" and note.revisit
+
+
+def test_note_save_refuses_more_than_the_maximum_length(user, resource):
+    with pytest.raises(services.ServiceError, match="at most 20,000 characters"):
+        services.note_save(learner=user, resource=resource, body="x" * 20_001)
+    assert not ResourceNote.objects.exists()
+
+
+def test_htmx_inline_edit_flow(client, learner):
+    form = client.get(NOTE_URL, **HX).content.decode()
+    assert form.lstrip().startswith('<form id="note-attention"')
+    assert 'hx-post="/tracks/nlp/items/attention/note"' in form and "data-autofocus" in form
+    assert "<html" not in form
+
+    saved = client.post(
+        NOTE_URL, {"body": "Read *twice*.\n\n<script>window.__pwned=1</script>"}, **HX
+    )
+    body = saved.content.decode()
+    assert body.lstrip().startswith('<div id="note-attention" class="learner-note">')
+    assert "<em>twice</em>" in body and "<script" not in body and "Edit note" in body
+
+    page = client.get("/tracks/nlp/").content.decode()
+    assert "<em>twice</em>" in page and "__pwned" not in page
+
+    again = client.get(NOTE_URL, **HX).content.decode()
+    assert "Read *twice*." in again  # the editor shows the Markdown source
+
+    cancel = client.get(NOTE_URL + "?show=1", **HX).content.decode()
+    assert cancel.lstrip().startswith('<div id="note-attention"') and "<em>twice</em>" in cancel
+
+
+def test_htmx_note_too_long_shows_the_form_error_next_to_the_field(client, learner):
+    body = client.post(NOTE_URL, {"body": "x" * 20_001}, **HX).content.decode()
+    assert 'aria-invalid="true"' in body and "at most 20000 characters" in body
+    assert not ResourceNote.objects.exists()
+
+
+def test_note_without_javascript_has_its_own_page_and_redirects_back(client, learner):
+    page = client.get(NOTE_URL)
+    html = page.content.decode()
+    assert page.status_code == 200 and "<html" in html and "Your note on Attention paper" in html
+    assert "hx-post" not in html.split('id="note-attention"')[1].split("</form>")[0]
+    response = client.post(NOTE_URL, {"body": "Plain *form*"})
+    assert response.status_code == 302 and response["Location"] == "/tracks/nlp/#resource-attention"
+    assert ResourceNote.objects.get(learner=learner).body_html == "<p>Plain <em>form</em></p>"
+    too_long = client.post(NOTE_URL, {"body": "y" * 20_001})
+    assert too_long.status_code == 200 and "at most 20000 characters" in too_long.content.decode()
+
+
+def test_notes_need_a_login_and_an_active_resource(client, resource):
+    assert client.get(NOTE_URL)["Location"].startswith("/accounts/login/")
+    client.force_login(UserFactory())
+    resource.archived_at = timezone.now()
+    resource.save()
+    assert client.get(NOTE_URL).status_code == 404
+    assert client.post(REVISIT_URL, {"revisit": "1"}).status_code == 404
+
+
+def test_notes_are_private(client, learner, resource):
+    services.note_save(learner=learner, resource=resource, body="my secret thought")
+    other = UserFactory()
+    services.enrolment_join(learner=other, track=resource.track)
+    client.force_login(other)
+    assert "my secret thought" not in client.get("/tracks/nlp/").content.decode()
+    assert "my secret thought" not in client.get(NOTE_URL).content.decode()
+
+
+def test_revisit_toggle_with_htmx_and_without(client, learner, resource):
+    body = client.post(REVISIT_URL, {"revisit": "1"}, **HX).content.decode()
+    assert body.lstrip().startswith('<form id="revisit-attention"')
+    assert 'aria-pressed="true"' in body and 'name="revisit" value="0"' in body
+    assert ResourceNote.objects.get(learner=learner).revisit
+
+    response = client.post(REVISIT_URL, {"revisit": "0"})
+    assert response["Location"] == "/tracks/nlp/#resource-attention"
+    assert not ResourceNote.objects.get(learner=learner).revisit
+    # Only local "next" targets are followed.
+    assert (
+        client.post(REVISIT_URL, {"revisit": "1", "next": "/me/revisit/"})["Location"]
+        == "/me/revisit/"
+    )
+    assert client.post(REVISIT_URL, {"revisit": "1", "next": "https://evil.example/"})[
+        "Location"
+    ] == ("/tracks/nlp/#resource-attention")
+
+
+def test_revisit_page_lists_flagged_resources_by_track_and_can_unflag(client, learner, resource):
+    other_track = TrackFactory(slug="cv", title="Computer Vision")
+    other = ResourceFactory(
+        module=ModuleFactory(track=other_track), slug="conv", title="Convolutions"
+    )
+    unflagged = ResourceFactory(module=resource.module, slug="later", title="Not flagged")
+    gone = ResourceFactory(module=resource.module, slug="gone", title="Removed one")
+    for item in (resource, other, gone):
+        services.note_set_revisit(learner=learner, resource=item, revisit=True)
+    services.note_save(learner=learner, resource=resource, body="check **section 3**")
+    services.note_save(learner=learner, resource=unflagged, body="just a note")
+    gone.archived_at = timezone.now()
+    gone.save()
+
+    body = client.get("/me/revisit/").content.decode()
+    assert body.index("Computer Vision") < body.index(">NLP<")  # grouped by track, by title
+    assert (
+        'href="/tracks/nlp/#resource-attention"' in body
+        and 'href="/tracks/cv/#resource-conv"' in body
+    )
+    assert "<strong>section 3</strong>" in body
+    assert "Not flagged" not in body and "Removed one" not in body
+
+    response = client.post(REVISIT_URL, {"revisit": "0", "next": "/me/revisit/"}, follow=True)
+    after = response.content.decode()
+    assert "is off your revisit list" in after
+    assert (
+        'href="/tracks/nlp/#resource-attention"' not in after
+        and 'href="/tracks/cv/#resource-conv"' in after
+    )
+    assert not ResourceNote.objects.get(learner=learner, resource=resource).revisit
+
+
+def test_revisit_page_needs_a_login(client):
+    assert client.get("/me/revisit/")["Location"].startswith("/accounts/login/")
+
+
+def test_revisit_page_query_count_is_constant(client):
+    def flagged_learner(n_tracks: int, per_track: int):
+        user = UserFactory()
+        for _ in range(n_tracks):
+            module = ModuleFactory()
+            for _ in range(per_track):
+                item = ResourceFactory(module=module)
+                services.note_set_revisit(learner=user, resource=item, revisit=True)
+                services.note_save(learner=user, resource=item, body="*look again*")
+        return user
+
+    small, large = flagged_learner(1, 2), flagged_learner(10, 10)
+    client.force_login(small)
+    with CaptureQueriesContext(connection) as q_small:
+        client.get("/me/revisit/")
+    client.force_login(large)
+    with CaptureQueriesContext(connection) as q_large:
+        body = client.get("/me/revisit/").content.decode()
+    assert body.count("<em>look again</em>") == 100
+    assert len(q_small) == len(q_large)

@@ -1,0 +1,316 @@
+"""The track page for learners: rendering by audience, the one-click status control (plain
+POST and HTMX), soft locks, archived items, "changed since you finished", query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import (
+    CapstoneFactory,
+    ModuleFactory,
+    ResourceFactory,
+    TrackFactory,
+    UserFactory,
+)
+from tracker import services
+from tracker.models import CapstoneSubmission, PointsEntry, Profile, Progress
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def status_url(resource) -> str:
+    return f"/tracks/{resource.track.slug}/items/{resource.slug}/status"
+
+
+def points(user) -> int:
+    return Profile.objects.get(user=user).points_total
+
+
+@pytest.fixture
+def course():
+    """A track of two modules; the second requires the first."""
+    track = TrackFactory(slug="cv", title="Computer Vision")
+    first = ModuleFactory(track=track, slug="basics", title="Basics")
+    second = ModuleFactory(track=track, slug="deeper", title="Deeper")
+    second.requires.add(first)
+    a = ResourceFactory(module=first, slug="lecture-1", title="Lecture one", minutes=40)
+    b = ResourceFactory(module=first, slug="notebook-1", title="Notebook one", minutes=25)
+    c = ResourceFactory(module=second, slug="lecture-2", title="Lecture two", minutes=30)
+    capstone = CapstoneFactory(module=second, slug="classifier", title="Build a classifier")
+    return {
+        "track": track,
+        "first": first,
+        "second": second,
+        "a": a,
+        "b": b,
+        "c": c,
+        "capstone": capstone,
+    }
+
+
+@pytest.fixture
+def learner(client, course):
+    user = UserFactory()
+    services.enrolment_join(learner=user, track=course["track"])
+    client.force_login(user)
+    return user
+
+
+def test_anonymous_visitor_sees_the_curriculum_and_a_log_in_call_to_action(client, course):
+    body = client.get("/tracks/cv/").content.decode()
+    assert "Lecture one" in body and "Build a classifier" in body
+    assert "Log in to enrol" in body and "/accounts/login/?next=/tracks/cv/" in body
+    assert 'name="status"' not in body and "track-progress" not in body
+
+
+def test_logged_in_learner_who_is_not_enrolled_sees_an_enrol_button(client, course):
+    client.force_login(UserFactory())
+    body = client.get("/tracks/cv/").content.decode()
+    assert 'action="/tracks/cv/enrol"' in body and ">Enrol<" in body
+    assert 'name="status"' not in body and "Log in to enrol" not in body
+
+
+def test_enrolled_learner_sees_progress_status_controls_and_capstone_link(client, course, learner):
+    services.progress_set_status(learner=learner, resource=course["a"], status="done")
+    CapstoneSubmission.objects.create(
+        learner=learner,
+        capstone=course["capstone"],
+        track=course["track"],
+        title="My classifier",
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    body = client.get("/tracks/cv/").content.decode()
+    assert "1 of 4 done · 25%" in body  # a, b, c and the capstone are the four units
+    assert body.count('name="status"') == 3 * 4
+    assert 'value="done" class="status-done" aria-pressed="true"' in body
+    assert 'action="/tracks/cv/leave"' in body
+    assert "/tracks/cv/capstones/classifier/" in body and "Draft" in body
+    assert "40 pts" in body and "25 pts" in body
+
+
+def test_module_complete_state_and_soft_lock_notice(client, course, learner):
+    body = client.get("/tracks/cv/").content.decode()
+    assert 'Finish <a href="#module-basics">Basics</a> first' in body
+    assert "✓ Complete" not in body
+    for resource in (course["a"], course["b"]):
+        services.progress_set_status(learner=learner, resource=resource, status="done")
+    body = client.get("/tracks/cv/").content.decode()
+    assert 'Finish <a href="#module-basics">Basics</a> first' not in body
+    assert "✓ Complete" in body and "2 of 2 done" in body
+    # Soft lock only: the locked module's controls were usable all along.
+    assert f'action="{status_url(course["c"])}"' in body
+
+
+def test_plain_post_changes_status_redirects_to_the_anchor_and_awards_points(
+    client, course, learner
+):
+    response = client.post(status_url(course["a"]), {"status": "done"})
+    assert response.status_code == 302
+    assert response["Location"] == "/tracks/cv/#resource-lecture-1"
+    assert points(learner) == 40
+    page = client.get(response["Location"]).content.decode()
+    assert "is now done (+40 points)" in page
+    assert '<span class="points-value" data-testid="header-points">40</span>' in page
+
+
+def test_htmx_post_returns_the_row_and_out_of_band_progress_and_points(client, course, learner):
+    response = client.post(status_url(course["a"]), {"status": "done"}, **HX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<li class="resource is-done" id="resource-lecture-1"')
+    assert 'value="done" class="status-done" aria-pressed="true" data-autofocus' in body
+    assert (
+        'id="module-status-basics" class="module-status" aria-live="polite" hx-swap-oob="true"'
+        in body
+    )
+    assert 'id="track-progress"' in body and "1 of 4 done · 25%" in body
+    assert 'id="header-points"' in body and 'data-testid="header-points">40<' in body
+    assert body.count('hx-swap-oob="true"') == 2 + 1 + 1 + 1  # two modules, track, header, messages
+    assert "<html" not in body
+
+
+def test_undo_reverses_the_points(client, course, learner):
+    client.post(status_url(course["a"]), {"status": "in_progress"}, **HX)
+    assert points(learner) == 0
+    client.post(status_url(course["a"]), {"status": "done"}, **HX)
+    assert points(learner) == 40
+    body = client.post(status_url(course["a"]), {"status": "in_progress"}, **HX).content.decode()
+    assert points(learner) == 0
+    assert 'data-testid="header-points">0<' in body
+    assert list(PointsEntry.objects.filter(learner=learner).values_list("amount", flat=True)) == [
+        40,
+        -40,
+    ]
+
+
+def test_post_from_a_learner_not_enrolled_is_refused(client, course):
+    outsider = UserFactory()
+    client.force_login(outsider)
+    response = client.post(status_url(course["a"]), {"status": "done"})
+    assert response.status_code == 302 and response["Location"] == "/tracks/cv/"
+    assert (
+        "Enrol in Computer Vision to log your progress"
+        in client.get("/tracks/cv/").content.decode()
+    )
+    htmx = client.post(status_url(course["a"]), {"status": "done"}, **HX)
+    assert htmx.status_code == 403 and htmx["HX-Redirect"] == "/tracks/cv/"
+    assert not Progress.objects.filter(learner=outsider).exists()
+    assert not PointsEntry.objects.exists()
+
+
+def test_anonymous_post_is_sent_to_log_in(client, course):
+    response = client.post(status_url(course["a"]), {"status": "done"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert not Progress.objects.exists()
+
+
+def test_unknown_status_is_refused_with_a_message_and_no_change(client, course, learner):
+    response = client.post(status_url(course["a"]), {"status": "finished"})
+    assert response["Location"] == "/tracks/cv/#resource-lecture-1"
+    assert "Unknown status &#x27;finished&#x27;" in client.get("/tracks/cv/").content.decode()
+    body = client.post(status_url(course["a"]), {"status": "<b>x</b>"}, **HX).content.decode()
+    assert (
+        "Unknown status &#x27;&lt;b&gt;x&lt;/b&gt;&#x27;" in body
+        and 'class="message message-error"' in body
+    )
+    assert not Progress.objects.exists() and points(learner) == 0
+
+
+def test_get_on_the_status_url_is_not_allowed(client, course, learner):
+    assert client.get(status_url(course["a"])).status_code == 405
+
+
+def test_archived_resource_is_hidden_but_its_points_stay(client, course, learner):
+    services.progress_set_status(learner=learner, resource=course["b"], status="done")
+    course["b"].archived_at = timezone.now()
+    course["b"].save()
+    body = client.get("/tracks/cv/").content.decode()
+    assert "Notebook one" not in body
+    assert points(learner) == 25
+    assert 'data-testid="header-points">25<' in body
+    # Its progress can no longer change, and the refusal says why.
+    client.post(status_url(course["b"]), {"status": "not_started"})
+    assert points(learner) == 25
+    assert "was removed from its track" in client.get("/tracks/cv/").content.decode()
+
+
+def test_changed_since_you_finished_mark(client, course, learner):
+    services.progress_set_status(learner=learner, resource=course["a"], status="done")
+    services.progress_set_status(learner=learner, resource=course["b"], status="done")
+    later = timezone.now() + timedelta(days=2)
+    course["a"].content_changed_at = later
+    course["a"].save()
+    course["b"].content_changed_at = timezone.now() - timedelta(days=30)  # changed before finishing
+    course["b"].save()
+    course["c"].content_changed_at = later  # changed, but never finished
+    course["c"].save()
+    body = client.get("/tracks/cv/").content.decode()
+    assert body.count('data-testid="changed-mark"') == 1
+    row = body[body.index('id="resource-lecture-1"') : body.index('id="resource-notebook-1"')]
+    assert "Changed since you finished" in row
+
+
+def test_a_certificate_link_appears_when_the_last_item_is_done(client, learner):
+    track = TrackFactory(slug="tiny", title="Tiny")
+    only = ResourceFactory(module=ModuleFactory(track=track), slug="only")
+    services.enrolment_join(learner=learner, track=track)
+    body = client.post(status_url(only), {"status": "done"}, **HX).content.decode()
+    certificate = learner.certificates.get()
+    assert f'<a href="{certificate.get_absolute_url()}">See your certificate</a>' in body
+    services.progress_set_status(learner=learner, resource=only, status="in_progress")
+    response = client.post(status_url(only), {"status": "done"}, follow=True)
+    assert (
+        f'<a href="{certificate.get_absolute_url()}">See your certificate</a>'
+        in response.content.decode()
+    )
+
+
+def build_track(slug: str, modules: int, resources: int) -> list:
+    track = TrackFactory(slug=slug)
+    made = []
+    previous = None
+    for _ in range(modules):
+        module = ModuleFactory(track=track)
+        if previous is not None:
+            module.requires.add(previous)
+        previous = module
+        made += [ResourceFactory(module=module) for _ in range(resources)]
+        CapstoneFactory(module=module)
+    return made
+
+
+def learner_with_state(tracks: dict[str, list], *, notes: bool = True):
+    """A learner enrolled everywhere, with progress, notes and submissions on every item."""
+    user = UserFactory()
+    for resources in tracks.values():
+        track = resources[0].track
+        services.enrolment_join(learner=user, track=track)
+        for index, resource in enumerate(resources):
+            services.progress_set_status(
+                learner=user,
+                resource=resource,
+                status=["done", "in_progress", "skipped"][index % 3],
+            )
+            if notes:
+                services.note_save(learner=user, resource=resource, body=f"note *{index}*")
+                services.note_set_revisit(learner=user, resource=resource, revisit=index % 2 == 0)
+        for capstone in track.capstones.all():
+            CapstoneSubmission.objects.create(
+                learner=user,
+                capstone=capstone,
+                track=track,
+                title="Mine",
+                created_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+    return user
+
+
+def test_track_page_query_count_is_constant_for_an_enrolled_learner(client):
+    small = build_track("small", 2, 2)
+    large = build_track("large", 20, 10)
+    others = {f"other-{i}": build_track(f"other-{i}", 1, 2) for i in range(10)}
+    small_learner = learner_with_state({"small": small})
+    # Ten times the data, and enrolments in ten other tracks that must not matter either.
+    large_learner = learner_with_state({"large": large, **others})
+    client.force_login(small_learner)
+    with CaptureQueriesContext(connection) as q_small:
+        assert client.get("/tracks/small/").status_code == 200
+    client.force_login(large_learner)
+    with CaptureQueriesContext(connection) as q_large:
+        body = client.get("/tracks/large/").content.decode()
+    assert body.count('name="status"') == 200 * 4
+    assert len(q_small) == len(q_large), [q["sql"] for q in q_large.captured_queries]
+
+
+def test_status_post_query_count_is_constant(client):
+    small = build_track("small", 2, 2)
+    large = build_track("large", 20, 10)
+    small_learner = learner_with_state({"small": small[:-1]})
+    large_learner = learner_with_state({"large": large[:-1]})
+    client.force_login(small_learner)
+    with CaptureQueriesContext(connection) as q_small:
+        assert client.post(status_url(small[-1]), {"status": "done"}, **HX).status_code == 200
+    client.force_login(large_learner)
+    with CaptureQueriesContext(connection) as q_large:
+        assert client.post(status_url(large[-1]), {"status": "done"}, **HX).status_code == 200
+    assert points(large_learner) > 0
+    assert len(q_small) == len(q_large), [q["sql"] for q in q_large.captured_queries]
+
+
+def test_htmx_request_after_the_session_expired_sends_the_page_to_log_in(client, course):
+    response = client.post(
+        status_url(course["a"]),
+        {"status": "done"},
+        **HX,
+        HTTP_HX_CURRENT_URL="http://testserver/tracks/cv/",
+    )
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == "/accounts/login/?next=/tracks/cv/"
+    assert not Progress.objects.exists()
