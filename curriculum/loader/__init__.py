@@ -1,0 +1,101 @@
+"""The curriculum loader: YAML files → tracks, modules, resources and capstones.
+
+    from curriculum.loader import load_paths, CurriculumInvalid
+    report = load_paths(["seeds/"])            # or check=True, dry_run=True, prune=True
+    print(report.summary_line())               # created N, updated N, archived N, unchanged N
+
+Stages: `parse` (YAML → nodes with line/column, safety caps), `schema` (the format, one file),
+`crossref` (across files and against the database), `apply` (plan, then bulk writes).
+Every error of every file is collected first; any error means nothing is written.
+The format is documented in docs/curriculum-format.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from .apply import LoadReport, build_plan, lock_for_writing, write_plan
+from .crossref import check_tracks, tracks_in_db
+from .errors import CurriculumInvalid, LoadError
+from .parse import parse_text, read_text
+from .schema import TrackSpec, validate_file
+
+__all__ = ["CurriculumInvalid", "LoadError", "LoadReport", "collect_files", "load_paths"]
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def collect_files(paths: list[str]) -> tuple[list[tuple[Path, str]], list[LoadError]]:
+    """(file, path as shown in messages) for each YAML file named or inside a named folder."""
+    files: list[tuple[Path, str]] = []
+    errors: list[LoadError] = []
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+            if not found:
+                errors.append(LoadError(given, 1, 1, "no .yaml or .yml files in this folder"))
+            candidates = [(p, str(p)) for p in found]
+        elif path.is_file():
+            candidates = [(path, given)]
+        elif path.exists():
+            errors.append(LoadError(given, 1, 1, "not a regular file or folder"))
+            continue
+        else:
+            errors.append(LoadError(given, 1, 1, "no such file or folder"))
+            continue
+        for file, display in candidates:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append((file, display))
+    if not paths:
+        errors.append(LoadError(".", 1, 1, "no paths given"))
+    return files, errors
+
+
+def _read_specs(files: list[tuple[Path, str]]) -> tuple[list[TrackSpec], list[LoadError]]:
+    specs: list[TrackSpec] = []
+    errors: list[LoadError] = []
+    max_bytes = getattr(settings, "CURRICULUM_MAX_FILE_BYTES", 1_000_000)
+    for file, display in files:
+        text, error = read_text(file, display=display, max_bytes=max_bytes)
+        if error is None:
+            root, error = parse_text(text, display=display)
+        if error is not None:
+            errors.append(error)
+            continue
+        spec, file_errors = validate_file(root, display=display, source_path=display)
+        errors.extend(file_errors)
+        if spec is not None:
+            specs.append(spec)
+    return specs, errors
+
+
+def load_paths(
+    paths: list[str], *, check: bool = False, dry_run: bool = False, prune: bool = False
+) -> LoadReport:
+    """Validate every file, then (unless `check` or `dry_run`) write the changes in one
+    transaction. Raises CurriculumInvalid with every error found; then nothing is written.
+    `report.plan` lists each change as a line ("create resource track/slug")."""
+    files, errors = collect_files(list(paths))
+    specs, file_errors = _read_specs(files)
+    errors.extend(file_errors)
+    if errors:  # checks across files and against the database need every file valid first
+        raise CurriculumInvalid(errors)
+    report = LoadReport(files=len(files), tracks=len(specs))
+    with transaction.atomic():
+        if not (check or dry_run):
+            lock_for_writing()
+        db = tracks_in_db()
+        errors = check_tracks(specs, db, prune=prune)
+        if errors:
+            raise CurriculumInvalid(errors)
+        plan = build_plan(specs, db, prune=prune, report=report)
+        if not (check or dry_run):
+            write_plan(plan, specs, db)
+    return report

@@ -1,0 +1,129 @@
+"""Checks across files and against the database: track slugs unique in a run, track
+`requires` existing (in this run or the database) and acyclic; plus the cycle finder that
+module `requires` use too."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from ..models import Track
+from .errors import LoadError
+from .schema import Ref, TrackSpec
+
+
+def find_cycles(
+    edges: list[tuple[str, Ref]], outside: dict[str, list[str]]
+) -> list[tuple[Ref, list[str]]]:
+    """Each cycle once, reported at its first written edge: [(ref, [a, b, ..., a])].
+
+    `edges` are the (source, ref) pairs written in the files; `outside` adds edges that are
+    already in the database (for tracks this run does not load)."""
+    graph: dict[str, list[str]] = {source: list(targets) for source, targets in outside.items()}
+    for source, ref in edges:
+        graph.setdefault(source, []).append(ref.slug)
+    reported: set[frozenset[str]] = set()
+    cycles: list[tuple[Ref, list[str]]] = []
+    for source, ref in sorted(edges, key=lambda edge: (edge[1].line, edge[1].column)):
+        route = _path(graph, ref.slug, source)
+        if route is None:
+            continue
+        members = frozenset(route)
+        if members in reported:
+            continue
+        reported.add(members)
+        cycles.append((ref, [source, *route]))
+    return cycles
+
+
+def _path(graph: dict[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """Shortest route start → goal (both included), or None."""
+    previous: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        if current == goal:
+            route = [current]
+            while previous[route[-1]] is not None:
+                route.append(previous[route[-1]])
+            return route[::-1]
+        for following in graph.get(current, ()):
+            if following not in previous:
+                previous[following] = current
+                queue.append(following)
+    return None
+
+
+@dataclass
+class TrackInDb:
+    pk: int
+    slug: str
+    archived: bool
+    source_path: str
+    requires: list[str]
+
+
+def tracks_in_db() -> dict[str, TrackInDb]:
+    tracks = {
+        row["slug"]: TrackInDb(
+            row["pk"], row["slug"], row["archived_at"] is not None, row["source_path"], []
+        )
+        for row in Track.objects.values("pk", "slug", "archived_at", "source_path")
+    }
+    slug_by_pk = {track.pk: track.slug for track in tracks.values()}
+    for from_id, to_id in Track.requires.through.objects.values_list(
+        "from_track_id", "to_track_id"
+    ):
+        tracks[slug_by_pk[from_id]].requires.append(slug_by_pk[to_id])
+    return tracks
+
+
+def check_tracks(
+    specs: list[TrackSpec], db: dict[str, TrackInDb], *, prune: bool
+) -> list[LoadError]:
+    errors: list[LoadError] = []
+    first_file: dict[str, TrackSpec] = {}
+    for spec in specs:
+        if spec.slug in first_file:
+            other = first_file[spec.slug]
+            errors.append(
+                _error(
+                    spec,
+                    spec.slug_at,
+                    f"duplicate track slug '{spec.slug}' (also defined in {other.source_path}:"
+                    f"{other.slug_at.line}:{other.slug_at.column})",
+                )
+            )
+        else:
+            first_file[spec.slug] = spec
+
+    # A track of the database counts unless this run archives it (--prune) or it is archived.
+    loaded = set(first_file)
+    available = loaded | (
+        {slug for slug, track in db.items() if not track.archived} if not prune else set()
+    )
+    edges: list[tuple[str, Ref]] = []
+    sources: dict[int, TrackSpec] = {}
+    for spec in first_file.values():
+        for ref in spec.requires:
+            if ref.slug in available:
+                edges.append((spec.slug, ref))
+                sources[id(ref)] = spec
+                continue
+            if ref.slug in db and db[ref.slug].archived:
+                why = f"track '{ref.slug}' is archived (load its file in this run to restore it)"
+            elif ref.slug in db and prune:
+                why = f"track '{ref.slug}' is not in the files given, so --prune would archive it"
+            else:
+                why = (
+                    f"unknown track '{ref.slug}' (it must be in this run's files or already loaded)"
+                )
+            errors.append(_error(spec, ref, why))
+    outside = {slug: track.requires for slug, track in db.items() if slug not in loaded}
+    for ref, cycle in find_cycles(edges, outside):
+        errors.append(_error(sources[id(ref)], ref, f"cyclic requires: {' -> '.join(cycle)}"))
+    return errors
+
+
+def _error(spec: TrackSpec, ref: Ref, message: str) -> LoadError:
+    return LoadError(spec.source_path, ref.line, ref.column, f"{ref.path}: {message}")

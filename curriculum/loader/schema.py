@@ -1,0 +1,498 @@
+"""Validate one file's nodes against the curriculum format (docs/curriculum-format.md).
+
+Produces plain specs (what the file asks for) and errors `PATH:LINE:COLUMN: field.path: message`.
+Every error in a file is reported, not just the first. Checks that need more than one file or
+the database (track slugs, track `requires`) live in `crossref.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from ..models import (
+    DEFAULT_CAPSTONE_POINTS,
+    MAX_MINUTES,
+    MAX_POINTS,
+    Level,
+    ResourceKind,
+    ReviewMode,
+)
+from .errors import LoadError
+from .parse import Map, Node, Scalar, Seq, describe, shorten
+
+SLUG_MAX = 100
+MAX_WEEKS = 520
+MAX_TAG_LENGTH = 50
+_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+@dataclass
+class Ref:
+    """A slug named in `requires`, with where it was written."""
+
+    slug: str
+    path: str
+    line: int
+    column: int
+
+
+@dataclass
+class ResourceSpec:
+    slug: str
+    title: str
+    kind: str
+    url: str = ""
+    minutes: int | None = None
+    points_override: int | None = None
+    optional: bool = False
+    choice: str = ""
+    notes: str = ""
+
+
+@dataclass
+class CapstoneSpec:
+    slug: str
+    title: str
+    brief: str
+    constraints: list[str] = field(default_factory=list)
+    points: int = DEFAULT_CAPSTONE_POINTS
+    review: str = ReviewMode.LEAD
+
+
+@dataclass
+class ModuleSpec:
+    slug: str
+    title: str
+    summary: str = ""
+    weeks: int = 1
+    requires: list[Ref] = field(default_factory=list)
+    resources: list[ResourceSpec] = field(default_factory=list)
+    capstones: list[CapstoneSpec] = field(default_factory=list)
+
+
+@dataclass
+class TrackSpec:
+    slug: str
+    title: str
+    source_path: str
+    slug_at: Ref
+    summary: str = ""
+    level: str = Level.BEGINNER
+    tags: list[str] = field(default_factory=list)
+    requires: list[Ref] = field(default_factory=list)
+    modules: list[ModuleSpec] = field(default_factory=list)
+
+
+class _Invalid(Exception):
+    """A value is wrong; the message says what was expected."""
+
+
+# --- value checkers: node → value, or _Invalid -------------------------------------------------
+
+Checker = Callable[[Node], object]
+
+
+def _scalar(node: Node, expected: str) -> object:
+    if not isinstance(node, Scalar) or node.value is None:
+        raise _Invalid(f"expected {expected}, got {describe(node)}")
+    return node.value
+
+
+def text(max_length: int | None = None, *, blank: bool = False) -> Checker:
+    def check(node: Node) -> str:
+        value = _scalar(node, "text")
+        if not isinstance(value, str):
+            raise _Invalid(f"expected text, got {describe(node)} (put it in quotes)")
+        if not blank and not value.strip():
+            raise _Invalid("must not be empty")
+        if max_length and len(value) > max_length:
+            raise _Invalid(f"is {len(value)} characters long; the limit is {max_length}")
+        return value
+
+    return check
+
+
+def slug(node: Node) -> str:
+    value = _scalar(node, "a slug (lowercase letters, digits and hyphens)")
+    if not isinstance(value, str):
+        raise _Invalid(
+            f"expected a slug (lowercase letters, digits and hyphens), got {describe(node)}"
+        )
+    if not value or not set(value) <= _SLUG_CHARS:
+        raise _Invalid(
+            f"{shorten(value)!r} is not a slug (expected lowercase letters a-z, digits and hyphens)"
+        )
+    if len(value) > SLUG_MAX:
+        raise _Invalid(f"slug is {len(value)} characters long; the limit is {SLUG_MAX}")
+    return value
+
+
+def enum(values: list[str], noun: str) -> Checker:
+    def check(node: Node) -> str:
+        value = _scalar(node, f"one of {', '.join(values)}")
+        if value not in values:
+            shown = repr(shorten(value)) if isinstance(value, str) else describe(node)
+            raise _Invalid(f"unknown {noun} {shown} (expected one of {', '.join(values)})")
+        return value
+
+    return check
+
+
+def whole_number(low: int, high: int) -> Checker:
+    def check(node: Node) -> int:
+        value = _scalar(node, f"a whole number from {low} to {high}")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(f"expected a whole number from {low} to {high}, got {describe(node)}")
+        if not low <= value <= high:
+            raise _Invalid(f"{value} is out of range (expected {low} to {high})")
+        return value
+
+    return check
+
+
+def boolean(node: Node) -> bool:
+    value = _scalar(node, "true or false")
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {describe(node)}")
+    return value
+
+
+def url(node: Node) -> str:
+    value = _scalar(node, "an http:// or https:// URL")
+    if not isinstance(value, str):
+        raise _Invalid(f"expected an http:// or https:// URL, got {describe(node)}")
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    if scheme not in ("http", "https"):
+        raise _Invalid(f"{shorten(value)!r} is not an http:// or https:// URL")
+    if len(value) > 1000:
+        raise _Invalid(f"URL is {len(value)} characters long; the limit is 1000")
+    try:
+        _url_validator(value)
+    except ValidationError:
+        raise _Invalid(f"{shorten(value)!r} is not a valid URL") from None
+    return value
+
+
+# --- mappings and lists ----------------------------------------------------------------------
+
+
+class FileChecker:
+    """Collects errors for one file."""
+
+    def __init__(self, display: str):
+        self.display = display
+        self.errors: list[LoadError] = []
+
+    def error(self, node: Node, path: str, message: str) -> None:
+        text = f"{path}: {message}" if path else message
+        self.errors.append(LoadError(self.display, node.line, node.column, text))
+
+    def mapping(
+        self, node: Node, path: str, fields: dict[str, tuple[bool, Checker | None]]
+    ) -> dict | None:
+        """Check a mapping's keys; return {key: node} of known keys, or None if not a mapping.
+        `fields` maps key → (required, checker); a None checker means the caller handles it."""
+        if not isinstance(node, Map):
+            expected = "a mapping" if path else "a mapping with the key 'track'"
+            self.error(node, path, f"expected {expected} (key: value lines), got {describe(node)}")
+            return None
+        found: dict[str, Node] = {}
+        for key, value in node.entries:
+            name = key.value if isinstance(key.value, str) else key.text
+            if name not in fields:
+                hint = difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.7)
+                suggestion = f"did you mean '{hint[0]}'? " if hint else ""
+                self.error(
+                    key,
+                    f"{path}.{name}" if path else str(name),
+                    f"unknown key '{shorten(str(name))}' "
+                    f"({suggestion}expected one of {', '.join(fields)})",
+                )
+                continue
+            found[name] = value
+        for name, (required, _check) in fields.items():
+            if required and (name not in found or _is_null(found[name])):
+                self.error(node, path, f"missing required key '{name}'")
+        return found
+
+    def value(self, found: dict, name: str, path: str, check: Checker, default=None):
+        node = found.get(name)
+        if node is None or _is_null(node):
+            return default
+        try:
+            return check(node)
+        except _Invalid as exc:
+            self.error(node, f"{path}.{name}", str(exc))
+            return default
+
+    def items(self, found: dict, name: str, path: str) -> list[tuple[str, Node]]:
+        """The (path, node) of each entry of an optional list."""
+        node = found.get(name)
+        if node is None or _is_null(node):
+            return []
+        if not isinstance(node, Seq):
+            self.error(node, f"{path}.{name}", f"expected a list, got {describe(node)}")
+            return []
+        return [(f"{path}.{name}[{index}]", item) for index, item in enumerate(node.items)]
+
+    def list_of(self, found: dict, name: str, path: str, check: Checker) -> list:
+        values = []
+        for item_path, item in self.items(found, name, path):
+            try:
+                values.append(check(item))
+            except _Invalid as exc:
+                self.error(item, item_path, str(exc))
+        return values
+
+    def refs(self, found: dict, name: str, path: str) -> list[Ref]:
+        refs: list[Ref] = []
+        seen: set[str] = set()
+        for item_path, item in self.items(found, name, path):
+            try:
+                value = slug(item)
+            except _Invalid as exc:
+                self.error(item, item_path, str(exc))
+                continue
+            if value in seen:
+                self.error(item, item_path, f"'{value}' is listed twice")
+                continue
+            seen.add(value)
+            refs.append(Ref(value, item_path, item.line, item.column))
+        return refs
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, Scalar) and node.value is None
+
+
+# --- the format ------------------------------------------------------------------------------
+
+KINDS = list(ResourceKind.values)
+TRACK_FIELDS = {
+    "slug": (True, slug),
+    "title": (True, text(200)),
+    "summary": (False, text(blank=True)),
+    "level": (False, enum(list(Level.values), "level")),
+    "requires": (False, None),
+    "tags": (False, None),
+    "modules": (True, None),
+}
+MODULE_FIELDS = {
+    "slug": (True, slug),
+    "title": (True, text(200)),
+    "summary": (False, text(blank=True)),
+    "requires": (False, None),
+    "weeks": (False, whole_number(0, MAX_WEEKS)),
+    "resources": (False, None),
+    "capstones": (False, None),
+}
+RESOURCE_FIELDS = {
+    "slug": (True, slug),
+    "title": (True, text(300)),
+    "kind": (True, enum(KINDS, "kind")),
+    "url": (False, url),
+    "minutes": (False, whole_number(0, MAX_MINUTES)),
+    "points": (False, whole_number(0, MAX_POINTS)),
+    "optional": (False, boolean),
+    "choice": (False, slug),
+    "notes": (False, text(blank=True)),
+}
+CAPSTONE_FIELDS = {
+    "slug": (True, slug),
+    "title": (True, text(300)),
+    "brief": (True, text()),
+    "constraints": (False, None),
+    "points": (False, whole_number(0, MAX_POINTS)),
+    "review": (False, enum(list(ReviewMode.values), "review mode")),
+}
+
+
+def validate_file(
+    root: Node | None, *, display: str, source_path: str
+) -> tuple[TrackSpec | None, list[LoadError]]:
+    """Check one parsed file; returns its track (None when it cannot be built) and errors."""
+    c = FileChecker(display)
+    if root is None:
+        c.errors.append(LoadError(display, 1, 1, "the file is empty (expected a 'track:' mapping)"))
+        return None, c.errors
+    top = c.mapping(root, "", {"track": (True, None)})
+    if top is None or "track" not in top:
+        return None, c.errors
+    track = _track(c, top["track"], display=display, source_path=source_path)
+    return (track if not c.errors else None), c.errors
+
+
+def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> TrackSpec | None:
+    path = "track"
+    found = c.mapping(node, path, TRACK_FIELDS)
+    if found is None:
+        return None
+    slug_node = found.get("slug") or node
+    track = TrackSpec(
+        slug=c.value(found, "slug", path, slug, ""),
+        title=c.value(found, "title", path, TRACK_FIELDS["title"][1], ""),
+        source_path=source_path,
+        slug_at=Ref("", f"{path}.slug", slug_node.line, slug_node.column),
+        summary=c.value(found, "summary", path, text(blank=True), ""),
+        level=c.value(found, "level", path, TRACK_FIELDS["level"][1], Level.BEGINNER),
+        tags=c.list_of(found, "tags", path, text(MAX_TAG_LENGTH)),
+        requires=c.refs(found, "requires", path),
+    )
+    track.slug_at.slug = track.slug
+    modules_node = found.get("modules")
+    module_items = c.items(found, "modules", path)
+    if modules_node is not None and isinstance(modules_node, Seq) and not module_items:
+        c.error(modules_node, f"{path}.modules", "a track needs at least one module")
+    module_slugs: dict[str, Node] = {}
+    item_slugs: dict[str, Node] = {}
+    module_requires: list[tuple[str, Ref]] = []
+    for module_path, module_node in module_items:
+        module = _module(c, module_node, module_path, item_slugs)
+        if module is None:
+            continue
+        _unique(c, module_slugs, module.slug, module_node, module_path, "module")
+        track.modules.append(module)
+        module_requires.extend((module.slug, ref) for ref in module.requires)
+    _check_module_requires(c, track, module_requires)
+    return track
+
+
+def _unique(
+    c: FileChecker, seen: dict[str, Node], value: str, owner: Node, path: str, noun: str
+) -> None:
+    """Report a slug already used in this track, at the second use's `slug` value."""
+    if not value:
+        return
+    node = _slug_node(owner)
+    if value in seen:
+        c.error(
+            node,
+            f"{path}.slug",
+            f"duplicate {noun} slug '{value}' (already used at line {seen[value].line})",
+        )
+    else:
+        seen[value] = node
+
+
+def _slug_node(owner: Node) -> Node:
+    if isinstance(owner, Map):
+        for key, value in owner.entries:
+            if key.value == "slug":
+                return value
+    return owner
+
+
+def _module(
+    c: FileChecker, node: Node, path: str, item_slugs: dict[str, Node]
+) -> ModuleSpec | None:
+    found = c.mapping(node, path, MODULE_FIELDS)
+    if found is None:
+        return None
+    module = ModuleSpec(
+        slug=c.value(found, "slug", path, slug, ""),
+        title=c.value(found, "title", path, MODULE_FIELDS["title"][1], ""),
+        summary=c.value(found, "summary", path, text(blank=True), ""),
+        weeks=c.value(found, "weeks", path, MODULE_FIELDS["weeks"][1], 1),
+        requires=c.refs(found, "requires", path),
+    )
+    choices: dict[str, list[Node]] = {}
+    for resource_path, resource_node in c.items(found, "resources", path):
+        resource = _resource(c, resource_node, resource_path, choices)
+        if resource is not None:
+            _unique(c, item_slugs, resource.slug, resource_node, resource_path, "item")
+            module.resources.append(resource)
+    for capstone_path, capstone_node in c.items(found, "capstones", path):
+        capstone = _capstone(c, capstone_node, capstone_path)
+        if capstone is not None:
+            _unique(c, item_slugs, capstone.slug, capstone_node, capstone_path, "item")
+            module.capstones.append(capstone)
+    for name, nodes in choices.items():
+        if len(nodes) < 2:
+            node, node_path = nodes[0]
+            c.error(
+                node,
+                node_path,
+                f"choice group '{name}' has only one resource in module '{module.slug}' "
+                "(a group needs at least 2 alternatives)",
+            )
+    return module
+
+
+def _resource(c: FileChecker, node: Node, path: str, choices: dict) -> ResourceSpec | None:
+    found = c.mapping(node, path, RESOURCE_FIELDS)
+    if found is None:
+        return None
+    get = lambda name, default=None: c.value(found, name, path, RESOURCE_FIELDS[name][1], default)  # noqa: E731
+    resource = ResourceSpec(
+        slug=get("slug", ""),
+        title=get("title", ""),
+        kind=get("kind", ResourceKind.OTHER),
+        url=get("url", ""),
+        minutes=get("minutes"),
+        points_override=get("points"),
+        optional=get("optional", False),
+        choice=get("choice", ""),
+        notes=get("notes", ""),
+    )
+    if resource.choice:
+        choices.setdefault(resource.choice, []).append((found["choice"], f"{path}.choice"))
+        if resource.optional:
+            c.error(
+                found["optional"],
+                f"{path}.optional",
+                "a resource in a choice group cannot also be optional (the group is the choice)",
+            )
+    return resource
+
+
+def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
+    found = c.mapping(node, path, CAPSTONE_FIELDS)
+    if found is None:
+        return None
+    get = lambda name, default=None: c.value(found, name, path, CAPSTONE_FIELDS[name][1], default)  # noqa: E731
+    return CapstoneSpec(
+        slug=get("slug", ""),
+        title=get("title", ""),
+        brief=get("brief", ""),
+        constraints=c.list_of(found, "constraints", path, text(500)),
+        points=get("points", DEFAULT_CAPSTONE_POINTS),
+        review=get("review", ReviewMode.LEAD),
+    )
+
+
+def _check_module_requires(c: FileChecker, track: TrackSpec, edges: list[tuple[str, Ref]]) -> None:
+    from .crossref import find_cycles  # a small graph helper shared with track requires
+
+    known = [module.slug for module in track.modules]
+    if "" in known:  # a module's slug is already reported as invalid: references can't be judged
+        return
+    valid: list[tuple[str, Ref]] = []
+    for source, ref in edges:
+        if ref.slug not in known:
+            listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+            c.errors.append(
+                LoadError(
+                    c.display,
+                    ref.line,
+                    ref.column,
+                    f"{ref.path}: unknown module '{ref.slug}' "
+                    f"(expected a module of this track: {listed})",
+                )
+            )
+        else:
+            valid.append((source, ref))
+    for ref, cycle in find_cycles(valid, {}):
+        c.errors.append(
+            LoadError(
+                c.display,
+                ref.line,
+                ref.column,
+                f"{ref.path}: cyclic requires: {' -> '.join(cycle)}",
+            )
+        )

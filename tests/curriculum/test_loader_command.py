@@ -1,0 +1,152 @@
+"""`manage.py load_curriculum` as a person runs it: exit codes, stdout's last line, stderr."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from curriculum.models import Resource, Track
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+TRACK = """\
+track:
+  slug: demo
+  title: Demo
+  modules:
+    - slug: one
+      title: One
+      resources:
+        - slug: a
+          title: A
+          kind: video
+        - slug: b
+          title: B
+          kind: quiz
+"""
+
+
+def command(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("load_curriculum", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_load_prints_the_summary_as_last_line(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(TRACK)
+    code, out, err = command(str(path))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "created 4, updated 0, archived 0, unchanged 0"
+    code, out, _ = command(str(tmp_path))
+    assert out.splitlines()[-1] == "created 0, updated 0, archived 0, unchanged 4"
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(TRACK)
+    code, out, _ = command("--dry-run", str(path))
+    assert code == 0
+    assert out.splitlines() == [
+        "create track demo",
+        "create module demo/one",
+        "create resource demo/a",
+        "create resource demo/b",
+        "dry run: 1 files, nothing written",
+        "created 4, updated 0, archived 0, unchanged 0",
+    ]
+    assert not Track.objects.exists()
+
+
+def test_check_validates_and_writes_nothing(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(TRACK)
+    code, out, _ = command("--check", str(path))
+    assert code == 0
+    assert out.splitlines() == [
+        "ok: 1 files, 1 tracks valid; nothing written",
+        "created 4, updated 0, archived 0, unchanged 0",
+    ]
+    assert not Track.objects.exists()
+
+
+def test_prune_archives_tracks_not_given(tmp_path):
+    (tmp_path / "demo.yaml").write_text(TRACK)
+    other = tmp_path / "other" / "other.yaml"
+    other.parent.mkdir()
+    other.write_text(TRACK.replace("slug: demo", "slug: other"))
+    command(str(tmp_path / "demo.yaml"), str(other))
+    code, out, _ = command("--prune", str(other))
+    assert out.splitlines()[-1] == "created 0, updated 0, archived 1, unchanged 4"
+    assert Track.objects.get(slug="demo").archived_at is not None
+    assert Resource.objects.filter(track__slug="demo").count() == 2
+
+
+def test_errors_go_to_stderr_one_a_line_and_exit_1(tmp_path):
+    (tmp_path / "a.yaml").write_text(TRACK.replace("kind: video", "kind: vid"))
+    (tmp_path / "b.yaml").write_text(
+        TRACK.replace("slug: demo", "slug: other").replace("title: B", "titel: B")
+    )
+    code, out, err = command(str(tmp_path))
+    assert code == 1
+    assert out == ""
+    assert err.splitlines() == [
+        f"{tmp_path}/a.yaml:10:17: track.modules[0].resources[0].kind: unknown kind 'vid' (expected one of "
+        "video, course, chapter, article, paper, book, notebook, exercise, talk, quiz, other)",
+        f"{tmp_path}/b.yaml:11:11: track.modules[0].resources[1]: missing required key 'title'",
+        f"{tmp_path}/b.yaml:12:11: track.modules[0].resources[1].titel: unknown key 'titel' "
+        "(did you mean 'title'? expected one of slug, title, kind, url, minutes, points, optional, choice, notes)",
+    ]
+    assert not Track.objects.exists()
+
+
+def test_missing_path_is_a_clean_error(tmp_path):
+    code, out, err = command(str(tmp_path / "missing.yaml"))
+    assert (code, out) == (1, "")
+    assert err == f"{tmp_path}/missing.yaml:1:1: no such file or folder\n"
+
+
+def test_unreadable_file_is_a_clean_error(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    path = tmp_path / "locked.yaml"
+    path.write_text(TRACK)
+    path.chmod(0)
+    code, _, err = command(str(path))
+    assert code == 1 and err == f"{path}:1:1: cannot read the file: Permission denied\n"
+
+
+def test_a_real_process_never_prints_a_traceback(tmp_path):
+    """Run manage.py itself: no database is touched before the files are valid."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"track:\n  slug: x\n  title: \xff\n")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/unused.sqlite3",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "load_curriculum", str(bad), str(tmp_path / "gone")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "CommandError" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{bad}:3:10: not valid UTF-8 (byte 0xff); save the file as UTF-8",
+        f"{tmp_path}/gone:1:1: no such file or folder",
+    ]
