@@ -1,3 +1,82 @@
-"""capstones selectors (filled in by its area)."""
+"""Reads for the capstone submission page and the public certificate page (fixed query counts)."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from curriculum.models import Capstone
+
+from ..models import (
+    CapstoneSubmission,
+    Certificate,
+    Enrolment,
+    PointsEntry,
+    PointsKind,
+    SubmissionStatus,
+)
+
+__all__ = ["CapstonePage", "capstone_page", "certificate_by_code"]
+
+
+@dataclass
+class CapstonePage:
+    capstone: Capstone  # with .track and .module loaded
+    enrolled: bool
+    submission: CapstoneSubmission | None
+    # What passing actually awarded (the ledger's word, even if the capstone was re-weighted since).
+    points_awarded: int | None
+    certificate: Certificate | None
+
+    @property
+    def track(self):
+        return self.capstone.track
+
+    @property
+    def editable(self) -> bool:
+        return self.enrolled and (
+            self.submission is None
+            or self.submission.status
+            in (SubmissionStatus.DRAFT, SubmissionStatus.CHANGES_REQUESTED)
+        )
+
+    def constraint_rows(self) -> list[tuple[int, str, bool]]:
+        met = set(self.submission.constraints_met) if self.submission else set()
+        return [
+            (index, text, index in met)
+            for index, text in enumerate(self.capstone.constraints or [])
+        ]
+
+
+def capstone_page(*, learner, track_slug: str, capstone_slug: str) -> CapstonePage | None:
+    """Everything the page shows, in at most five queries; None for an unknown or archived
+    capstone."""
+    capstone = (
+        Capstone.objects.active()
+        .select_related("track", "module")
+        .filter(track__slug=track_slug, track__archived_at__isnull=True, slug=capstone_slug)
+        .first()
+    )
+    if capstone is None:
+        return None
+    enrolled = Enrolment.objects.filter(
+        learner=learner, track_id=capstone.track_id, left_at__isnull=True
+    ).exists()
+    submission = CapstoneSubmission.objects.filter(learner=learner, capstone=capstone).first()
+    points_awarded = None
+    if submission is not None and submission.status == SubmissionStatus.PASSED:
+        points_awarded = (
+            PointsEntry.objects.filter(
+                learner=learner, source_key=f"capstone:{capstone.pk}", kind=PointsKind.AWARD
+            )
+            .order_by("-generation")
+            .values_list("amount", flat=True)
+            .first()
+        )
+    certificate = Certificate.objects.filter(learner=learner, track_id=capstone.track_id).first()
+    return CapstonePage(capstone, enrolled, submission, points_awarded, certificate)
+
+
+def certificate_by_code(*, code: str) -> Certificate | None:
+    """A certificate by its public code (one query, with the learner's profile for their time
+    zone), or None."""
+    return Certificate.objects.select_related("track", "learner__profile").filter(code=code).first()

@@ -1,3 +1,339 @@
-"""capstones services (filled in by its area)."""
+"""Capstone submissions: a learner saves a draft, submits it, a reviewer passes it or asks for
+changes, the learner edits and resubmits. States: draft → submitted → changes_requested →
+submitted → passed. Passing awards the capstone's points once and may issue the certificate.
 
-__all__: list[str] = []
+Self-review capstones pass the moment they are submitted (the learner vouches for them). Peer
+review is not built yet: peer capstones are reviewed by staff, like lead-reviewed ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from curriculum.markdown import render_markdown
+from curriculum.models import Capstone, ReviewMode
+
+from ..models import CapstoneSubmission, Certificate, Enrolment, SubmissionStatus
+from .progress import ServiceError, certificate_issue_if_complete, points_award
+
+__all__ = [
+    "SubmissionInvalid",
+    "REVIEW_DECISIONS",
+    "capstone_submission_problems",
+    "capstone_submission_save",
+    "capstone_submit",
+    "capstone_review_check",
+    "capstone_review",
+]
+
+TITLE_MAX = 200
+LINK_MAX = 1000
+WRITEUP_MAX = 50_000
+LINK_ERROR = "Use an http:// or https:// link"
+EDITABLE = (SubmissionStatus.DRAFT, SubmissionStatus.CHANGES_REQUESTED)
+REVIEW_DECISIONS = (SubmissionStatus.PASSED, SubmissionStatus.CHANGES_REQUESTED)
+
+_url_validator = URLValidator(schemes=["http", "https"], message=LINK_ERROR)
+
+
+class SubmissionInvalid(ServiceError):
+    """The submission's fields are not acceptable; `errors` maps a field name to its message."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__(" ".join(message for messages in errors.values() for message in messages))
+
+
+def _link_problem(link: str) -> str | None:
+    if not link:
+        return None
+    if len(link) > LINK_MAX:
+        return f"Keep the link under {LINK_MAX} characters."
+    if urlsplit(link).scheme.lower() not in {"http", "https"}:
+        return LINK_ERROR
+    try:
+        _url_validator(link)
+    except ValidationError:
+        return LINK_ERROR
+    return None
+
+
+def capstone_submission_problems(
+    *,
+    capstone: Capstone,
+    title: str,
+    link: str,
+    writeup: str,
+    constraints_met: list[int],
+    submitting: bool,
+) -> dict[str, list[str]]:
+    """Everything wrong with these fields, by field name (empty when acceptable). A draft may
+    be incomplete; a submission needs a title, a link or a write-up, and every constraint met."""
+    problems: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        problems.setdefault(field, []).append(message)
+
+    if len(title) > TITLE_MAX:
+        add("title", f"Keep the title under {TITLE_MAX} characters.")
+    if (problem := _link_problem(link)) is not None:
+        add("link", problem)
+    if len(writeup) > WRITEUP_MAX:
+        add(
+            "writeup",
+            f"Keep the write-up under {WRITEUP_MAX:,} characters (it has {len(writeup):,}).",
+        )
+    constraint_count = len(capstone.constraints or [])
+    if any(not 0 <= index < constraint_count for index in constraints_met):
+        add(
+            "constraints_met",
+            "That constraint is not part of this capstone; reload the page and try again.",
+        )
+    if submitting:
+        if not title.strip():
+            add("title", "Give your submission a title before you submit it.")
+        if not link and not writeup.strip():
+            add("link", "Add a link to your work or a write-up (or both) before you submit.")
+        for index, constraint in enumerate(capstone.constraints or []):
+            if index not in constraints_met:
+                add(
+                    "constraints_met",
+                    f"Tick “{constraint}” once your work meets it; "
+                    "every constraint must be met to submit.",
+                )
+    return problems
+
+
+def _clean_fields(
+    title: str, link: str, writeup: str, constraints_met
+) -> tuple[str, str, str, list[int]]:
+    try:
+        indexes = sorted({int(index) for index in constraints_met or []})
+    except (TypeError, ValueError):
+        raise SubmissionInvalid(
+            {"constraints_met": ["Constraints are ticked by number."]}
+        ) from None
+    return (title or "").strip(), (link or "").strip(), writeup or "", indexes
+
+
+def _editable_submission(*, learner, capstone: Capstone, now: datetime) -> CapstoneSubmission:
+    """The learner's submission on this capstone, locked, created as a draft if new."""
+    if capstone.archived_at is not None:
+        raise ServiceError(
+            f"The capstone '{capstone.title}' was removed from its track; it takes no submissions."
+        )
+    if not Enrolment.objects.filter(
+        learner=learner, track_id=capstone.track_id, left_at__isnull=True
+    ).exists():
+        raise ServiceError("Enrol in this track before you work on its capstone.")
+    submission, _ = CapstoneSubmission.objects.select_for_update().get_or_create(
+        learner=learner,
+        capstone=capstone,
+        defaults={"track_id": capstone.track_id, "title": "", "created_at": now, "updated_at": now},
+    )
+    if submission.status not in EDITABLE:
+        state = submission.get_status_display().lower()
+        raise ServiceError(f"This submission is {state}, so it can't be changed now.")
+    return submission
+
+
+def _write_fields(
+    submission: CapstoneSubmission, *, title, link, writeup, constraints_met, now
+) -> None:
+    submission.title = title
+    submission.link = link
+    submission.writeup = writeup
+    submission.writeup_html = render_markdown(writeup)
+    submission.constraints_met = constraints_met
+    submission.updated_at = now
+
+
+@transaction.atomic
+def capstone_submission_save(
+    *,
+    learner,
+    capstone: Capstone,
+    title: str,
+    link: str,
+    writeup: str,
+    constraints_met: list[int],
+    now: datetime | None = None,
+) -> CapstoneSubmission:
+    """Save the learner's work in progress (a draft, or an edit after changes were requested)."""
+    now = now or timezone.now()
+    title, link, writeup, constraints_met = _clean_fields(title, link, writeup, constraints_met)
+    problems = capstone_submission_problems(
+        capstone=capstone,
+        title=title,
+        link=link,
+        writeup=writeup,
+        constraints_met=constraints_met,
+        submitting=False,
+    )
+    if problems:
+        raise SubmissionInvalid(problems)
+    submission = _editable_submission(learner=learner, capstone=capstone, now=now)
+    _write_fields(
+        submission,
+        title=title,
+        link=link,
+        writeup=writeup,
+        constraints_met=constraints_met,
+        now=now,
+    )
+    submission.save()
+    return submission
+
+
+@transaction.atomic
+def capstone_submit(
+    *,
+    learner,
+    capstone: Capstone,
+    title: str,
+    link: str,
+    writeup: str,
+    constraints_met: list[int],
+    now: datetime | None = None,
+) -> CapstoneSubmission:
+    """Save and submit for review. A self-review capstone passes at once (points, certificate)."""
+    now = now or timezone.now()
+    title, link, writeup, constraints_met = _clean_fields(title, link, writeup, constraints_met)
+    problems = capstone_submission_problems(
+        capstone=capstone,
+        title=title,
+        link=link,
+        writeup=writeup,
+        constraints_met=constraints_met,
+        submitting=True,
+    )
+    if problems:
+        raise SubmissionInvalid(problems)
+    submission = _editable_submission(learner=learner, capstone=capstone, now=now)
+    _write_fields(
+        submission,
+        title=title,
+        link=link,
+        writeup=writeup,
+        constraints_met=constraints_met,
+        now=now,
+    )
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    if capstone.review == ReviewMode.SELF:
+        _pass(submission, capstone=capstone, reviewer=None, now=now)
+    else:
+        submission.save()
+    return submission
+
+
+def capstone_review_check(
+    *, reviewer, submission: CapstoneSubmission, decision: str, comments: str
+) -> None:
+    """Raise ServiceError if this review may not be made (used by forms before they save)."""
+    if not getattr(reviewer, "is_staff", False):
+        raise ServiceError(
+            "Only staff can review capstone submissions (track leads come with roles)."
+        )
+    if reviewer.pk == submission.learner_id:
+        raise ServiceError("You can't review your own submission; ask another reviewer.")
+    if decision not in REVIEW_DECISIONS:
+        raise ServiceError("Choose a decision: passed or changes requested.")
+    if submission.status != SubmissionStatus.SUBMITTED:
+        state = submission.get_status_display().lower()
+        raise ServiceError(f"Only a submitted submission can be reviewed; this one is {state}.")
+    if decision == SubmissionStatus.CHANGES_REQUESTED and not (comments or "").strip():
+        raise ServiceError(
+            "Say what needs to change: comments are required when requesting changes."
+        )
+
+
+@transaction.atomic
+def capstone_review(
+    *,
+    reviewer,
+    submission: CapstoneSubmission,
+    decision: str,
+    comments: str,
+    now: datetime | None = None,
+) -> CapstoneSubmission:
+    """Pass a submitted capstone or ask for changes; the learner is emailed once it commits.
+    The row is locked, so two reviewers at once (or a double click) review and award once."""
+    now = now or timezone.now()
+    locked = CapstoneSubmission.objects.select_for_update().get(pk=submission.pk)
+    capstone_review_check(
+        reviewer=reviewer, submission=locked, decision=decision, comments=comments
+    )
+    locked.reviewer_comments = (comments or "").strip()
+    locked.reviewer_comments_html = render_markdown(locked.reviewer_comments)
+    certificate = None
+    if decision == SubmissionStatus.PASSED:
+        certificate = _pass(locked, capstone=locked.capstone, reviewer=reviewer, now=now)
+    else:
+        locked.status = SubmissionStatus.CHANGES_REQUESTED
+        locked.reviewer = reviewer
+        locked.reviewed_at = now
+        locked.updated_at = now
+        locked.save()
+    transaction.on_commit(
+        lambda: _email_reviewed(
+            submission_id=locked.pk, certificate_code=certificate.code if certificate else None
+        ),
+        robust=True,
+    )
+    return locked
+
+
+def _pass(
+    submission: CapstoneSubmission, *, capstone: Capstone, reviewer, now: datetime
+) -> Certificate | None:
+    submission.status = SubmissionStatus.PASSED
+    submission.reviewer = reviewer
+    submission.reviewed_at = now
+    submission.updated_at = now
+    submission.save()
+    points_award(learner=submission.learner, amount=capstone.points, capstone=capstone, now=now)
+    return certificate_issue_if_complete(learner=submission.learner, track=capstone.track, now=now)
+
+
+def _email_reviewed(*, submission_id: int, certificate_code: str | None) -> None:
+    submission = CapstoneSubmission.objects.select_related("learner", "capstone", "track").get(
+        pk=submission_id
+    )
+    if not submission.learner.email:
+        return
+    capstone, track = submission.capstone, submission.track
+    page = settings.SITE_URL + reverse(
+        "track:capstone_submission", kwargs={"slug": track.slug, "item": capstone.slug}
+    )
+    if submission.status == SubmissionStatus.PASSED:
+        subject = f"Your capstone “{capstone.title}” passed"
+        lines = [
+            f"Congratulations: your submission “{submission.title}” passed review "
+            f"and earned {capstone.points} points."
+        ]
+    else:
+        subject = f"Changes requested on your capstone “{capstone.title}”"
+        lines = [
+            f"Your reviewer asked for changes to “{submission.title}”. Edit it and submit it again."
+        ]
+    if submission.reviewer_comments:
+        lines += ["", "Reviewer's comments:", "", submission.reviewer_comments]
+    lines += ["", f"Your submission: {page}"]
+    if certificate_code:
+        certificate_path = reverse("certificate", kwargs={"code": certificate_code})
+        lines += [
+            "",
+            f"You finished {track.title}. Your certificate: {settings.SITE_URL}{certificate_path}",
+        ]
+    prefix = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "")
+    send_mail(f"{prefix}{subject}", "\n".join(lines), None, [submission.learner.email])

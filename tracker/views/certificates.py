@@ -1,6 +1,42 @@
-"""Placeholder until this area is built (replaced by its owner)."""
-from django.http import Http404
+"""The public certificate page: anyone with the unguessable link can verify it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .. import selectors
 
 
-def certificate(request, *args, **kwargs):
-    raise Http404("not built yet")
+@require_GET
+def certificate(request: HttpRequest, code: str) -> HttpResponse:
+    found = selectors.certificate_by_code(code=code)
+    if found is None:
+        raise Http404("No certificate has this code.")
+    summary = found.summary or {}
+    context = {
+        "certificate": found,
+        "verification_url": settings.SITE_URL + found.get_absolute_url(),
+        "summary_rows": [
+            (summary.get("modules"), "module", "modules"),
+            (summary.get("units"), "required item", "required items"),
+            (summary.get("resources_done"), "resource done", "resources done"),
+            (summary.get("capstones_passed"), "capstone passed", "capstones passed"),
+        ],
+        "is_owner": request.user.is_authenticated and request.user.pk == found.learner_id,
+        "zone": _learner_zone(found),
+    }
+    response = render(request, "tracker/certificate.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _learner_zone(found) -> str:
+    """The learner's time zone, so the date is the day it was where they were."""
+    try:
+        return found.learner.profile.time_zone
+    except ObjectDoesNotExist:
+        return "UTC"

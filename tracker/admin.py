@@ -1,0 +1,303 @@
+"""Admin for learner state. Learner state is written only by `tracker.services`, so these
+admins are read-only, except that staff review capstone submissions: the decision and comments
+on a submission's page (or the "Pass" action) go through `services.capstone_review`.
+
+Every changelist names its related rows in list_select_related, so a page of rows costs the
+same number of queries however many rows there are."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from . import services
+from .forms_capstones import CapstoneReviewForm
+from .models import (
+    CapstoneSubmission,
+    Certificate,
+    Enrolment,
+    PointsEntry,
+    Profile,
+    Progress,
+    ResourceNote,
+    SubmissionStatus,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Staff may look, not touch: changes to learner state belong to the services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.display(description="Learner", ordering="learner__email")
+def learner_column(obj) -> str:
+    return obj.learner.email or obj.learner.get_username()
+
+
+@admin.register(Profile)
+class ProfileAdmin(ReadOnlyAdmin):
+    list_display = [
+        "user",
+        "display_name",
+        "time_zone",
+        "nudge_enabled",
+        "nudge_weekday",
+        "nudge_hour",
+        "points_total",
+    ]
+    list_filter = ["nudge_enabled", "nudge_weekday"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__username", "display_name"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        learner_column,
+        "track",
+        "enrolled_at",
+        "left_at",
+        "hours_per_week",
+        "target_date",
+    ]
+    list_filter = ["track", ("left_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["learner", "track"]
+    search_fields = ["learner__email", "learner__username", "track__title", "track__slug"]
+    raw_id_fields = ["learner", "track"]
+
+
+@admin.register(Progress)
+class ProgressAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        learner_column,
+        "resource_column",
+        "track",
+        "status",
+        "completed_at",
+        "updated_at",
+    ]
+    list_filter = ["status", "track"]
+    list_select_related = ["learner", "resource", "track"]
+    search_fields = ["learner__email", "learner__username", "resource__title", "resource__slug"]
+    raw_id_fields = ["learner", "resource", "track"]
+
+    @admin.display(description="Resource", ordering="resource__title")
+    def resource_column(self, obj) -> str:
+        return obj.resource.title
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(ReadOnlyAdmin):
+    """The ledger is append-only: no add, change or delete, here or anywhere."""
+
+    list_display = [
+        "id",
+        learner_column,
+        "kind",
+        "amount",
+        "source_key",
+        "generation",
+        "created_at",
+    ]
+    list_filter = ["kind"]
+    list_select_related = ["learner"]
+    search_fields = ["learner__email", "learner__username", "source_key"]
+    raw_id_fields = ["learner", "resource", "capstone"]
+    ordering = ["-created_at", "-id"]
+
+
+@admin.register(ResourceNote)
+class ResourceNoteAdmin(ReadOnlyAdmin):
+    list_display = ["id", learner_column, "resource_column", "revisit", "updated_at"]
+    list_filter = ["revisit"]
+    list_select_related = ["learner", "resource"]
+    search_fields = ["learner__email", "learner__username", "resource__title"]
+    raw_id_fields = ["learner", "resource"]
+    exclude = ["body_html"]
+
+    @admin.display(description="Resource", ordering="resource__title")
+    def resource_column(self, obj) -> str:
+        return obj.resource.title
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ["learner_name", "track_title", learner_column, "issued_at", "public_page"]
+    list_filter = ["track"]
+    list_select_related = ["learner"]
+    search_fields = ["learner_name", "track_title", "learner__email", "code"]
+    raw_id_fields = ["learner", "track"]
+    readonly_fields = ["code"]
+
+    @admin.display(description="Public page")
+    def public_page(self, obj) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), "View")
+
+
+@admin.register(CapstoneSubmission)
+class CapstoneSubmissionAdmin(admin.ModelAdmin):
+    form = CapstoneReviewForm
+    list_display = [
+        "title_column",
+        learner_column,
+        "capstone_column",
+        "track",
+        "status",
+        "submitted_at",
+        "reviewed_at",
+        "reviewer",
+    ]
+    list_filter = ["status", "capstone__review", "track"]
+    list_select_related = ["learner", "capstone", "track", "reviewer"]
+    search_fields = ["title", "learner__email", "learner__username", "capstone__title"]
+    ordering = ["-submitted_at", "-id"]
+    actions = ["pass_selected"]
+    readonly_fields = [
+        "learner",
+        "capstone",
+        "track",
+        "status",
+        "title",
+        "link_column",
+        "constraints_column",
+        "writeup_column",
+        "submitted_at",
+        "reviewed_at",
+        "reviewer",
+        "comments_column",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            "Submission",
+            {
+                "fields": [
+                    "learner",
+                    "capstone",
+                    "track",
+                    "status",
+                    "title",
+                    "link_column",
+                    "constraints_column",
+                    "writeup_column",
+                    "submitted_at",
+                ]
+            },
+        ),
+        (
+            "Review",
+            {
+                "fields": ["decision", "review_comments"],
+                "description": (
+                    "Pass it, or request changes with comments. The learner is emailed either way."
+                ),
+            },
+        ),
+        (
+            "Last review",
+            {"fields": ["reviewed_at", "reviewer", "comments_column", "created_at", "updated_at"]},
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # learners create submissions
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a passed submission backs points in the ledger
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        return type(form_class.__name__, (form_class,), {"reviewer": request.user})
+
+    def save_model(self, request, obj, form, change):
+        decision = form.cleaned_data.get("decision")
+        if not decision:
+            return  # nothing else here is editable
+        try:
+            services.capstone_review(
+                reviewer=request.user,
+                submission=obj,
+                decision=decision,
+                comments=form.cleaned_data.get("review_comments", ""),
+            )
+        except services.ServiceError as exc:  # e.g. another reviewer got there first
+            messages.error(request, str(exc))
+
+    @admin.action(description="Pass selected submitted submissions (awards points once)")
+    def pass_selected(self, request, queryset):
+        passed, refused = 0, []
+        skipped = queryset.exclude(status=SubmissionStatus.SUBMITTED).count()
+        for submission in queryset.filter(status=SubmissionStatus.SUBMITTED):
+            try:
+                services.capstone_review(
+                    reviewer=request.user, submission=submission, decision="passed", comments=""
+                )
+                passed += 1
+            except services.ServiceError as exc:
+                refused.append(f"{submission.title}: {exc}")
+        if passed:
+            self.message_user(
+                request,
+                f"Passed {passed} submission{'s' if passed != 1 else ''}.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request, f"Skipped {skipped} not waiting for review.", messages.WARNING
+            )
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.display(description="Title", ordering="title")
+    def title_column(self, obj) -> str:
+        return obj.title or "(untitled draft)"
+
+    @admin.display(description="Capstone", ordering="capstone__title")
+    def capstone_column(self, obj) -> str:
+        return obj.capstone.title
+
+    @admin.display(description="Link")
+    def link_column(self, obj) -> str:
+        if not obj.link:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>',
+            obj.link,
+            obj.link,
+        )
+
+    @admin.display(description="Constraints")
+    def constraints_column(self, obj) -> str:
+        met = set(obj.constraints_met or [])
+        rows = [
+            (("✓ met" if index in met else "✗ not ticked"), text)
+            for index, text in enumerate(obj.capstone.constraints or [])
+        ]
+        if not rows:
+            return "None for this capstone"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", rows))
+
+    @admin.display(description="Write-up")
+    def writeup_column(self, obj) -> str:
+        # writeup_html was rendered and sanitized (nh3) when it was saved.
+        return mark_safe(obj.writeup_html) if obj.writeup_html else "—"  # noqa: S308
+
+    @admin.display(description="Reviewer comments")
+    def comments_column(self, obj) -> str:
+        return mark_safe(obj.reviewer_comments_html) if obj.reviewer_comments_html else "—"  # noqa: S308
