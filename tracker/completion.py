@@ -67,7 +67,9 @@ class TrackProgress:
 DEFAULT_MINUTES_ESTIMATE = 30
 
 
-def module_progress(*, module, done_resource_ids: set[int], passed_capstone_ids: set[int]) -> ModuleProgress:
+def module_progress(
+    *, module, done_resource_ids: set[int], passed_capstone_ids: set[int]
+) -> ModuleProgress:
     """`module` has `.resources.all()` and `.capstones.all()` prefetched (active only)."""
     done_units = total_units = minutes_left = 0
     next_resource_id = None
@@ -100,15 +102,32 @@ def module_progress(*, module, done_resource_ids: set[int], passed_capstone_ids:
     return ModuleProgress(module.id, done_units, total_units, minutes_left, next_resource_id)
 
 
-def track_progress(*, track, done_resource_ids: set[int], passed_capstone_ids: set[int]) -> TrackProgress:
+def track_progress(
+    *, track, done_resource_ids: set[int], passed_capstone_ids: set[int]
+) -> TrackProgress:
     """`track` has `.modules.all()` prefetched with their resources and capstones."""
+    return modules_progress(
+        track_id=track.id,
+        modules=track.modules.all(),
+        done_resource_ids=done_resource_ids,
+        passed_capstone_ids=passed_capstone_ids,
+    )
+
+
+def modules_progress(
+    *, track_id: int, modules: Iterable, done_resource_ids: set[int], passed_capstone_ids: set[int]
+) -> TrackProgress:
+    """A track's progress from its active modules, in order, each with `.resources.all()` and
+    `.capstones.all()` prefetched (active only)."""
     return TrackProgress(
-        track.id,
+        track_id,
         {
             module.id: module_progress(
-                module=module, done_resource_ids=done_resource_ids, passed_capstone_ids=passed_capstone_ids
+                module=module,
+                done_resource_ids=done_resource_ids,
+                passed_capstone_ids=passed_capstone_ids,
             )
-            for module in track.modules.all()
+            for module in modules
         },
     )
 

@@ -223,12 +223,15 @@ def test_a_certificate_link_appears_when_the_last_item_is_done(client, learner):
     body = client.post(status_url(only), {"status": "done"}, **HX).content.decode()
     certificate = learner.certificates.get()
     assert f'<a href="{certificate.get_absolute_url()}">See your certificate</a>' in body
+    # Marking it done again issues nothing new: no second announcement, but the track's
+    # progress block keeps linking the certificate.
     services.progress_set_status(learner=learner, resource=only, status="in_progress")
-    response = client.post(status_url(only), {"status": "done"}, follow=True)
-    assert (
-        f'<a href="{certificate.get_absolute_url()}">See your certificate</a>'
-        in response.content.decode()
-    )
+    again = client.post(status_url(only), {"status": "done"}, **HX).content.decode()
+    assert "You completed Tiny!" not in again
+    assert f'<a href="{certificate.get_absolute_url()}">See your certificate</a>' in again
+    assert learner.certificates.count() == 1
+    page = client.get(track.get_absolute_url()).content.decode()
+    assert f'<a href="{certificate.get_absolute_url()}">See your certificate</a>' in page
 
 
 def build_track(slug: str, modules: int, resources: int) -> list:
@@ -302,6 +305,9 @@ def test_status_post_query_count_is_constant(client):
         assert client.post(status_url(large[-1]), {"status": "done"}, **HX).status_code == 200
     assert points(large_learner) > 0
     assert len(q_small) == len(q_large), [q["sql"] for q in q_large.captured_queries]
+    # The peer LMS we measured ran 35 queries (13 repeated) for this click. Ours: the write
+    # (profile lock, progress, ledger, certificate check) plus the fragments it answers with.
+    assert len(q_large) <= 28, [q["sql"] for q in q_large.captured_queries]
 
 
 def test_htmx_request_after_the_session_expired_sends_the_page_to_log_in(client, course):

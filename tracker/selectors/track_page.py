@@ -16,8 +16,8 @@ from curriculum.selectors import track_with_contents
 from ..completion import ModuleProgress, TrackProgress, track_progress
 from ..models import (
     CapstoneSubmission,
+    Certificate,
     Enrolment,
-    Profile,
     Progress,
     ProgressStatus,
     ResourceNote,
@@ -32,7 +32,6 @@ __all__ = [
     "TrackPageState",
     "learner_track_page",
     "active_enrolment",
-    "learner_points_total",
     "note_for",
     "RevisitGroup",
     "revisit_groups",
@@ -109,6 +108,7 @@ class TrackPageState:
     progress: dict[int, Progress] = field(default_factory=dict)
     notes: dict[int, ResourceNote] = field(default_factory=dict)
     submissions: dict[int, CapstoneSubmission] = field(default_factory=dict)
+    certificate: Certificate | None = None
 
     @property
     def enrolled(self) -> bool:
@@ -187,16 +187,12 @@ def learner_track_page(*, learner, slug: str) -> TrackPageState:
         progress=progress,
         notes=notes,
         submissions=submissions,
+        certificate=Certificate.objects.filter(learner=learner, track=track).first(),
     )
 
 
 def active_enrolment(*, learner, track: Track) -> Enrolment | None:
     return Enrolment.objects.filter(learner=learner, track=track, left_at__isnull=True).first()
-
-
-def learner_points_total(*, learner) -> int:
-    """Fresh from the database (a profile cached on the user may predate a points change)."""
-    return Profile.objects.filter(user=learner).values_list("points_total", flat=True).first() or 0
 
 
 def note_for(*, learner, resource: Resource) -> ResourceNote | None:

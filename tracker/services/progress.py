@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from curriculum.models import Capstone, Resource, Track
@@ -65,10 +64,29 @@ def enrolment_join(*, learner, track: Track, now: datetime | None = None) -> Enr
 @transaction.atomic
 def enrolment_leave(*, learner, track: Track, now: datetime | None = None) -> None:
     """Leave a track. Progress, notes and points stay: enrolling again picks them up."""
-    Enrolment.objects.filter(learner=learner, track=track, left_at__isnull=True).update(left_at=now or timezone.now())
+    Enrolment.objects.filter(learner=learner, track=track, left_at__isnull=True).update(
+        left_at=now or timezone.now()
+    )
 
 
 # --- points ---------------------------------------------------------------------------------
+#
+# Every write to a learner's points first locks their profile row (SELECT ... FOR UPDATE), so
+# a learner's awards and reversals happen one at a time: two tabs clicking done at once queue
+# up, and the second sees the first's award. The unique constraint on the ledger stays as the
+# last line of defence.
+
+
+def _profile_locked(*, user) -> Profile:
+    """The user's profile, locked until the transaction ends (created if missing). The locked
+    copy is cached on `user`, so its `points_total` is the truth for the rest of the request."""
+    profile = Profile.objects.select_for_update().filter(user=user).first()
+    if profile is None:
+        Profile.objects.bulk_create([Profile(user=user)], ignore_conflicts=True)
+        profile = Profile.objects.select_for_update().get(user=user)
+    profile.user = user  # cached both ways: no query for profile.user / user.profile
+    user.profile = profile
+    return profile
 
 
 def _source(resource: Resource | None, capstone: Capstone | None) -> str:
@@ -77,52 +95,110 @@ def _source(resource: Resource | None, capstone: Capstone | None) -> str:
     return f"resource:{resource.pk}" if resource is not None else f"capstone:{capstone.pk}"
 
 
-def _points_insert(*, learner, kind: str, amount: int, source_key: str, generation: int, resource, capstone, now) -> int:
-    """Insert one ledger row; a concurrent duplicate loses on the unique constraint."""
-    try:
-        with transaction.atomic():
-            PointsEntry.objects.create(
-                learner=learner, kind=kind, amount=amount, source_key=source_key, generation=generation,
-                resource=resource, capstone=capstone, created_at=now,
-            )
-    except IntegrityError:
-        return 0
-    Profile.objects.filter(user=learner).update(points_total=F("points_total") + amount)
+def _latest_entry(*, learner, source_key: str) -> PointsEntry | None:
+    return (
+        PointsEntry.objects.filter(learner=learner, source_key=source_key)
+        .order_by("-generation", "-kind")
+        .first()
+    )
+
+
+def _ledger_append(
+    *,
+    profile: Profile,
+    kind: str,
+    amount: int,
+    source_key: str,
+    generation: int,
+    resource,
+    capstone,
+    now,
+) -> int:
+    """One ledger row, and the profile's running total kept in step (the profile is locked)."""
+    PointsEntry.objects.create(
+        learner_id=profile.user_id,
+        kind=kind,
+        amount=amount,
+        source_key=source_key,
+        generation=generation,
+        resource=resource,
+        capstone=capstone,
+        created_at=now,
+    )
+    profile.points_total += amount
+    profile.save(update_fields=["points_total"])
     return amount
+
+
+def _award(*, profile: Profile, amount: int, resource, capstone, now) -> int:
+    if amount < 0:
+        raise ValueError("an award is never negative")
+    source_key = _source(resource, capstone)
+    last = _latest_entry(learner=profile.user, source_key=source_key)
+    if last is not None and last.kind == PointsKind.AWARD:
+        return 0
+    return _ledger_append(
+        profile=profile,
+        kind=PointsKind.AWARD,
+        amount=amount,
+        source_key=source_key,
+        generation=1 if last is None else last.generation + 1,
+        resource=resource,
+        capstone=capstone,
+        now=now,
+    )
+
+
+def _reverse(*, profile: Profile, resource, capstone, now) -> int:
+    source_key = _source(resource, capstone)
+    last = _latest_entry(learner=profile.user, source_key=source_key)
+    if last is None or last.kind != PointsKind.AWARD:
+        return 0
+    return _ledger_append(
+        profile=profile,
+        kind=PointsKind.REVERSAL,
+        amount=-last.amount,
+        source_key=source_key,
+        generation=last.generation,
+        resource=resource,
+        capstone=capstone,
+        now=now,
+    )
 
 
 @transaction.atomic
 def points_award(
-    *, learner, amount: int, resource: Resource | None = None, capstone: Capstone | None = None,
+    *,
+    learner,
+    amount: int,
+    resource: Resource | None = None,
+    capstone: Capstone | None = None,
     now: datetime | None = None,
 ) -> int:
     """Award a source's points unless its latest generation is already awarded. Returns the change."""
-    if amount < 0:
-        raise ValueError("an award is never negative")
-    source_key = _source(resource, capstone)
-    profile_get_or_create(user=learner)
-    last = PointsEntry.objects.filter(learner=learner, source_key=source_key).order_by("-generation", "-kind").first()
-    if last is not None and last.kind == PointsKind.AWARD:
-        return 0
-    generation = 1 if last is None else last.generation + 1
-    return _points_insert(
-        learner=learner, kind=PointsKind.AWARD, amount=amount, source_key=source_key, generation=generation,
-        resource=resource, capstone=capstone, now=now or timezone.now(),
+    return _award(
+        profile=_profile_locked(user=learner),
+        amount=amount,
+        resource=resource,
+        capstone=capstone,
+        now=now or timezone.now(),
     )
 
 
 @transaction.atomic
 def points_reverse(
-    *, learner, resource: Resource | None = None, capstone: Capstone | None = None, now: datetime | None = None
+    *,
+    learner,
+    resource: Resource | None = None,
+    capstone: Capstone | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Reverse the standing award of a source, exactly what it awarded. Returns the change."""
-    source_key = _source(resource, capstone)
-    last = PointsEntry.objects.filter(learner=learner, source_key=source_key).order_by("-generation", "-kind").first()
-    if last is None or last.kind != PointsKind.AWARD:
-        return 0
-    return _points_insert(
-        learner=learner, kind=PointsKind.REVERSAL, amount=-last.amount, source_key=source_key,
-        generation=last.generation, resource=resource, capstone=capstone, now=now or timezone.now(),
+    return _reverse(
+        profile=_profile_locked(user=learner),
+        resource=resource,
+        capstone=capstone,
+        now=now or timezone.now(),
     )
 
 
@@ -134,6 +210,7 @@ class ProgressChange:
     progress: Progress
     previous_status: str
     points_delta: int
+    # The certificate this change issued (None when it issued none, or one existed already).
     certificate: Certificate | None
 
     @property
@@ -148,14 +225,26 @@ def progress_set_status(
     """Set a learner's status on a resource. Done awards the resource's points once; leaving
     done reverses them; skipped earns nothing. Repeating a status changes nothing."""
     if status not in ProgressStatus.values:
-        raise ServiceError(f"Unknown status '{status}' (expected one of {', '.join(ProgressStatus.values)}).")
+        raise ServiceError(
+            f"Unknown status '{status}' (expected one of {', '.join(ProgressStatus.values)})."
+        )
     if resource.archived_at is not None:
-        raise ServiceError(f"'{resource.title}' was removed from its track; its progress can no longer change.")
+        raise ServiceError(
+            f"'{resource.title}' was removed from its track; its progress can no longer change."
+        )
     now = now or timezone.now()
-    profile_get_or_create(user=learner)
-    progress = _progress_locked(learner=learner, resource=resource, now=now)
+    profile = _profile_locked(user=learner)
+    progress = Progress.objects.filter(learner=learner, resource=resource).first()
+    if progress is None:  # no race: this learner's writes queue on the profile lock
+        progress = Progress(
+            learner=learner,
+            resource=resource,
+            track_id=resource.track_id,
+            status=ProgressStatus.NOT_STARTED,
+            updated_at=now,
+        )
     previous = progress.status
-    if previous == status:
+    if previous == status and progress.pk is not None:
         return ProgressChange(progress, previous, 0, None)
 
     progress.status = status
@@ -167,56 +256,63 @@ def progress_set_status(
         progress.started_at = progress.started_at or now
     else:
         progress.completed_at = None
-    progress.save(update_fields=["status", "updated_at", "started_at", "completed_at"])
+    progress.save()
 
     delta = 0
+    certificate = None
     if status == ProgressStatus.DONE:
-        delta = points_award(learner=learner, amount=resource.points, resource=resource, now=now)
+        delta = _award(
+            profile=profile, amount=resource.points, resource=resource, capstone=None, now=now
+        )
+        certificate, issued = _certificate_issue(
+            learner=learner, track_id=resource.track_id, now=now
+        )
+        certificate = certificate if issued else None
     elif previous == ProgressStatus.DONE:
-        delta = points_reverse(learner=learner, resource=resource, now=now)
-    certificate = certificate_issue_if_complete(learner=learner, track=resource.track, now=now) if status == ProgressStatus.DONE else None
+        delta = _reverse(profile=profile, resource=resource, capstone=None, now=now)
     return ProgressChange(progress, previous, delta, certificate)
-
-
-def _progress_locked(*, learner, resource: Resource, now: datetime) -> Progress:
-    """The learner's progress row on a resource, locked for this transaction (created if new)."""
-    progress = Progress.objects.select_for_update().filter(learner=learner, resource=resource).first()
-    if progress is not None:
-        return progress
-    try:
-        with transaction.atomic():
-            return Progress.objects.create(
-                learner=learner, resource=resource, track_id=resource.track_id,
-                status=ProgressStatus.NOT_STARTED, updated_at=now,
-            )
-    except IntegrityError:  # another request created it first
-        return Progress.objects.select_for_update().get(learner=learner, resource=resource)
 
 
 # --- certificates ---------------------------------------------------------------------------
 
 
-def certificate_issue_if_complete(*, learner, track: Track, now: datetime | None = None) -> Certificate | None:
-    """Issue the track's certificate once every required item is complete. Idempotent."""
-    existing = Certificate.objects.filter(learner=learner, track=track).first()
+def certificate_issue_if_complete(
+    *, learner, track: Track, now: datetime | None = None
+) -> Certificate | None:
+    """The learner's certificate for the track: issued now if every required item is complete
+    and none exists yet. Idempotent."""
+    certificate, _ = _certificate_issue(
+        learner=learner, track_id=track.pk, now=now or timezone.now()
+    )
+    return certificate
+
+
+def _certificate_issue(*, learner, track_id: int, now: datetime) -> tuple[Certificate | None, bool]:
+    """(certificate or None, whether it was issued by this call)."""
+    existing = Certificate.objects.filter(learner=learner, track_id=track_id).first()
     if existing is not None:
-        return existing
-    completion = selectors.learner_track_completion(learner=learner, track=track)
+        return existing, False
+    completion = selectors.learner_track_completion_lean(learner=learner, track_id=track_id)
     if not completion.complete:
-        return None
+        return None, False
     profile = profile_get_or_create(user=learner)
-    done = selectors.progress_by_resource(learner=learner, track_ids=[track.pk])
+    track = Track.objects.only("title").get(pk=track_id)
     summary = {
-        "modules": len(completion.modules),
-        "units": completion.total_units,
-        "resources_done": len(selectors.done_ids(done)),
-        "capstones_passed": len(selectors.passed_capstone_ids(learner=learner, track_ids=[track.pk])),
+        "modules": len(completion.progress.modules),
+        "units": completion.progress.total_units,
+        "resources_done": completion.resources_done,
+        "capstones_passed": completion.capstones_passed,
     }
     try:
         with transaction.atomic():
-            return Certificate.objects.create(
-                learner=learner, track=track, learner_name=profile.name, track_title=track.title,
-                summary=summary, issued_at=now or timezone.now(),
+            certificate = Certificate.objects.create(
+                learner=learner,
+                track_id=track_id,
+                learner_name=profile.name,
+                track_title=track.title,
+                summary=summary,
+                issued_at=now,
             )
-    except IntegrityError:
-        return Certificate.objects.get(learner=learner, track=track)
+    except IntegrityError:  # issued by a concurrent request (a capstone review, say)
+        return Certificate.objects.get(learner=learner, track_id=track_id), False
+    return certificate, True

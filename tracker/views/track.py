@@ -144,7 +144,7 @@ def _status_fragments(
         "page": page,
         "track": page.track,
         "enrolled": page.enrolled,
-        "header_points": selectors.learner_points_total(learner=request.user),
+        "header_points": services.profile_get_or_create(user=request.user).points_total,
     }
     parts = []
     if found is not None:
