@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -117,14 +120,43 @@ def test_missing_path_is_a_clean_error(tmp_path):
     assert err == f"{tmp_path}/missing.yaml:1:1: no such file or folder\n"
 
 
-def test_unreadable_file_is_a_clean_error(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file")
-    path = tmp_path / "locked.yaml"
-    path.write_text(TRACK)
-    path.chmod(0)
-    code, _, err = command(str(path))
-    assert code == 1 and err == f"{path}:1:1: cannot read the file: Permission denied\n"
+def _without_root_file_access() -> None:
+    """In the child, before exec: drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the
+    bounding set, so root obeys file modes like anyone else."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def test_unreadable_file_is_a_clean_error():
+    """As root (CI and these machines) chmod 0 stops nothing, so the command runs without
+    root's right to bypass file modes."""
+    folder = Path(tempfile.mkdtemp(prefix="waymark-unreadable-"))
+    try:
+        folder.chmod(0o777)
+        path = folder / "locked.yaml"
+        path.write_text(TRACK)
+        path.chmod(0)
+        as_plain_user = {"preexec_fn": _without_root_file_access} if os.geteuid() == 0 else {}
+        result = subprocess.run(
+            [sys.executable, "manage.py", "load_curriculum", str(path)],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DATABASE_URL": f"sqlite:///{folder}/unused.sqlite3",
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "HOME": str(folder),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            **as_plain_user,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == f"{path}:1:1: cannot read the file: Permission denied\n"
 
 
 def test_a_real_process_never_prints_a_traceback(tmp_path):
