@@ -18,7 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='waymark-bench-')}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = (
+        f"sqlite:///{tempfile.mkdtemp(prefix='waymark-bench-')}/bench.sqlite3"
+    )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
@@ -59,13 +61,17 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} ({os.environ['DATABASE_URL'].split('@')[-1]})")
 
-    big = write_big_track(Path(tempfile.mkdtemp()) / "big.yaml", modules=40, resources_per_module=50)
+    big = write_big_track(
+        Path(tempfile.mkdtemp()) / "big.yaml", modules=40, resources_per_module=50
+    )
     from curriculum.loader import load_paths
 
     for attempt in ("first load", "reload (no change)"):
         started = time.perf_counter()
         report = load_paths([str(big)])
-        print(f"load_curriculum 2,000 resources, {attempt}: {(time.perf_counter() - started):.2f} s  [{report.summary_line()}]")
+        print(
+            f"load_curriculum 2,000 resources, {attempt}: {(time.perf_counter() - started):.2f} s  [{report.summary_line()}]"
+        )
     load_paths([str(ROOT / "seeds")])
 
     learner, track, resources = build_cohort(learners=int(os.environ.get("BENCH_LEARNERS", "300")))
@@ -77,7 +83,9 @@ def main() -> None:
         resource = resources[next(cycle) % len(resources)]
         status = "done" if next(cycle) % 2 else "in_progress"
         client.post(
-            f"/tracks/{track.slug}/items/{resource.slug}/status", {"status": status}, HTTP_HX_REQUEST="true"
+            f"/tracks/{track.slug}/items/{resource.slug}/status",
+            {"status": status},
+            HTTP_HX_REQUEST="true",
         )
 
     rows = [
@@ -91,7 +99,9 @@ def main() -> None:
     for label, count, p50, p95 in rows:
         peer_q, peer_ms = PEER[label]
         ok = count <= peer_q / 3 and p50 <= peer_ms / 3
-        print(f"{label:<26}{count:>8}{p50:>9.1f}{p95:>9.1f}   <= {peer_q / 3:.0f} queries, <= {peer_ms / 3:.0f} ms  {'ok' if ok else 'MISSED'}")
+        print(
+            f"{label:<26}{count:>8}{p50:>9.1f}{p95:>9.1f}   <= {peer_q / 3:.0f} queries, <= {peer_ms / 3:.0f} ms  {'ok' if ok else 'MISSED'}"
+        )
     reset_queries()
 
 

@@ -32,7 +32,17 @@ class ModuleAdmin(CurriculumAdmin):
 
 @admin.register(Resource)
 class ResourceAdmin(CurriculumAdmin):
-    list_display = ["title", "slug", "kind", "module", "minutes", "points", "optional", "choice", "archived_at"]
+    list_display = [
+        "title",
+        "slug",
+        "kind",
+        "module",
+        "minutes",
+        "points",
+        "optional",
+        "choice",
+        "archived_at",
+    ]
     list_filter = ["kind", "optional", "track"]
     list_select_related = ["module__track", "track"]
     search_fields = ["title", "slug", "url"]

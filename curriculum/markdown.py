@@ -8,9 +8,42 @@ import markdown as _markdown
 import nh3
 
 _ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
-    "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "strong",
-    "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -37,5 +70,7 @@ def render_markdown(text: str) -> str:
     """Render Markdown and sanitize the result; the output is safe to mark safe."""
     if not text or not text.strip():
         return ""
-    html = _markdown.markdown(text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    html = _markdown.markdown(
+        text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html"
+    )
     return sanitize_html(html)

@@ -82,7 +82,9 @@ class Track(models.Model):
     requires = models.ManyToManyField(
         "self", symmetrical=False, related_name="required_by", blank=True
     )
-    source_path = models.CharField(max_length=500, blank=True, help_text="File it was last loaded from.")
+    source_path = models.CharField(
+        max_length=500, blank=True, help_text="File it was last loaded from."
+    )
     archived_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -155,9 +157,15 @@ class Resource(models.Model):
         ordering = ["module__position", "position"]
         constraints = [
             models.UniqueConstraint(fields=["track", "slug"], name="resource_slug_unique_in_track"),
-            models.CheckConstraint(condition=Q(kind__in=ResourceKind.values), name="resource_kind_valid"),
-            models.CheckConstraint(condition=Q(minutes__lte=MAX_MINUTES), name="resource_minutes_range"),
-            models.CheckConstraint(condition=Q(points__lte=MAX_POINTS), name="resource_points_range"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ResourceKind.values), name="resource_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__lte=MAX_MINUTES), name="resource_minutes_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(points__lte=MAX_POINTS), name="resource_points_range"
+            ),
             models.CheckConstraint(
                 condition=Q(points_override__lte=MAX_POINTS), name="resource_points_override_range"
             ),
@@ -192,8 +200,12 @@ class Capstone(models.Model):
         ordering = ["module__position", "position"]
         constraints = [
             models.UniqueConstraint(fields=["track", "slug"], name="capstone_slug_unique_in_track"),
-            models.CheckConstraint(condition=Q(points__lte=MAX_POINTS), name="capstone_points_range"),
-            models.CheckConstraint(condition=Q(review__in=ReviewMode.values), name="capstone_review_valid"),
+            models.CheckConstraint(
+                condition=Q(points__lte=MAX_POINTS), name="capstone_points_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(review__in=ReviewMode.values), name="capstone_review_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,7 +35,9 @@ def track_list() -> QuerySet[Track]:
             resource_count=_active_count(Resource, track="pk"),
             capstone_count=_active_count(Capstone, track="pk"),
         )
-        .prefetch_related(Prefetch("requires", queryset=Track.objects.active().only("slug", "title")))
+        .prefetch_related(
+            Prefetch("requires", queryset=Track.objects.active().only("slug", "title"))
+        )
         .order_by("title")
     )
 
@@ -43,10 +45,16 @@ def track_list() -> QuerySet[Track]:
 def track_with_contents(*, slug: str) -> Track:
     """One active track with its active modules, and each module's active resources,
     capstones and prerequisites, in display order (404 when absent or archived)."""
-    modules = Module.objects.active().order_by("position").prefetch_related(
-        Prefetch("resources", queryset=Resource.objects.active().order_by("position")),
-        Prefetch("capstones", queryset=Capstone.objects.active().order_by("position")),
-        Prefetch("requires", queryset=Module.objects.active().only("slug", "title", "track_id")),
+    modules = (
+        Module.objects.active()
+        .order_by("position")
+        .prefetch_related(
+            Prefetch("resources", queryset=Resource.objects.active().order_by("position")),
+            Prefetch("capstones", queryset=Capstone.objects.active().order_by("position")),
+            Prefetch(
+                "requires", queryset=Module.objects.active().only("slug", "title", "track_id")
+            ),
+        )
     )
     queryset = Track.objects.active().prefetch_related(
         Prefetch("modules", queryset=modules),

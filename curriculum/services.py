@@ -26,7 +26,9 @@ def curriculum_item_derive(*, item: Track | Module | Resource | Capstone) -> Non
     source, target = _MARKDOWN_FIELDS[type(item)]
     setattr(item, target, render_markdown(getattr(item, source)))
     if isinstance(item, Resource):
-        item.points = resource_points(kind=item.kind, minutes=item.minutes, points=item.points_override)
+        item.points = resource_points(
+            kind=item.kind, minutes=item.minutes, points=item.points_override
+        )
 
 
 @transaction.atomic

@@ -27,7 +27,9 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def redis_client():
-    client = redis_lib.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
+    client = redis_lib.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
+    )
     try:
         client.ping()
     except redis_lib.RedisError as exc:

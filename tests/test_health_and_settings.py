@@ -28,11 +28,23 @@ def test_healthz_is_200_with_the_broker_down(client, settings):
 
 
 def run_settings(env_overrides: dict) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
-        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -54,10 +66,24 @@ def test_a_bad_boolean_is_named():
 
 
 def test_deploy_checks_pass_in_production_mode():
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update({"DEBUG": "0", "SECRET_KEY": "deploy-check-9f3Kq2-Zx7Lm4-Wv8Np1-Rt6Hs0-Yb5Gc3-Ud2Je9-Ok1Ia8-Pq", "ALLOWED_HOSTS": "waymark.example"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "deploy-check-9f3Kq2-Zx7Lm4-Wv8Np1-Rt6Hs0-Yb5Gc3-Ud2Je9-Ok1Ia8-Pq",
+            "ALLOWED_HOSTS": "waymark.example",
+        }
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -28,7 +28,9 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = [
     DemoAccount("learner@demo.waymark.local", "Dana Learner", "learner, enrolled in two tracks"),
-    DemoAccount("staff@demo.waymark.local", "Sam Staff", "staff: admin and capstone review", staff=True),
+    DemoAccount(
+        "staff@demo.waymark.local", "Sam Staff", "staff: admin and capstone review", staff=True
+    ),
 ]
 DEMO_TRACKS = ["fastai-part1", "learning-deep-learning"]
 CREDENTIALS_FILE = Path(settings.BASE_DIR) / "var" / "demo-accounts.txt"
@@ -44,14 +46,20 @@ def demo_accounts_create() -> list[tuple[DemoAccount, str]]:
             continue
         password = secrets.token_urlsafe(12)
         user = User.objects.create_user(
-            username=account.email.split("@")[0], email=account.email, password=password,
-            is_staff=account.staff, is_superuser=account.staff,
+            username=account.email.split("@")[0],
+            email=account.email,
+            password=password,
+            is_staff=account.staff,
+            is_superuser=account.staff,
         )
         _verified_email(user)
         profile = services.profile_get_or_create(user=user)
         services.profile_update(
-            user=user, display_name=account.display_name, time_zone=profile.time_zone,
-            nudge_enabled=profile.nudge_enabled, nudge_weekday=profile.nudge_weekday,
+            user=user,
+            display_name=account.display_name,
+            time_zone=profile.time_zone,
+            nudge_enabled=profile.nudge_enabled,
+            nudge_weekday=profile.nudge_weekday,
             nudge_hour=profile.nudge_hour,
         )
         if not account.staff:
@@ -68,7 +76,9 @@ def demo_accounts_create() -> list[tuple[DemoAccount, str]]:
 def _verified_email(user) -> None:
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
 
 
 def _demo_progress(user) -> None:
@@ -81,7 +91,9 @@ def _demo_progress(user) -> None:
     first = Track.objects.active().filter(slug=DEMO_TRACKS[0]).first()
     if first is None:
         return
-    resources = list(Resource.objects.active().filter(track=first).order_by("module__position", "position")[:4])
+    resources = list(
+        Resource.objects.active().filter(track=first).order_by("module__position", "position")[:4]
+    )
     for index, resource in enumerate(resources):
         status = ProgressStatus.IN_PROGRESS if index == len(resources) - 1 else ProgressStatus.DONE
         services.progress_set_status(learner=user, resource=resource, status=status)

@@ -37,22 +37,34 @@ class Weekday(models.IntegerChoices):
 
 
 class Profile(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
     display_name = models.CharField(max_length=100, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     nudge_enabled = models.BooleanField("Weekly nudge email", default=True)
-    nudge_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)
+    nudge_weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, default=Weekday.MONDAY
+    )
     nudge_hour = models.PositiveSmallIntegerField(
-        default=9, validators=[MinValueValidator(0), MaxValueValidator(23)], help_text="Hour of day, 0-23, in your time zone."
+        default=9,
+        validators=[MinValueValidator(0), MaxValueValidator(23)],
+        help_text="Hour of day, 0-23, in your time zone.",
     )
     # Kept in step with the ledger by tracker.services (the ledger's sum is the truth).
     points_total = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(nudge_weekday__lte=6), name="profile_nudge_weekday_range"),
-            models.CheckConstraint(condition=Q(nudge_hour__lte=23), name="profile_nudge_hour_range"),
-            models.CheckConstraint(condition=Q(points_total__gte=0), name="profile_points_total_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(nudge_weekday__lte=6), name="profile_nudge_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(nudge_hour__lte=23), name="profile_nudge_hour_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(points_total__gte=0), name="profile_points_total_nonnegative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -60,27 +72,40 @@ class Profile(models.Model):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.user.get_full_name() or self.user.email or self.user.get_username()
+        return (
+            self.display_name
+            or self.user.get_full_name()
+            or self.user.email
+            or self.user.get_username()
+        )
 
 
 class Enrolment(models.Model):
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="enrolments")
     enrolled_at = models.DateTimeField()
     # Leaving keeps the row (and all progress); enrolling again clears it.
     left_at = models.DateTimeField(null=True, blank=True)
     # Pace plan: what the learner means to spend, and optionally when they want to finish.
     hours_per_week = models.DecimalField(
-        max_digits=4, decimal_places=1, null=True, blank=True,
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0.5), MaxValueValidator(80)],
     )
     target_date = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["learner", "track"], name="enrolment_unique_per_learner_track"),
+            models.UniqueConstraint(
+                fields=["learner", "track"], name="enrolment_unique_per_learner_track"
+            ),
             models.CheckConstraint(
-                condition=Q(hours_per_week__isnull=True) | Q(hours_per_week__gte=0.5, hours_per_week__lte=80),
+                condition=Q(hours_per_week__isnull=True)
+                | Q(hours_per_week__gte=0.5, hours_per_week__lte=80),
                 name="enrolment_hours_per_week_range",
             ),
         ]
@@ -102,11 +127,15 @@ class ProgressStatus(models.TextChoices):
 
 
 class Progress(models.Model):
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+    )
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="progress")
     # Denormalised from the resource so per-track reads need no join.
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.NOT_STARTED)
+    status = models.CharField(
+        max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.NOT_STARTED
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
@@ -114,8 +143,12 @@ class Progress(models.Model):
     class Meta:
         verbose_name_plural = "progress"
         constraints = [
-            models.UniqueConstraint(fields=["learner", "resource"], name="progress_unique_per_learner_resource"),
-            models.CheckConstraint(condition=Q(status__in=ProgressStatus.values), name="progress_status_valid"),
+            models.UniqueConstraint(
+                fields=["learner", "resource"], name="progress_unique_per_learner_resource"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ProgressStatus.values), name="progress_status_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(status=ProgressStatus.DONE) | Q(completed_at__isnull=False),
                 name="progress_done_has_completed_at",
@@ -141,11 +174,17 @@ class PointsEntry(models.Model):
     per generation and reversed at most once per generation; moving back to done opens the next
     generation. The unique constraint makes a double click or two tabs award once."""
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="points_entries")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="points_entries"
+    )
     kind = models.CharField(max_length=10, choices=PointsKind.choices)
     amount = models.IntegerField()
-    resource = models.ForeignKey(Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    capstone = models.ForeignKey(Capstone, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    capstone = models.ForeignKey(
+        Capstone, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # "resource:<pk>" or "capstone:<pk>": one column for the uniqueness rule.
     source_key = models.CharField(max_length=40)
     generation = models.PositiveIntegerField()
@@ -155,15 +194,24 @@ class PointsEntry(models.Model):
         verbose_name_plural = "points entries"
         constraints = [
             models.UniqueConstraint(
-                fields=["learner", "source_key", "generation", "kind"], name="points_once_per_source_generation"
+                fields=["learner", "source_key", "generation", "kind"],
+                name="points_once_per_source_generation",
             ),
-            models.CheckConstraint(condition=Q(kind__in=PointsKind.values), name="points_kind_valid"),
             models.CheckConstraint(
-                condition=(Q(kind=PointsKind.AWARD, amount__gte=0) | Q(kind=PointsKind.REVERSAL, amount__lte=0)),
+                condition=Q(kind__in=PointsKind.values), name="points_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=PointsKind.AWARD, amount__gte=0)
+                    | Q(kind=PointsKind.REVERSAL, amount__lte=0)
+                ),
                 name="points_sign_matches_kind",
             ),
             models.CheckConstraint(
-                condition=(Q(resource__isnull=False, capstone__isnull=True) | Q(resource__isnull=True, capstone__isnull=False)),
+                condition=(
+                    Q(resource__isnull=False, capstone__isnull=True)
+                    | Q(resource__isnull=True, capstone__isnull=False)
+                ),
                 name="points_exactly_one_source",
             ),
         ]
@@ -176,7 +224,9 @@ class PointsEntry(models.Model):
 class ResourceNote(models.Model):
     """A learner's private Markdown note on a resource, and their "revisit later" flag."""
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
+    )
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="learner_notes")
     body = models.TextField(blank=True, max_length=20_000)
     body_html = models.TextField(blank=True, editable=False)
@@ -185,7 +235,9 @@ class ResourceNote(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["learner", "resource"], name="note_unique_per_learner_resource"),
+            models.UniqueConstraint(
+                fields=["learner", "resource"], name="note_unique_per_learner_resource"
+            ),
         ]
         indexes = [models.Index(fields=["learner", "revisit"])]
 
@@ -201,7 +253,9 @@ class SubmissionStatus(models.TextChoices):
 
 
 class CapstoneSubmission(models.Model):
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capstone_submissions")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capstone_submissions"
+    )
     capstone = models.ForeignKey(Capstone, on_delete=models.CASCADE, related_name="submissions")
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
     title = models.CharField(max_length=200)
@@ -210,11 +264,17 @@ class CapstoneSubmission(models.Model):
     writeup_html = models.TextField(blank=True, editable=False)
     # Indexes into capstone.constraints that the learner ticked as met.
     constraints_met = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT)
+    status = models.CharField(
+        max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="capstone_reviews"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="capstone_reviews",
     )
     reviewer_comments = models.TextField(blank=True)
     reviewer_comments_html = models.TextField(blank=True, editable=False)
@@ -223,8 +283,12 @@ class CapstoneSubmission(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["learner", "capstone"], name="submission_unique_per_learner_capstone"),
-            models.CheckConstraint(condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"),
+            models.UniqueConstraint(
+                fields=["learner", "capstone"], name="submission_unique_per_learner_capstone"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"
+            ),
         ]
         indexes = [models.Index(fields=["learner", "track"]), models.Index(fields=["status"])]
 
@@ -237,8 +301,12 @@ def new_certificate_code() -> str:
 
 
 class Certificate(models.Model):
-    code = models.CharField(max_length=40, unique=True, default=new_certificate_code, editable=False)
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
+    code = models.CharField(
+        max_length=40, unique=True, default=new_certificate_code, editable=False
+    )
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates"
+    )
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="certificates")
     # Snapshots: the certificate states what was true when it was issued.
     learner_name = models.CharField(max_length=200)
@@ -248,7 +316,9 @@ class Certificate(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["learner", "track"], name="certificate_unique_per_learner_track"),
+            models.UniqueConstraint(
+                fields=["learner", "track"], name="certificate_unique_per_learner_track"
+            ),
         ]
 
     def __str__(self) -> str:

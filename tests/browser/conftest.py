@@ -33,17 +33,23 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        missing_service(f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium)")
+        missing_service(
+            f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
 
 def _page(browser, *, javascript: bool):
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1100, "height": 900})
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": 1100, "height": 900}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     console_errors: list[str] = []

@@ -374,7 +374,11 @@ def test_missing_paths_and_empty_folders_are_errors(tmp_path):
 
 
 def test_smaller_rules(run):
-    assert run(GOOD.replace("title: Bad", 'title: "  "').replace("requires: [first]", "requires: [first, first]")) == [
+    assert run(
+        GOOD.replace("title: Bad", 'title: "  "').replace(
+            "requires: [first]", "requires: [first, first]"
+        )
+    ) == [
         "BAD:3:10: track.title: must not be empty",
         "BAD:18:25: track.modules[1].requires[1]: 'first' is listed twice",
     ]
@@ -407,10 +411,16 @@ def test_requiring_an_archived_track(run, tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("track:\n  slug: x\n\ttitle: y\n", "BAD:3:1: tab character used for indentation (YAML indents with spaces)"),
+        (
+            "track:\n  slug: x\n\ttitle: y\n",
+            "BAD:3:1: tab character used for indentation (YAML indents with spaces)",
+        ),
         ("a: b\x01c\n", "BAD:1:5: character U+0001 is not allowed in YAML"),
-        ("a: !!python/name:os.system\n", "BAD:1:4: Python tags are not allowed (!!python/name:os.system): "
-         "curriculum files hold plain data only"),
+        (
+            "a: !!python/name:os.system\n",
+            "BAD:1:4: Python tags are not allowed (!!python/name:os.system): "
+            "curriculum files hold plain data only",
+        ),
         ("[" * 5000 + "]" * 5000, "BAD:1:33: nested deeper than 32 levels"),
         ("a: 1\na: 2\n", "BAD:2:1: duplicate key 'a' (first at line 1)"),
     ],

@@ -1,6 +1,6 @@
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import CapstoneFactory, ModuleFactory, ResourceFactory, TrackFactory

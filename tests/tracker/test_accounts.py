@@ -17,8 +17,12 @@ PASSWORD = "correct horse battery staple"
 def test_sign_up_with_a_display_name_logs_in_and_lands_on_the_dashboard(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "ada@example.com", "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42",
-         "display_name": "Ada L."},
+        {
+            "email": "ada@example.com",
+            "password1": "a-long-Passphrase-42",
+            "password2": "a-long-Passphrase-42",
+            "display_name": "Ada L.",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -59,12 +63,16 @@ def test_password_reset_sends_an_email_with_a_working_link(client, mailoutbox):
     user = UserFactory(email="linus@example.com")
     client.post("/accounts/password/reset/", {"email": "linus@example.com"})
     assert len(mailoutbox) == 1
-    link = re.search(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+", mailoutbox[0].body).group(0)
+    link = re.search(
+        r"https?://[^\s]+/accounts/password/reset/key/[^\s]+", mailoutbox[0].body
+    ).group(0)
     path = link.split("://", 1)[1].split("/", 1)[1]
     response = client.get("/" + path, follow=True)
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0] if response.redirect_chain else "/" + path
-    done = client.post(form_url, {"password1": "brand-New-Secret-77", "password2": "brand-New-Secret-77"})
+    done = client.post(
+        form_url, {"password1": "brand-New-Secret-77", "password2": "brand-New-Secret-77"}
+    )
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password("brand-New-Secret-77")
@@ -75,7 +83,11 @@ def test_password_change(client):
     client.force_login(user)
     response = client.post(
         "/accounts/password/change/",
-        {"oldpassword": PASSWORD, "password1": "another-Secret-99", "password2": "another-Secret-99"},
+        {
+            "oldpassword": PASSWORD,
+            "password1": "another-Secret-99",
+            "password2": "another-Secret-99",
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()
@@ -85,7 +97,9 @@ def test_password_change(client):
 def test_learner_pages_need_log_in(client):
     for url in ["/me/", "/me/revisit/", "/me/progress/", "/me/profile/", "/me/export.json"]:
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+        assert response.status_code == 302 and response["Location"].startswith(
+            "/accounts/login/"
+        ), url
 
 
 def test_htmx_writes_without_the_csrf_token_are_refused():

@@ -17,16 +17,25 @@ def ledger_total(user) -> int:
 
 def test_done_awards_points_once_and_undo_reverses(user):
     resource = ResourceFactory(minutes=45)
-    change = services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.DONE)
+    change = services.progress_set_status(
+        learner=user, resource=resource, status=ProgressStatus.DONE
+    )
     assert change.points_delta == 45
-    again = services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.DONE)
+    again = services.progress_set_status(
+        learner=user, resource=resource, status=ProgressStatus.DONE
+    )
     assert again.points_delta == 0 and not again.changed
     assert ledger_total(user) == 45 == Profile.objects.get(user=user).points_total
 
-    back = services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.IN_PROGRESS)
+    back = services.progress_set_status(
+        learner=user, resource=resource, status=ProgressStatus.IN_PROGRESS
+    )
     assert back.points_delta == -45
     assert ledger_total(user) == 0 == Profile.objects.get(user=user).points_total
-    assert list(PointsEntry.objects.filter(learner=user).values_list("kind", "amount")) == [("award", 45), ("reversal", -45)]
+    assert list(PointsEntry.objects.filter(learner=user).values_list("kind", "amount")) == [
+        ("award", 45),
+        ("reversal", -45),
+    ]
 
     services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.DONE)
     assert ledger_total(user) == 45 == Profile.objects.get(user=user).points_total
@@ -51,8 +60,13 @@ def test_the_database_refuses_a_second_award_for_the_same_generation(user):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         PointsEntry.objects.create(
-            learner=user, kind="award", amount=5, resource=resource, source_key=f"resource:{resource.pk}",
-            generation=1, created_at=resource.track.created_at,
+            learner=user,
+            kind="award",
+            amount=5,
+            resource=resource,
+            source_key=f"resource:{resource.pk}",
+            generation=1,
+            created_at=resource.track.created_at,
         )
 
 
@@ -96,7 +110,9 @@ def test_two_tabs_marking_done_at_once_award_once(require_postgres):
     def click():
         try:
             barrier.wait()
-            services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.DONE)
+            services.progress_set_status(
+                learner=user, resource=resource, status=ProgressStatus.DONE
+            )
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:

@@ -2,7 +2,7 @@
 `from tracker import selectors` then `selectors.learner_track_completion(...)`.
 Each selector owns its query shape (a fixed number of queries however big the data)."""
 
-from .core import *  # noqa: F401,F403
-from .track_page import *  # noqa: F401,F403
-from .dashboard import *  # noqa: F401,F403
 from .capstones import *  # noqa: F401,F403
+from .core import *  # noqa: F401,F403
+from .dashboard import *  # noqa: F401,F403
+from .track_page import *  # noqa: F401,F403

@@ -1,6 +1,10 @@
 """Every write to learner state, one module per area; import from here:
 `from tracker import services` then `services.progress_set_status(...)`."""
 
+from .capstones import *  # noqa: F401,F403
+from .notes import *  # noqa: F401,F403
+from .pace import *  # noqa: F401,F403
+from .profile import *  # noqa: F401,F403
 from .progress import (  # noqa: F401
     ProgressChange,
     ServiceError,
@@ -12,7 +16,3 @@ from .progress import (  # noqa: F401
     profile_get_or_create,
     progress_set_status,
 )
-from .notes import *  # noqa: F401,F403
-from .capstones import *  # noqa: F401,F403
-from .pace import *  # noqa: F401,F403
-from .profile import *  # noqa: F401,F403

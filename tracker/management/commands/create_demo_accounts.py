@@ -9,7 +9,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = demo_accounts_create()
         if not created:
-            self.stdout.write(f"Demo accounts already exist; their passwords are in {CREDENTIALS_FILE}.")
+            self.stdout.write(
+                f"Demo accounts already exist; their passwords are in {CREDENTIALS_FILE}."
+            )
             return
         self.stdout.write("Demo accounts (shown once; also saved in var/demo-accounts.txt):")
         for account, password in created:
