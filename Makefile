@@ -80,7 +80,7 @@ beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
 check-deploy: install
-	DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-only-$$(date +%s)-not-a-real-key-0123456789abcdef} ALLOWED_HOSTS=example.com $(PY) manage.py check --deploy --fail-level WARNING
+	DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-only-$$(date +%s)-not-a-real-key-0123456789abcdef} ALLOWED_HOSTS=example.com SITE_URL=$${SITE_URL:-https://example.com} $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .hypothesis

@@ -31,7 +31,7 @@ def run_settings(env_overrides: dict) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k not in {"SECRET_KEY", "DEBUG", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(env_overrides)
     return subprocess.run(
@@ -56,8 +56,15 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_starts_with_a_secret_key_and_development_starts_without():
-    assert run_settings({"DEBUG": "0", "SECRET_KEY": "x" * 60}).stdout.strip() == "False"
+    production = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "SITE_URL": "https://waymark.example"}
+    assert run_settings(production).stdout.strip() == "False"
     assert run_settings({}).stdout.strip() == "True"
+
+
+def test_production_refuses_to_start_without_its_public_address():
+    result = run_settings({"DEBUG": "0", "SECRET_KEY": "x" * 60})
+    assert result.returncode != 0
+    assert "SITE_URL is not set" in result.stderr
 
 
 def test_a_bad_boolean_is_named():
@@ -69,12 +76,13 @@ def test_deploy_checks_pass_in_production_mode():
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k not in {"SECRET_KEY", "DEBUG", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(
         {
             "DEBUG": "0",
             "SECRET_KEY": "deploy-check-9f3Kq2-Zx7Lm4-Wv8Np1-Rt6Hs0-Yb5Gc3-Ud2Je9-Ok1Ia8-Pq",
+            "SITE_URL": "https://waymark.example",
             "ALLOWED_HOSTS": "waymark.example",
         }
     )

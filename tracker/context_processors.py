@@ -12,4 +12,8 @@ def learner_header(request: HttpRequest) -> dict:
     from .services import profile_get_or_create
 
     profile = profile_get_or_create(user=user)
-    return {"header_points": profile.points_total, "header_name": profile.name}
+    # The header is the learner's own: their email will do until they choose a name.
+    return {
+        "header_points": profile.points_total,
+        "header_name": profile.display_name or user.get_full_name() or user.email,
+    }

@@ -11,8 +11,7 @@ class SignupForm(forms.Form):
     display_name = forms.CharField(
         label="Display name",
         max_length=100,
-        required=False,
-        help_text="Shown on your dashboard and certificates; you can change it later.",
+        help_text="The name on your certificates (they are public); you can change it later.",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 

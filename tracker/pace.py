@@ -104,6 +104,15 @@ def hours_per_week(minutes: Fraction) -> Decimal:
     return (Decimal(minutes.numerator) / Decimal(minutes.denominator) / 60).quantize(Decimal("0.1"))
 
 
+# Projections further out than this are clamped to it: past a century they mean nothing, and
+# dates near year 9999 would overflow (a huge track at half an hour a week gets there).
+HORIZON_DAYS = 100 * 365
+
+
+def _days_after(day: date, days) -> date:
+    return day + timedelta(days=min(math.ceil(days), HORIZON_DAYS))
+
+
 def finish_dates(loads: Sequence[ModuleLoad], *, today: date, pace: Fraction) -> list[date | None]:
     """Each module's finish at `pace` minutes per week from today (None when complete)."""
     if pace <= 0:
@@ -113,7 +122,7 @@ def finish_dates(loads: Sequence[ModuleLoad], *, today: date, pace: Fraction) ->
     for load in loads:
         cumulative += load.minutes_left
         dates.append(
-            None if load.complete else today + timedelta(days=math.ceil(cumulative * 7 / pace))
+            None if load.complete else _days_after(today, cumulative * 7 / pace)
         )
     return dates
 
@@ -130,7 +139,7 @@ def hinted_finish_dates(loads: Sequence[ModuleLoad], *, today: date) -> list[dat
             weeks += Fraction(load.weeks * load.minutes_left, load.minutes_total)
         else:  # nothing but capstones: the whole hint
             weeks += load.weeks
-        dates.append(today + timedelta(days=math.ceil(weeks * 7)))
+        dates.append(_days_after(today, weeks * 7))
     return dates
 
 
@@ -139,7 +148,7 @@ def hint_schedule(loads: Sequence[ModuleLoad], *, enrolled_on: date) -> list[dat
     dates, weeks = [], 0
     for load in loads:
         weeks += load.weeks
-        dates.append(enrolled_on + timedelta(weeks=weeks))
+        dates.append(_days_after(enrolled_on, weeks * 7))
     return dates
 
 

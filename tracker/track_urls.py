@@ -7,6 +7,7 @@ from .views import capstones, notes, pace, track
 urlpatterns = [
     path("<slug:slug>/enrol", track.enrol, name="enrol"),
     path("<slug:slug>/leave", track.leave, name="leave"),
+    path("<slug:slug>/certificate", track.certificate_claim, name="certificate_claim"),
     path("<slug:slug>/items/<slug:item>/status", track.set_status, name="set_status"),
     path("<slug:slug>/items/<slug:item>/note", notes.note, name="note"),
     path("<slug:slug>/items/<slug:item>/revisit", notes.toggle_revisit, name="toggle_revisit"),

@@ -113,7 +113,7 @@ def progress_then_undo(journey: Journey) -> None:
     journey.enrol()
     journey.mark_unreloaded(1)
 
-    module_progress = page.locator(f"#module-status-{module}").get_by_test_id("module-progress")
+    module_progress = page.locator(f"#module_status_{module}").get_by_test_id("module-progress")
     track_progress = page.get_by_test_id("track-progress")
     module_done, module_total = progress_counts(module_progress)
     track_done, track_total = progress_counts(track_progress)
@@ -159,7 +159,7 @@ def hostile_note(journey: Journey) -> None:
     if not journey.javascript:
         expect(page).to_have_url(f"{journey.base_url}/tracks/{track}/#resource-{resource}")
 
-    note = page.locator(f"#note-{resource}").get_by_test_id("note-body")
+    note = page.locator(f"#note_{resource}").get_by_test_id("note-body")
     expect(note.locator("strong")).to_have_text("bold")
     expect(note).not_to_contain_text("__pwned")
     assert page.locator(f"#resource-{resource} script").count() == 0

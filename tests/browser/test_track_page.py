@@ -81,7 +81,7 @@ def test_status_changes_progress_and_points_without_reload(page, live_server):
     expect(done).to_have_attribute("aria-pressed", "true")
     expect(done).to_be_focused()  # focus stays on the control after the swap
     expect(header_points(page)).to_have_text("30")
-    expect(page.locator("#module-status-intro").get_by_test_id("module-progress")).to_have_text(
+    expect(page.locator("#module_status_intro").get_by_test_id("module-progress")).to_have_text(
         "1 of 2 done"
     )
     expect(page.get_by_test_id("track-progress")).to_have_text("1 of 4 done · 25%")
@@ -99,8 +99,8 @@ def test_status_changes_progress_and_points_without_reload(page, live_server):
     expect(page.locator("#resource-reading")).to_be_focused()
     page.keyboard.press("d")
     expect(header_points(page)).to_have_text("45")
-    expect(page.locator("#module-status-intro")).to_contain_text("Complete")
-    expect(page.locator("#module-status-next .soft-lock")).to_have_count(0)  # soft lock lifted
+    expect(page.locator("#module_status_intro")).to_contain_text("Complete")
+    expect(page.locator("#module_status_next .soft-lock")).to_have_count(0)  # soft lock lifted
 
     # ? opens the help dialog, Escape closes it.
     page.keyboard.press("?")

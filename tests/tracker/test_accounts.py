@@ -116,3 +116,17 @@ def test_htmx_writes_without_the_csrf_token_are_refused():
     client.post(f"/tracks/{resource.track.slug}/enrol", HTTP_X_CSRFTOKEN=token)
     ok = client.post(url, {"status": "done"}, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
     assert ok.status_code == 200
+
+
+def test_sign_up_needs_the_name_for_certificates(client):
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "x@example.com",
+            "password1": "a-long-Passphrase-42",
+            "password2": "a-long-Passphrase-42",
+        },
+    )
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert not get_user_model().objects.exists()

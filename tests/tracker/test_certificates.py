@@ -114,3 +114,36 @@ def test_certificate_page_query_count_is_constant(client, logged_in):
             assert client.get(certificates[-1].get_absolute_url()).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_learner_without_a_display_name_is_never_named_by_email(client):
+    module = ModuleFactory(track__title="Tiny")
+    resource = ResourceFactory(module=module)
+    learner = UserFactory(email="private.person@example.com", first_name="", last_name="")
+    services.enrolment_join(learner=learner, track=module.track)
+    certificate = services.progress_set_status(
+        learner=learner, resource=resource, status="done"
+    ).certificate
+    body = client.get(certificate.get_absolute_url()).content.decode()
+    assert "private.person" not in body
+    assert "A Waymark learner" in body
+
+
+def test_a_track_completed_by_a_curriculum_change_offers_its_certificate(client):
+    module = ModuleFactory(track__slug="tiny", track__title="Tiny")
+    done, last = ResourceFactory(module=module), ResourceFactory(module=module)
+    learner = UserFactory()
+    services.enrolment_join(learner=learner, track=module.track)
+    services.progress_set_status(learner=learner, resource=done, status="done")
+    client.force_login(learner)
+    refused = client.post("/tracks/tiny/certificate", follow=True)
+    assert "Tiny is not complete yet" in refused.content.decode()
+    assert not Certificate.objects.exists()
+
+    last.archived_at = datetime.now(UTC)  # the lead removed the one item left, as a reload does
+    last.save()
+    page = client.get("/tracks/tiny/").content.decode()
+    assert "Get your certificate" in page
+    response = client.post("/tracks/tiny/certificate")
+    certificate = Certificate.objects.get(learner=learner)
+    assert response.status_code == 302 and response["Location"] == certificate.get_absolute_url()

@@ -68,7 +68,7 @@ def test_note_save_refuses_more_than_the_maximum_length(user, resource):
 
 def test_htmx_inline_edit_flow(client, learner):
     form = client.get(NOTE_URL, **HX).content.decode()
-    assert form.lstrip().startswith('<form id="note-attention"')
+    assert form.lstrip().startswith('<form id="note_attention"')
     assert 'hx-post="/tracks/nlp/items/attention/note"' in form and "data-autofocus" in form
     assert "<html" not in form
 
@@ -76,7 +76,7 @@ def test_htmx_inline_edit_flow(client, learner):
         NOTE_URL, {"body": "Read *twice*.\n\n<script>window.__pwned=1</script>"}, **HX
     )
     body = saved.content.decode()
-    assert body.lstrip().startswith('<div id="note-attention" class="learner-note">')
+    assert body.lstrip().startswith('<div id="note_attention" class="learner-note">')
     assert "<em>twice</em>" in body and "<script" not in body and "Edit note" in body
 
     page = client.get("/tracks/nlp/").content.decode()
@@ -86,7 +86,7 @@ def test_htmx_inline_edit_flow(client, learner):
     assert "Read *twice*." in again  # the editor shows the Markdown source
 
     cancel = client.get(NOTE_URL + "?show=1", **HX).content.decode()
-    assert cancel.lstrip().startswith('<div id="note-attention"') and "<em>twice</em>" in cancel
+    assert cancel.lstrip().startswith('<div id="note_attention"') and "<em>twice</em>" in cancel
 
 
 def test_htmx_note_too_long_shows_the_form_error_next_to_the_field(client, learner):
@@ -99,7 +99,7 @@ def test_note_without_javascript_has_its_own_page_and_redirects_back(client, lea
     page = client.get(NOTE_URL)
     html = page.content.decode()
     assert page.status_code == 200 and "<html" in html and "Your note on Attention paper" in html
-    assert "hx-post" not in html.split('id="note-attention"')[1].split("</form>")[0]
+    assert "hx-post" not in html.split('id="note_attention"')[1].split("</form>")[0]
     response = client.post(NOTE_URL, {"body": "Plain *form*"})
     assert response.status_code == 302 and response["Location"] == "/tracks/nlp/#resource-attention"
     assert ResourceNote.objects.get(learner=learner).body_html == "<p>Plain <em>form</em></p>"
@@ -127,7 +127,7 @@ def test_notes_are_private(client, learner, resource):
 
 def test_revisit_toggle_with_htmx_and_without(client, learner, resource):
     body = client.post(REVISIT_URL, {"revisit": "1"}, **HX).content.decode()
-    assert body.lstrip().startswith('<form id="revisit-attention"')
+    assert body.lstrip().startswith('<form id="revisit_attention"')
     assert 'aria-pressed="true"' in body and 'name="revisit" value="0"' in body
     assert ResourceNote.objects.get(learner=learner).revisit
 
@@ -201,3 +201,20 @@ def test_revisit_page_query_count_is_constant(client):
         body = client.get("/me/revisit/").content.decode()
     assert body.count("<em>look again</em>") == 100
     assert len(q_small) == len(q_large)
+
+
+def test_notes_and_flags_need_an_enrolment_but_unflagging_does_not(client, resource):
+    outsider = UserFactory()
+    client.force_login(outsider)
+    base = f"/tracks/nlp/items/{resource.slug}"
+    response = client.post(f"{base}/note", {"body": "sneaky"}, follow=True)
+    assert "Enrol in NLP to keep notes on it." in response.content.decode()
+    assert client.post(f"{base}/revisit", {"revisit": "1"}, **HX).status_code == 403
+    assert not ResourceNote.objects.filter(learner=outsider).exists()
+
+    # Someone who flagged it and then left can still take the flag off from /me/revisit/.
+    services.enrolment_join(learner=outsider, track=resource.track)
+    services.note_set_revisit(learner=outsider, resource=resource, revisit=True)
+    services.enrolment_leave(learner=outsider, track=resource.track)
+    client.post(f"{base}/revisit", {"revisit": "0"})
+    assert ResourceNote.objects.get(learner=outsider).revisit is False

@@ -380,3 +380,18 @@ def test_plan_page_and_ics_run_a_constant_number_of_queries(client, user):
         with CaptureQueriesContext(connection) as many:
             assert client.get(f"/tracks/{large.slug}/{suffix}").status_code == 200
         assert len(few) == len(many), suffix
+
+
+def test_a_huge_track_at_the_slowest_pace_projects_a_clamped_date_instead_of_crashing():
+    loads = [load(i, weeks=520, total=10_000_000, left=10_000_000) for i in range(1, 40)]
+    projection = pace.project(
+        loads,
+        today=TODAY,
+        enrolled_on=TODAY,
+        planned_hours=Decimal("0.5"),
+        target_date=None,
+        done_minutes=0,
+    )
+    horizon = TODAY + timedelta(days=pace.HORIZON_DAYS)
+    assert projection.finish == horizon
+    assert all(module.finish <= horizon for module in projection.modules)

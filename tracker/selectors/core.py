@@ -122,7 +122,10 @@ def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummar
     )
     done = set(
         Progress.objects.filter(
-            learner=learner, track_id=track_id, status=ProgressStatus.DONE
+            learner=learner,
+            track_id=track_id,
+            status=ProgressStatus.DONE,
+            resource__archived_at__isnull=True,
         ).values_list("resource_id", flat=True)
     )
     passed = passed_capstone_ids(learner=learner, track_ids=[track_id])

@@ -70,8 +70,8 @@ class ProfileForm(forms.Form):
         label="Display name",
         required=False,
         max_length=Profile._meta.get_field("display_name").max_length,
-        help_text="Shown in the header and on your certificates. "
-        "Leave empty to use your email address.",
+        help_text="Shown on your certificates, which are public. Left empty, they say "
+        "“A Waymark learner” (your email address is never shown to others).",
     )
     time_zone = forms.CharField(
         label="Time zone",

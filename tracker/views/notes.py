@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from curriculum.models import Resource
 
 from .. import selectors, services
-from .track import TRACK_TEMPLATE, learner_required, resource_anchor
+from .track import TRACK_TEMPLATE, learner_required, refuse_unless_enrolled, resource_anchor
 
 
 class NoteForm(forms.Form):
@@ -48,6 +48,9 @@ def _note_context(request, resource: Resource, note, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def note(request: HttpRequest, slug: str, item: str) -> HttpResponse:
     resource = _active_resource(slug, item)
+    refused = refuse_unless_enrolled(request, resource.track, doing="keep notes on it")
+    if refused is not None:
+        return refused
     existing = selectors.note_for(learner=request.user, resource=resource)
 
     if request.method == "GET":
@@ -92,6 +95,10 @@ def _render_form(request, resource, existing, form) -> HttpResponse:
 def toggle_revisit(request: HttpRequest, slug: str, item: str) -> HttpResponse:
     resource = _active_resource(slug, item)
     revisit = request.POST.get("revisit") == "1"
+    if revisit:  # taking a flag off stays possible after leaving the track (/me/revisit/)
+        refused = refuse_unless_enrolled(request, resource.track, doing="flag its resources")
+        if refused is not None:
+            return refused
     note = services.note_set_revisit(learner=request.user, resource=resource, revisit=revisit)
     if request.htmx:
         return render(

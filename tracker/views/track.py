@@ -44,6 +44,22 @@ def learner_required(view):
     return wrapper
 
 
+def refuse_unless_enrolled(
+    request: HttpRequest, track: Track, *, doing: str
+) -> HttpResponse | None:
+    """None when the learner is enrolled in `track`; else the answer that says so."""
+    if selectors.active_enrolment(learner=request.user, track=track) is not None:
+        return None
+    message = f"Enrol in {track.title} to {doing}."
+    messages.error(request, message)
+    if request.htmx:
+        # htmx does not swap a 403; send the browser to the page that shows the message.
+        response = HttpResponse(message, status=403)
+        response["HX-Redirect"] = track.get_absolute_url()
+        return response
+    return redirect(track.get_absolute_url())
+
+
 def resource_anchor(resource: Resource) -> str:
     track_url = reverse("curriculum:track_detail", kwargs={"slug": resource.track.slug})
     return f"{track_url}#resource-{resource.slug}"
@@ -84,15 +100,9 @@ def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
         slug=item,
     )
     track = resource.track
-    if selectors.active_enrolment(learner=request.user, track=track) is None:
-        message = f"Enrol in {track.title} to log your progress."
-        messages.error(request, message)
-        if request.htmx:
-            # htmx does not swap a 403; send the browser to the page that shows the message.
-            response = HttpResponse(message, status=403)
-            response["HX-Redirect"] = track.get_absolute_url()
-            return response
-        return redirect(track.get_absolute_url())
+    refused = refuse_unless_enrolled(request, track, doing="log your progress")
+    if refused is not None:
+        return refused
 
     status = request.POST.get("status", "")
     try:
@@ -180,3 +190,19 @@ def _status_fragments(
         )
     )
     return HttpResponse("".join(parts))
+
+
+@learner_required
+@require_POST
+def certificate_claim(request: HttpRequest, slug: str) -> HttpResponse:
+    """For a track that became complete without a click of the learner's (a lead removed or
+    made optional the last item they had left): issue the certificate on request."""
+    track = get_object_or_404(Track, slug=slug, archived_at__isnull=True)
+    refused = refuse_unless_enrolled(request, track, doing="get its certificate")
+    if refused is not None:
+        return refused
+    certificate = services.certificate_issue_if_complete(learner=request.user, track=track)
+    if certificate is None:
+        messages.error(request, f"{track.title} is not complete yet: finish its required items.")
+        return redirect(track.get_absolute_url())
+    return redirect(certificate.get_absolute_url())
