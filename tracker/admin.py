@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from . import services
+from . import selectors, services
 from .forms_capstones import CapstoneReviewForm
 from .models import (
     CapstoneSubmission,
@@ -284,10 +284,10 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Constraints")
     def constraints_column(self, obj) -> str:
-        met = set(obj.constraints_met or [])
+        # Submitted and passed work shows what the learner vouched for, not today's wording.
         rows = [
-            (("✓ met" if index in met else "✗ not ticked"), text)
-            for index, text in enumerate(obj.capstone.constraints or [])
+            ("✓ met" if met else "✗ not ticked", text)
+            for text, met in selectors.constraint_rows(submission=obj, capstone=obj.capstone)
         ]
         if not rows:
             return "None for this capstone"

@@ -31,8 +31,17 @@ class CapstoneSubmissionForm(forms.Form):
         help_text="Markdown. What you built, how, and what you learned.",
         widget=forms.Textarea(attrs={"rows": 12}),
     )
-    constraints_met = forms.TypedMultipleChoiceField(
-        label="Constraints met", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    # Each box posts the constraint's wording, so a tick always means the text the learner saw.
+    constraints_met = forms.MultipleChoiceField(
+        label="Constraints met",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": (
+                "“%(value)s” is no longer one of this capstone's constraints (the track was "
+                "updated); check the list again and tick what your work meets."
+            )
+        },
     )
     # Set by the button pressed; Enter in a text box presses the first one, "Save draft".
     action = forms.ChoiceField(
@@ -52,7 +61,9 @@ class CapstoneSubmissionForm(forms.Form):
                 "constraints_met": list(submission.constraints_met),
             }
         super().__init__(*args, **kwargs)
-        self.fields["constraints_met"].choices = list(enumerate(capstone.constraints or []))
+        self.fields["constraints_met"].choices = [
+            (text, text) for text in dict.fromkeys(capstone.constraints or [])
+        ]
 
     @property
     def submitting(self) -> bool:
@@ -72,10 +83,10 @@ class CapstoneSubmissionForm(forms.Form):
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
 
-    def ticked(self) -> set[int]:
-        """The indexes to show ticked: what was posted, else what was saved."""
-        value = self["constraints_met"].value() or []
-        return {int(index) for index in value if str(index).isdigit()}
+    def ticked(self) -> set[str]:
+        """The constraint texts to show ticked: what was posted, else what was saved. A saved
+        tick whose wording has since changed matches nothing, so it shows unticked."""
+        return {str(text) for text in self["constraints_met"].value() or []}
 
 
 class CapstoneReviewForm(forms.ModelForm):

@@ -36,6 +36,9 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
+ANONYMOUS_LEARNER_NAME = "A Waymark learner"
+
+
 class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
@@ -72,12 +75,8 @@ class Profile(models.Model):
 
     @property
     def name(self) -> str:
-        return (
-            self.display_name
-            or self.user.get_full_name()
-            or self.user.email
-            or self.user.get_username()
-        )
+        """The name shown to others (certificates are public): never the email address."""
+        return self.display_name or self.user.get_full_name() or ANONYMOUS_LEARNER_NAME
 
 
 class Enrolment(models.Model):
@@ -262,8 +261,13 @@ class CapstoneSubmission(models.Model):
     link = models.URLField(max_length=1000, blank=True)
     writeup = models.TextField(blank=True, max_length=50_000)
     writeup_html = models.TextField(blank=True, editable=False)
-    # Indexes into capstone.constraints that the learner ticked as met.
-    constraints_met = models.JSONField(default=list, blank=True)
+    # A snapshot of the wording, not indexes: editing the curriculum's constraints later must
+    # not rewrite what a learner vouched for when they submitted.
+    constraints_met = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The texts of the constraints the learner ticked, as worded when they saved.",
+    )
     status = models.CharField(
         max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
     )

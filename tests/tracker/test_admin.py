@@ -5,7 +5,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ResourceFactory, UserFactory
-from tests.tracker.test_capstones import GOOD, make_capstone, staff, submitted
+from tests.tracker.test_capstones import (
+    GOOD,
+    edit_constraints,
+    enrolled_learner,
+    make_capstone,
+    staff,
+    submitted,
+)
 from tracker import services
 from tracker.models import CapstoneSubmission, PointsEntry, Profile, SubmissionStatus
 
@@ -166,3 +173,18 @@ def test_non_staff_are_sent_to_the_admin_login(client, model):
     client.force_login(UserFactory())
     response = client.get(changelist(model))
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_the_admin_measures_a_draft_against_todays_constraints(client):
+    capstone = make_capstone()
+    learner = enrolled_learner(capstone)
+    draft = services.capstone_submission_save(learner=learner, capstone=capstone, **GOOD)
+    edit_constraints(capstone)
+    client.force_login(staff())
+    admin_page = client.get(
+        f"/admin/tracker/capstonesubmission/{draft.pk}/change/"
+    ).content.decode()
+    assert "<li>✗ not ticked: Trained on a GPU</li>" in admin_page
+    assert "<li>✓ met: Only PyTorch, TensorFlow or MXNet</li>" in admin_page
+    assert "<li>✗ not ticked: Written up in a Jupyter notebook</li>" in admin_page
+    assert "Written up in a notebook" not in admin_page

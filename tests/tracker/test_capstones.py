@@ -5,10 +5,12 @@ import threading
 import factory
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from curriculum.services import curriculum_item_save
 from tests.factories import CapstoneFactory, ModuleFactory, ResourceFactory, UserFactory
 from tracker import services
 from tracker.models import CapstoneSubmission, Certificate, PointsEntry, Profile, SubmissionStatus
@@ -20,7 +22,7 @@ GOOD = {
     "title": "Digit classifier",
     "link": "https://github.com/me/digits",
     "writeup": "I built **it**.",
-    "constraints_met": [0, 1],
+    "constraints_met": list(CONSTRAINTS),  # the ticked constraints' texts
 }
 
 
@@ -72,20 +74,18 @@ def test_draft_then_submit_stores_fields_and_renders_the_writeup():
         title="",
         link="",
         writeup="Half *done*",
-        constraints_met=["1"],
+        constraints_met=[CONSTRAINTS[1]],
     )
     assert draft.status == SubmissionStatus.DRAFT
     assert draft.writeup_html == "<p>Half <em>done</em></p>"
-    assert draft.constraints_met == [1] and draft.track_id == capstone.track_id
+    assert draft.constraints_met == [CONSTRAINTS[1]] and draft.track_id == capstone.track_id
 
     sub = services.capstone_submit(learner=learner, capstone=capstone, **GOOD)
     assert sub.pk == draft.pk
     sub.refresh_from_db()
     assert sub.status == SubmissionStatus.SUBMITTED and sub.submitted_at is not None
-    assert sub.writeup_html == "<p>I built <strong>it</strong>.</p>" and sub.constraints_met == [
-        0,
-        1,
-    ]
+    assert sub.writeup_html == "<p>I built <strong>it</strong>.</p>"
+    assert sub.constraints_met == CONSTRAINTS
     assert ledger_total(learner) == 0
 
 
@@ -94,7 +94,11 @@ def test_draft_then_submit_stores_fields_and_renders_the_writeup():
     [
         ({"title": "  "}, "title", "Give your submission a title"),
         ({"link": "", "writeup": "   "}, "link", "Add a link to your work or a write-up"),
-        ({"constraints_met": [0]}, "constraints_met", "Tick “Written up in a notebook”"),
+        (
+            {"constraints_met": CONSTRAINTS[:1]},
+            "constraints_met",
+            "Tick “Written up in a notebook”",
+        ),
         ({"link": "ftp://example.com/x"}, "link", "Use an http:// or https:// link"),
         ({"link": "javascript:alert(1)"}, "link", "Use an http:// or https:// link"),
         ({"link": "example.com"}, "link", "Use an http:// or https:// link"),
@@ -433,7 +437,7 @@ def test_a_non_http_link_is_a_field_error_and_keeps_the_input(client):
 def test_an_unticked_constraint_says_which_one(client):
     capstone = make_capstone()
     client.force_login(enrolled_learner(capstone))
-    response = post(client, capstone, "submit", constraints_met=["1"])
+    response = post(client, capstone, "submit", constraints_met=[CONSTRAINTS[1]])
     html = response.content.decode()
     assert response.status_code == 400
     assert "Tick “Only PyTorch, TensorFlow or MXNet” once your work meets it" in html
@@ -519,12 +523,12 @@ def test_page_query_count_is_constant(client):
             services.capstone_submit(
                 learner=other,
                 capstone=capstone,
-                **{**GOOD, "constraints_met": list(range(n_constraints))},
+                **{**GOOD, "constraints_met": capstone.constraints},
             )
         services.capstone_submit(
             learner=learner,
             capstone=capstone,
-            **{**GOOD, "constraints_met": list(range(n_constraints))},
+            **{**GOOD, "constraints_met": capstone.constraints},
         )
         return learner, capstone
 
@@ -536,3 +540,107 @@ def test_page_query_count_is_constant(client):
             assert client.get(page_url(capstone)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+# --- the record of what was vouched for survives curriculum edits -------------------------------
+
+# What a track lead's YAML edit can do: insert a constraint first and reword another.
+EDITED_CONSTRAINTS = [
+    "Trained on a GPU",
+    "Only PyTorch, TensorFlow or MXNet",
+    "Written up in a Jupyter notebook",
+]
+
+
+def edit_constraints(capstone, constraints=EDITED_CONSTRAINTS):
+    capstone.constraints = list(constraints)
+    curriculum_item_save(item=capstone)
+
+
+def readonly_section(html: str) -> str:
+    start = html.index('<dl class="submission-readonly">')
+    return html[start : html.index("</dl>", start)]
+
+
+def test_a_passed_submission_keeps_what_was_vouched_for_after_the_constraints_change(client):
+    learner, capstone, sub = submitted()
+    services.capstone_review(reviewer=staff(), submission=sub, decision="passed", comments="")
+    edit_constraints(capstone)
+
+    sub.refresh_from_db()
+    assert sub.constraints_met == CONSTRAINTS
+    client.force_login(learner)
+    html = client.get(page_url(capstone)).content.decode()
+    assert "Trained on a GPU" in html  # the brief shows today's constraints...
+    vouched = readonly_section(html)  # ...the submission what the learner vouched for
+    for text in CONSTRAINTS:
+        assert f'<span class="visually-hidden">Met:</span> {text}</li>' in vouched
+    assert "Trained on a GPU" not in vouched and "Jupyter" not in vouched
+    assert "Not met" not in vouched
+
+    client.force_login(staff())
+    admin_page = client.get(f"/admin/tracker/capstonesubmission/{sub.pk}/change/").content.decode()
+    assert "<li>✓ met: Only PyTorch, TensorFlow or MXNet</li>" in admin_page
+    assert "<li>✓ met: Written up in a notebook</li>" in admin_page
+    assert "Trained on a GPU" not in admin_page and "Jupyter" not in admin_page
+
+
+def test_a_draft_ticks_by_wording_and_a_reworded_constraint_must_be_ticked_again(client):
+    capstone = make_capstone()
+    learner = enrolled_learner(capstone)
+    services.capstone_submission_save(learner=learner, capstone=capstone, **GOOD)
+    edit_constraints(capstone)
+
+    client.force_login(learner)
+    html = client.get(page_url(capstone)).content.decode()
+    # Ticks follow the text, not the position: the inserted rule and the reworded one are open.
+    assert 'id="constraint-0" checked' not in html and "Trained on a GPU" in html
+    assert 'id="constraint-1" checked' in html
+    assert 'id="constraint-2" checked' not in html and "Written up in a Jupyter notebook" in html
+
+    # Re-posting the form as it was before the edit is refused, naming what changed.
+    response = post(client, capstone, "submit")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "“Written up in a notebook” is no longer one of this capstone&#x27;s constraints" in html
+    assert CapstoneSubmission.objects.get().status == SubmissionStatus.DRAFT
+    with pytest.raises(services.SubmissionInvalid) as caught:
+        services.capstone_submit(
+            learner=learner,
+            capstone=capstone,
+            **{**GOOD, "constraints_met": ["Only PyTorch, TensorFlow or MXNet"]},
+        )
+    assert any(
+        "Tick “Written up in a Jupyter notebook”" in m
+        for m in caught.value.errors["constraints_met"]
+    )
+    assert CapstoneSubmission.objects.get().constraints_met == CONSTRAINTS
+
+    response = post(client, capstone, "submit", constraints_met=EDITED_CONSTRAINTS)
+    assert response.status_code == 302
+    sub = CapstoneSubmission.objects.get()
+    assert sub.status == SubmissionStatus.SUBMITTED
+    assert sub.constraints_met == EDITED_CONSTRAINTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_turns_stored_indexes_into_the_texts_they_pointed_at():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("tracker", "0002_site_waymark")])
+    old_apps = executor.loader.project_state([("tracker", "0002_site_waymark")]).apps
+    capstone = make_capstone(constraints=["A", "B", "C"])
+    learner = enrolled_learner(capstone)
+    now = timezone.now()
+    old_apps.get_model("tracker", "CapstoneSubmission").objects.create(
+        learner_id=learner.pk,
+        capstone_id=capstone.pk,
+        track_id=capstone.track_id,
+        title="Old row",
+        constraints_met=[2, 0, 7],  # 7 no longer points at anything
+        created_at=now,
+        updated_at=now,
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert CapstoneSubmission.objects.get().constraints_met == ["A", "C"]

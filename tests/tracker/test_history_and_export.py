@@ -16,6 +16,7 @@ from tests.factories import (
     TrackFactory,
     UserFactory,
 )
+from tests.tracker.test_capstones import CONSTRAINTS, edit_constraints, submitted
 from tracker import services, weeks
 from tracker.models import CapstoneSubmission, ResourceNote
 
@@ -192,3 +193,12 @@ def test_export_query_counts_are_constant(client, user):
             client.get(url)
         assert len(queries) == counts[url], url
     assert len(json.loads(client.get("/me/export.json").content)["progress"]) == 22
+
+
+@pytest.mark.django_db
+def test_json_export_holds_the_constraint_texts_the_learner_vouched_for(client):
+    learner, capstone, _ = submitted()
+    edit_constraints(capstone)  # a later curriculum edit does not rewrite the record
+    client.force_login(learner)
+    [exported] = json.loads(client.get("/me/export.json").content)["capstone_submissions"]
+    assert exported["constraints_met"] == CONSTRAINTS

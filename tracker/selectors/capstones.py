@@ -15,7 +15,9 @@ from ..models import (
     SubmissionStatus,
 )
 
-__all__ = ["CapstonePage", "capstone_page", "certificate_by_code"]
+__all__ = ["CapstonePage", "capstone_page", "certificate_by_code", "constraint_rows"]
+
+EDITABLE_STATUSES = (SubmissionStatus.DRAFT, SubmissionStatus.CHANGES_REQUESTED)
 
 
 @dataclass
@@ -34,17 +36,23 @@ class CapstonePage:
     @property
     def editable(self) -> bool:
         return self.enrolled and (
-            self.submission is None
-            or self.submission.status
-            in (SubmissionStatus.DRAFT, SubmissionStatus.CHANGES_REQUESTED)
+            self.submission is None or self.submission.status in EDITABLE_STATUSES
         )
 
-    def constraint_rows(self) -> list[tuple[int, str, bool]]:
-        met = set(self.submission.constraints_met) if self.submission else set()
-        return [
-            (index, text, index in met)
-            for index, text in enumerate(self.capstone.constraints or [])
-        ]
+    def constraint_rows(self) -> list[tuple[str, bool]]:
+        return constraint_rows(submission=self.submission, capstone=self.capstone)
+
+
+def constraint_rows(
+    *, submission: CapstoneSubmission | None, capstone: Capstone
+) -> list[tuple[str, bool]]:
+    """(text, ticked) for each constraint to show with a submission. Work still being edited is
+    measured against the capstone's constraints now (a reworded one shows unticked); submitted
+    and passed work shows exactly the texts the learner vouched for, whatever changed since."""
+    ticked = list(submission.constraints_met or []) if submission else []
+    if submission is not None and submission.status not in EDITABLE_STATUSES:
+        return [(text, True) for text in ticked]
+    return [(text, text in ticked) for text in dict.fromkeys(capstone.constraints or [])]
 
 
 def capstone_page(*, learner, track_slug: str, capstone_slug: str) -> CapstonePage | None:

@@ -73,11 +73,12 @@ def capstone_submission_problems(
     title: str,
     link: str,
     writeup: str,
-    constraints_met: list[int],
+    constraints_met: list[str],
     submitting: bool,
 ) -> dict[str, list[str]]:
     """Everything wrong with these fields, by field name (empty when acceptable). A draft may
-    be incomplete; a submission needs a title, a link or a write-up, and every constraint met."""
+    be incomplete; a submission needs a title, a link or a write-up, and every constraint met.
+    `constraints_met` holds the texts of the ticked constraints, as the learner saw them."""
     problems: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
@@ -92,19 +93,21 @@ def capstone_submission_problems(
             "writeup",
             f"Keep the write-up under {WRITEUP_MAX:,} characters (it has {len(writeup):,}).",
         )
-    constraint_count = len(capstone.constraints or [])
-    if any(not 0 <= index < constraint_count for index in constraints_met):
-        add(
-            "constraints_met",
-            "That constraint is not part of this capstone; reload the page and try again.",
-        )
+    current = capstone.constraints or []
+    for text in constraints_met:
+        if text not in current:
+            add(
+                "constraints_met",
+                f"“{text}” is no longer one of this capstone's constraints (the track was "
+                "updated); check the list again and tick what your work meets.",
+            )
     if submitting:
         if not title.strip():
             add("title", "Give your submission a title before you submit it.")
         if not link and not writeup.strip():
             add("link", "Add a link to your work or a write-up (or both) before you submit.")
-        for index, constraint in enumerate(capstone.constraints or []):
-            if index not in constraints_met:
+        for constraint in current:
+            if constraint not in constraints_met:
                 add(
                     "constraints_met",
                     f"Tick “{constraint}” once your work meets it; "
@@ -115,14 +118,20 @@ def capstone_submission_problems(
 
 def _clean_fields(
     title: str, link: str, writeup: str, constraints_met
-) -> tuple[str, str, str, list[int]]:
-    try:
-        indexes = sorted({int(index) for index in constraints_met or []})
-    except (TypeError, ValueError):
+) -> tuple[str, str, str, list[str]]:
+    ticked = constraints_met or []
+    if not isinstance(ticked, list | tuple) or not all(isinstance(t, str) for t in ticked):
         raise SubmissionInvalid(
-            {"constraints_met": ["Constraints are ticked by number."]}
-        ) from None
-    return (title or "").strip(), (link or "").strip(), writeup or "", indexes
+            {"constraints_met": ["Constraints are ticked by their wording, as a list of texts."]}
+        )
+    ticked = list(dict.fromkeys(ticked))  # unique, in the order given
+    return (title or "").strip(), (link or "").strip(), writeup or "", ticked
+
+
+def _in_capstone_order(capstone: Capstone, ticked: list[str]) -> list[str]:
+    """The ticked texts as the capstone words and orders them now: this snapshot is the record
+    of what the learner vouched for, so later curriculum edits can't rewrite it."""
+    return [text for text in dict.fromkeys(capstone.constraints or []) if text in ticked]
 
 
 def _editable_submission(*, learner, capstone: Capstone, now: datetime) -> CapstoneSubmission:
@@ -165,7 +174,7 @@ def capstone_submission_save(
     title: str,
     link: str,
     writeup: str,
-    constraints_met: list[int],
+    constraints_met: list[str],
     now: datetime | None = None,
 ) -> CapstoneSubmission:
     """Save the learner's work in progress (a draft, or an edit after changes were requested)."""
@@ -187,7 +196,7 @@ def capstone_submission_save(
         title=title,
         link=link,
         writeup=writeup,
-        constraints_met=constraints_met,
+        constraints_met=_in_capstone_order(capstone, constraints_met),
         now=now,
     )
     submission.save()
@@ -202,7 +211,7 @@ def capstone_submit(
     title: str,
     link: str,
     writeup: str,
-    constraints_met: list[int],
+    constraints_met: list[str],
     now: datetime | None = None,
 ) -> CapstoneSubmission:
     """Save and submit for review. A self-review capstone passes at once (points, certificate)."""
@@ -224,7 +233,7 @@ def capstone_submit(
         title=title,
         link=link,
         writeup=writeup,
-        constraints_met=constraints_met,
+        constraints_met=_in_capstone_order(capstone, constraints_met),
         now=now,
     )
     submission.status = SubmissionStatus.SUBMITTED
