@@ -166,7 +166,9 @@ else:
 # query per request, and a cache flush logs nobody out. Without it, the cache is per process,
 # where a logout in one worker would not end the session in another: plain database sessions.
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
 )
 
 CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"

@@ -42,22 +42,27 @@ def track_list() -> QuerySet[Track]:
     )
 
 
-def track_with_contents(*, slug: str) -> Track:
-    """One active track with its active modules, and each module's active resources,
-    capstones and prerequisites, in display order (404 when absent or archived)."""
-    modules = (
+def modules_with_items() -> QuerySet[Module]:
+    """Active modules in order, each with its active resources, capstones and prerequisites
+    prefetched in order: the shape every track page and completion count walks."""
+    return (
         Module.objects.active()
         .order_by("position")
         .prefetch_related(
             Prefetch("resources", queryset=Resource.objects.active().order_by("position")),
             Prefetch("capstones", queryset=Capstone.objects.active().order_by("position")),
             Prefetch(
-                "requires", queryset=Module.objects.active().only("slug", "title", "track_id")
+                "requires", queryset=Module.objects.active().only("id", "slug", "title", "track_id")
             ),
         )
     )
+
+
+def track_with_contents(*, slug: str) -> Track:
+    """One active track with its active modules, and each module's active resources,
+    capstones and prerequisites, in display order (404 when absent or archived)."""
     queryset = Track.objects.active().prefetch_related(
-        Prefetch("modules", queryset=modules),
+        Prefetch("modules", queryset=modules_with_items()),
         Prefetch("requires", queryset=Track.objects.active().only("slug", "title")),
     )
     return get_object_or_404(queryset, slug=slug)

@@ -121,9 +121,7 @@ def finish_dates(loads: Sequence[ModuleLoad], *, today: date, pace: Fraction) ->
     cumulative = 0
     for load in loads:
         cumulative += load.minutes_left
-        dates.append(
-            None if load.complete else _days_after(today, cumulative * 7 / pace)
-        )
+        dates.append(None if load.complete else _days_after(today, cumulative * 7 / pace))
     return dates
 
 

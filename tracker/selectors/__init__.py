@@ -1,5 +1,5 @@
 """Every read of learner state, one module per area; import from here:
-`from tracker import selectors` then `selectors.learner_track_completion(...)`.
+`from tracker import selectors` then `selectors.active_enrolments(...)`.
 Each selector owns its query shape (a fixed number of queries however big the data)."""
 
 from .capstones import *  # noqa: F401,F403

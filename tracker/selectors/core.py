@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 
 from curriculum.models import Capstone, Module, Resource, Track
+from curriculum.selectors import modules_with_items
 
-from ..completion import TrackProgress, modules_progress, track_progress
+from ..completion import TrackProgress, modules_progress
 from ..models import CapstoneSubmission, Enrolment, Progress, ProgressStatus, SubmissionStatus
 
 __all__ = [
@@ -18,26 +19,10 @@ __all__ = [
     "progress_by_resource",
     "passed_capstone_ids",
     "done_ids",
-    "LearnerTrackState",
-    "learner_track_completion",
     "active_enrolments",
     "CompletionSummary",
     "learner_track_completion_lean",
 ]
-
-
-def modules_with_items() -> QuerySet[Module]:
-    return (
-        Module.objects.active()
-        .order_by("position")
-        .prefetch_related(
-            Prefetch("resources", queryset=Resource.objects.active().order_by("position")),
-            Prefetch("capstones", queryset=Capstone.objects.active().order_by("position")),
-            Prefetch(
-                "requires", queryset=Module.objects.active().only("id", "slug", "title", "track_id")
-            ),
-        )
-    )
 
 
 def tracks_with_items(track_ids) -> list[Track]:
@@ -63,26 +48,6 @@ def passed_capstone_ids(*, learner, track_ids) -> set[int]:
 
 def done_ids(progress: dict[int, Progress]) -> set[int]:
     return {rid for rid, row in progress.items() if row.status == ProgressStatus.DONE}
-
-
-@dataclass
-class LearnerTrackState:
-    track: Track
-    enrolment: Enrolment | None
-    progress: dict[int, Progress]
-    submissions: dict[int, CapstoneSubmission]
-    completion: TrackProgress
-
-
-def learner_track_completion(*, learner, track: Track) -> TrackProgress:
-    """Completion of one track (`track` need not be prefetched): four queries."""
-    [loaded] = tracks_with_items([track.pk])
-    progress = progress_by_resource(learner=learner, track_ids=[track.pk])
-    return track_progress(
-        track=loaded,
-        done_resource_ids=done_ids(progress),
-        passed_capstone_ids=passed_capstone_ids(learner=learner, track_ids=[track.pk]),
-    )
 
 
 def active_enrolments(*, learner) -> QuerySet[Enrolment]:

@@ -166,6 +166,34 @@ def _write_fields(
     submission.updated_at = now
 
 
+def _store_work(
+    *, learner, capstone: Capstone, fields: tuple, submitting: bool, now: datetime
+) -> CapstoneSubmission:
+    """Validate the learner's fields (all problems at once, nothing written when any) and put
+    them on their editable submission, unsaved."""
+    title, link, writeup, constraints_met = _clean_fields(*fields)
+    problems = capstone_submission_problems(
+        capstone=capstone,
+        title=title,
+        link=link,
+        writeup=writeup,
+        constraints_met=constraints_met,
+        submitting=submitting,
+    )
+    if problems:
+        raise SubmissionInvalid(problems)
+    submission = _editable_submission(learner=learner, capstone=capstone, now=now)
+    _write_fields(
+        submission,
+        title=title,
+        link=link,
+        writeup=writeup,
+        constraints_met=_in_capstone_order(capstone, constraints_met),
+        now=now,
+    )
+    return submission
+
+
 @transaction.atomic
 def capstone_submission_save(
     *,
@@ -178,26 +206,12 @@ def capstone_submission_save(
     now: datetime | None = None,
 ) -> CapstoneSubmission:
     """Save the learner's work in progress (a draft, or an edit after changes were requested)."""
-    now = now or timezone.now()
-    title, link, writeup, constraints_met = _clean_fields(title, link, writeup, constraints_met)
-    problems = capstone_submission_problems(
+    submission = _store_work(
+        learner=learner,
         capstone=capstone,
-        title=title,
-        link=link,
-        writeup=writeup,
-        constraints_met=constraints_met,
+        fields=(title, link, writeup, constraints_met),
         submitting=False,
-    )
-    if problems:
-        raise SubmissionInvalid(problems)
-    submission = _editable_submission(learner=learner, capstone=capstone, now=now)
-    _write_fields(
-        submission,
-        title=title,
-        link=link,
-        writeup=writeup,
-        constraints_met=_in_capstone_order(capstone, constraints_met),
-        now=now,
+        now=now or timezone.now(),
     )
     submission.save()
     return submission
@@ -216,24 +230,11 @@ def capstone_submit(
 ) -> CapstoneSubmission:
     """Save and submit for review. A self-review capstone passes at once (points, certificate)."""
     now = now or timezone.now()
-    title, link, writeup, constraints_met = _clean_fields(title, link, writeup, constraints_met)
-    problems = capstone_submission_problems(
+    submission = _store_work(
+        learner=learner,
         capstone=capstone,
-        title=title,
-        link=link,
-        writeup=writeup,
-        constraints_met=constraints_met,
+        fields=(title, link, writeup, constraints_met),
         submitting=True,
-    )
-    if problems:
-        raise SubmissionInvalid(problems)
-    submission = _editable_submission(learner=learner, capstone=capstone, now=now)
-    _write_fields(
-        submission,
-        title=title,
-        link=link,
-        writeup=writeup,
-        constraints_met=_in_capstone_order(capstone, constraints_met),
         now=now,
     )
     submission.status = SubmissionStatus.SUBMITTED
