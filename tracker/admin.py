@@ -237,7 +237,14 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
                 comments=form.cleaned_data.get("review_comments", ""),
             )
         except services.ServiceError as exc:  # e.g. another reviewer got there first
+            request.waymark_review_refused = True
             messages.error(request, str(exc))
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        # A refused review changed nothing: no "changed successfully" next to the error.
+        if level == messages.SUCCESS and getattr(request, "waymark_review_refused", False):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
     @admin.action(description="Pass selected submitted submissions (awards points once)")
     def pass_selected(self, request, queryset):

@@ -135,6 +135,21 @@ def test_streak_follows_the_learners_time_zone(client, user):
 
 
 @pytest.mark.django_db
+def test_a_completion_undone_does_not_keep_its_week_in_the_streak(user):
+    resource = ResourceFactory()
+    services.enrolment_join(learner=user, track=resource.track)
+    now = timezone.now()
+    last_week = now - timedelta(weeks=1)
+    services.progress_set_status(learner=user, resource=resource, status="done", now=last_week)
+    profile = Profile.objects.get(user=user)
+    assert selectors.dashboard_for(learner=user, profile=profile, now=now).streak == 1
+    services.progress_set_status(
+        learner=user, resource=resource, status="in_progress", now=last_week
+    )
+    assert selectors.dashboard_for(learner=user, profile=profile, now=now).streak == 0
+
+
+@pytest.mark.django_db
 def test_certificates_are_linked(client, user):
     resource = ResourceFactory(track__title="Tiny Track")
     services.enrolment_join(learner=user, track=resource.track)

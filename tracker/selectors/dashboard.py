@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -154,8 +154,8 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
 
 
 def _active_days(*, learner, zone) -> list[date]:
-    """Mondays (in the learner's zone) of every week with a completion or a points award: one
-    query, aggregated in the database."""
+    """Mondays (in the learner's zone) of every week with a completion or a points award that
+    still stands: one query, aggregated in the database."""
     completions = (
         Progress.objects.filter(
             learner=learner, status=ProgressStatus.DONE, completed_at__isnull=False
@@ -164,8 +164,15 @@ def _active_days(*, learner, zone) -> list[date]:
         .order_by()
         .values_list("week", flat=True)
     )
+    reversed_later = PointsEntry.objects.filter(
+        learner=learner,
+        kind=PointsKind.REVERSAL,
+        source_key=OuterRef("source_key"),
+        generation=OuterRef("generation"),
+    )
     awards = (
         PointsEntry.objects.filter(learner=learner, kind=PointsKind.AWARD)
+        .filter(~Exists(reversed_later))  # done then undone is no completion
         .annotate(week=TruncWeek("created_at", tzinfo=zone))
         .order_by()
         .values_list("week", flat=True)
