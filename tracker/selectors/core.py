@@ -22,6 +22,7 @@ __all__ = [
     "active_enrolments",
     "CompletionSummary",
     "learner_track_completion_lean",
+    "has_unfinished_required_resource",
 ]
 
 
@@ -100,4 +101,19 @@ def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummar
         ),
         resources_done=len(done),
         capstones_passed=len(passed),
+    )
+
+
+def has_unfinished_required_resource(*, learner, track_id: int) -> bool:
+    """Whether a required resource (not optional, in no choice group) of the track is not done
+    by the learner: a necessary condition for being incomplete, checked in one query before
+    the full completion rule (`learner_track_completion_lean`) is worth running."""
+    done = Progress.objects.filter(
+        learner=learner, track_id=track_id, status=ProgressStatus.DONE
+    ).values("resource_id")
+    return (
+        Resource.objects.active()
+        .filter(track_id=track_id, module__archived_at__isnull=True, optional=False, choice="")
+        .exclude(pk__in=done)
+        .exists()
     )

@@ -292,6 +292,8 @@ def _certificate_issue(*, learner, track_id: int, now: datetime) -> tuple[Certif
     existing = Certificate.objects.filter(learner=learner, track_id=track_id).first()
     if existing is not None:
         return existing, False
+    if selectors.has_unfinished_required_resource(learner=learner, track_id=track_id):
+        return None, False  # the usual case mid-track, settled in one query
     completion = selectors.learner_track_completion_lean(learner=learner, track_id=track_id)
     if not completion.complete:
         return None, False
