@@ -20,6 +20,8 @@ class ModuleProgress:
     # Minutes of unfinished required work (choice groups count their shortest member).
     minutes_left: int
     next_resource_id: int | None
+    # Every resource that would move the module on, in the order to suggest them.
+    open_resource_ids: tuple[int, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -55,12 +57,21 @@ class TrackProgress:
     def percent(self) -> int:
         return 100 if self.total_units == 0 else (100 * self.done_units) // self.total_units
 
-    def next_resource_id(self, module_order: Iterable[int]) -> int | None:
+    def next_resource_id(
+        self, module_order: Iterable[int], *, set_aside: frozenset[int] | set[int] = frozenset()
+    ) -> int | None:
+        """The first resource, in module order, that would move the track on; resources in
+        `set_aside` (say, ones the learner skipped) only when nothing else is left."""
+        fallback = None
         for module_id in module_order:
             module = self.modules.get(module_id)
-            if module and module.next_resource_id is not None:
-                return module.next_resource_id
-        return None
+            if module is None:
+                continue
+            for resource_id in module.open_resource_ids:
+                if resource_id not in set_aside:
+                    return resource_id
+                fallback = fallback or resource_id
+        return fallback
 
 
 # Estimate for a resource without `minutes` (docs/learners.md): an honest middle value.
@@ -72,7 +83,7 @@ def module_progress(
 ) -> ModuleProgress:
     """`module` has `.resources.all()` and `.capstones.all()` prefetched (active only)."""
     done_units = total_units = minutes_left = 0
-    next_resource_id = None
+    open_ids: list[int] = []
     groups: dict[str, list] = {}
     for resource in module.resources.all():
         if resource.optional:
@@ -85,21 +96,26 @@ def module_progress(
             done_units += 1
         else:
             minutes_left += _minutes(resource)
-            if next_resource_id is None:
-                next_resource_id = resource.id
+            open_ids.append(resource.id)
     for members in groups.values():
         total_units += 1
         if any(member.id in done_resource_ids for member in members):
             done_units += 1
         else:
             minutes_left += min(_minutes(member) for member in members)
-            if next_resource_id is None:
-                next_resource_id = members[0].id
+            open_ids.extend(member.id for member in members)
     for capstone in module.capstones.all():
         total_units += 1
         if capstone.id in passed_capstone_ids:
             done_units += 1
-    return ModuleProgress(module.id, done_units, total_units, minutes_left, next_resource_id)
+    return ModuleProgress(
+        module.id,
+        done_units,
+        total_units,
+        minutes_left,
+        next_resource_id=open_ids[0] if open_ids else None,
+        open_resource_ids=tuple(open_ids),
+    )
 
 
 def track_progress(

@@ -150,6 +150,20 @@ def test_a_completion_undone_does_not_keep_its_week_in_the_streak(user):
 
 
 @pytest.mark.django_db
+def test_continue_with_passes_over_what_the_learner_skipped(client, user):
+    module = ModuleFactory(track__slug="nlp")
+    first = ResourceFactory(module=module, slug="first")
+    ResourceFactory(module=module, slug="second")
+    services.enrolment_join(learner=user, track=module.track)
+    client.force_login(user)
+    suggestion = '<a href="/tracks/nlp/#resource-{}" data-testid="continue">'
+    assert suggestion.format("first") in client.get("/me/").content.decode()
+    services.progress_set_status(learner=user, resource=first, status="skipped")
+    body = client.get("/me/").content.decode()
+    assert suggestion.format("second") in body and suggestion.format("first") not in body
+
+
+@pytest.mark.django_db
 def test_certificates_are_linked(client, user):
     resource = ResourceFactory(track__title="Tiny Track")
     services.enrolment_join(learner=user, track=resource.track)

@@ -122,9 +122,9 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
     enrolments = list(active_enrolments(learner=learner).order_by("enrolled_at", "pk"))
     track_ids = [e.track_id for e in enrolments]
     tracks = {t.pk: t for t in tracks_with_items(track_ids)} if track_ids else {}
-    done = (
-        done_ids(progress_by_resource(learner=learner, track_ids=track_ids)) if track_ids else set()
-    )
+    progress = progress_by_resource(learner=learner, track_ids=track_ids) if track_ids else {}
+    done = done_ids(progress)
+    skipped = {rid for rid, row in progress.items() if row.status == ProgressStatus.SKIPPED}
     passed = passed_capstone_ids(learner=learner, track_ids=track_ids) if track_ids else set()
 
     rows = []
@@ -133,7 +133,7 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
         enrolment.track = track
         completion = track_progress(track=track, done_resource_ids=done, passed_capstone_ids=passed)
         modules = list(track.modules.all())
-        next_id = completion.next_resource_id([m.pk for m in modules])
+        next_id = completion.next_resource_id([m.pk for m in modules], set_aside=skipped)
         next_resource = next_module = None
         for module in modules:
             for resource in module.resources.all():
