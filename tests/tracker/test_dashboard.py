@@ -164,6 +164,18 @@ def test_continue_with_passes_over_what_the_learner_skipped(client, user):
 
 
 @pytest.mark.django_db
+def test_activity_on_removed_items_is_listed_without_a_dead_link(client, user):
+    resource = ResourceFactory(module__track__slug="cv", slug="gone", title="Gone video")
+    services.enrolment_join(learner=user, track=resource.track)
+    services.progress_set_status(learner=user, resource=resource, status="done")
+    resource.archived_at = timezone.now()  # the lead removed it, as a reload does
+    resource.save()
+    client.force_login(user)
+    body = client.get("/me/").content.decode()
+    assert "Gone video" in body and "#resource-gone" not in body
+
+
+@pytest.mark.django_db
 def test_certificates_are_linked(client, user):
     resource = ResourceFactory(track__title="Tiny Track")
     services.enrolment_join(learner=user, track=resource.track)

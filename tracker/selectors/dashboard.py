@@ -90,10 +90,14 @@ class ActivityItem:
     anchor: str  # "#resource-<slug>" or "#capstone-<slug>" on the track page
     status: str | None  # a ProgressStatus label for progress changes
     points: int | None
+    # False once the item or its track was archived: its anchor is gone, so no link.
+    current: bool = True
 
     @property
     def url(self) -> str:
-        return f"{self.track.get_absolute_url()}{self.anchor}" if self.track else ""
+        if self.track is None or not self.current or self.track.archived_at is not None:
+            return ""
+        return f"{self.track.get_absolute_url()}{self.anchor}"
 
 
 @dataclass
@@ -208,6 +212,7 @@ def _recent_activity(*, learner) -> list[ActivityItem]:
             anchor=f"#resource-{row.resource.slug}",
             status=row.get_status_display(),
             points=points_at.pop((row.resource_id, row.updated_at), None),
+            current=row.resource.archived_at is None,
         )
         for row in changes
     ]
@@ -224,6 +229,7 @@ def _recent_activity(*, learner) -> list[ActivityItem]:
                 anchor=f"#{prefix}-{source.slug}",
                 status=None,
                 points=entry.amount,
+                current=source.archived_at is None,
             )
         )
     items.sort(key=lambda item: item.when, reverse=True)
