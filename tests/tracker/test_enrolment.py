@@ -65,3 +65,14 @@ def test_enrol_and_leave_need_login_and_post(client, resource):
     assert client.get("/tracks/rl/leave").status_code == 405
     assert client.post("/tracks/nope/enrol").status_code == 404
     assert not Enrolment.objects.exists()
+
+
+def test_enrolling_from_a_capstone_page_returns_there_but_never_off_site(client, user, resource):
+    client.force_login(user)
+    back = "/tracks/rl/capstones/final/"
+    response = client.post("/tracks/rl/enrol", {"next": back})
+    assert response["Location"] == back
+    client.post("/tracks/rl/leave")
+    for elsewhere in ["https://evil.example/", "//evil.example/", "/\\evil.example/"]:
+        response = client.post("/tracks/rl/enrol", {"next": elsewhere})
+        assert response["Location"] == "/tracks/rl/", elsewhere

@@ -12,13 +12,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from curriculum.models import Resource
 
 from .. import selectors, services
-from .track import TRACK_TEMPLATE, learner_required, refuse_unless_enrolled, resource_anchor
+from .track import (
+    TRACK_TEMPLATE,
+    learner_required,
+    refuse_unless_enrolled,
+    resource_anchor,
+    safe_next,
+)
 
 
 class NoteForm(forms.Form):
@@ -110,12 +115,7 @@ def toggle_revisit(request: HttpRequest, slug: str, item: str) -> HttpResponse:
         messages.success(request, f"“{resource.title}” is on your revisit list.")
     else:
         messages.success(request, f"“{resource.title}” is off your revisit list.")
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, {request.get_host()}, request.is_secure()
-    ):
-        return redirect(next_url)
-    return redirect(resource_anchor(resource))
+    return redirect(safe_next(request) or resource_anchor(resource))
 
 
 @login_required

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from curriculum.models import Resource, Track
@@ -75,7 +76,17 @@ def enrol(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("home")
     messages.success(request, f"You are enrolled in {track.title}. Mark each resource as you go.")
-    return redirect(track.get_absolute_url())
+    return redirect(safe_next(request) or track.get_absolute_url())
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """The form's `next` when it points back into this site (a capstone page, say)."""
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return None
 
 
 @learner_required
