@@ -236,6 +236,7 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
                 decision=decision,
                 comments=form.cleaned_data.get("review_comments", ""),
             )
+            obj.refresh_from_db()  # the admin's message names the object with its new status
         except services.ServiceError as exc:  # e.g. another reviewer got there first
             request.waymark_review_refused = True
             messages.error(request, str(exc))

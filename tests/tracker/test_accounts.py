@@ -130,3 +130,13 @@ def test_sign_up_needs_the_name_for_certificates(client):
     assert response.status_code == 200
     assert "This field is required" in response.content.decode()
     assert not get_user_model().objects.exists()
+
+
+def test_staff_reach_the_admin_by_logging_in_with_their_email(client):
+    UserFactory(email="sam@example.com", is_staff=True, is_superuser=True)
+    response = client.get("/admin/", follow=True)
+    login_url = response.redirect_chain[-1][0]
+    assert login_url.startswith("/accounts/login/")
+    done = client.post(login_url, {"login": "sam@example.com", "password": PASSWORD}, follow=True)
+    assert done.redirect_chain[-1][0] == "/admin/"
+    assert "Waymark administration" in done.content.decode()

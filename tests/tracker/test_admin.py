@@ -83,8 +83,11 @@ def test_staff_pass_a_submission_through_the_admin_and_points_are_awarded_once(c
     assert 'name="decision"' in page and 'name="review_comments"' in page
     assert 'name="title"' not in page  # learner fields are read-only
 
-    response = client.post(url, {"decision": "passed", "review_comments": "Well **done**."})
-    assert response.status_code == 302
+    response = client.post(
+        url, {"decision": "passed", "review_comments": "Well **done**."}, follow=True
+    )
+    assert response.redirect_chain[0][1] == 302
+    assert "(Passed)</a>” was changed successfully" in response.content.decode()
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.PASSED
     assert submission.reviewer_comments_html == "<p>Well <strong>done</strong>.</p>"
