@@ -28,6 +28,25 @@ import django  # noqa: E402
 
 django.setup()
 
+
+def ensure_database() -> None:
+    """A PostgreSQL DATABASE_URL may name a database that does not exist yet: create it."""
+    from django.db import connections
+    from django.db.utils import OperationalError
+
+    try:
+        connections["default"].ensure_connection()
+    except OperationalError:
+        if connections["default"].vendor != "postgresql":
+            raise
+        name = connections["default"].settings_dict["NAME"]
+        with connections["default"]._nodb_cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        print(f"created database {name}")
+
+
+ensure_database()
+
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
