@@ -146,6 +146,20 @@ class CertificateAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), "View")
 
 
+SUBMISSION_FIELDS = [
+    "learner",
+    "capstone",
+    "track",
+    "status",
+    "title",
+    "link_column",
+    "constraints_column",
+    "writeup_column",
+    "submitted_at",
+]
+LAST_REVIEW_FIELDS = ["reviewed_at", "reviewer", "comments_column", "created_at", "updated_at"]
+
+
 @admin.register(CapstoneSubmission)
 class CapstoneSubmissionAdmin(admin.ModelAdmin):
     form = CapstoneReviewForm
@@ -164,39 +178,10 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
     search_fields = ["title", "learner__email", "learner__username", "capstone__title"]
     ordering = ["-submitted_at", "-id"]
     actions = ["pass_selected"]
-    readonly_fields = [
-        "learner",
-        "capstone",
-        "track",
-        "status",
-        "title",
-        "link_column",
-        "constraints_column",
-        "writeup_column",
-        "submitted_at",
-        "reviewed_at",
-        "reviewer",
-        "comments_column",
-        "created_at",
-        "updated_at",
-    ]
+    # Everything but the review form is read-only: staff review, learners write.
+    readonly_fields = [*SUBMISSION_FIELDS, *LAST_REVIEW_FIELDS]
     fieldsets = [
-        (
-            "Submission",
-            {
-                "fields": [
-                    "learner",
-                    "capstone",
-                    "track",
-                    "status",
-                    "title",
-                    "link_column",
-                    "constraints_column",
-                    "writeup_column",
-                    "submitted_at",
-                ]
-            },
-        ),
+        ("Submission", {"fields": SUBMISSION_FIELDS}),
         (
             "Review",
             {
@@ -206,10 +191,7 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
                 ),
             },
         ),
-        (
-            "Last review",
-            {"fields": ["reviewed_at", "reviewer", "comments_column", "created_at", "updated_at"]},
-        ),
+        ("Last review", {"fields": LAST_REVIEW_FIELDS}),
     ]
 
     def has_add_permission(self, request):

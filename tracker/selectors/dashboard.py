@@ -46,7 +46,6 @@ __all__ = [
     "dashboard_for",
     "export_data",
     "export_progress_rows",
-    "learner_today",
     "learner_zone",
     "pace_plan_state",
     "points_by_week",
@@ -60,10 +59,6 @@ def learner_zone(profile: Profile) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(profile.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
-
-
-def learner_today(profile: Profile, now: datetime | None = None) -> date:
-    return timezone.localtime(now or timezone.now(), learner_zone(profile)).date()
 
 
 # --- dashboard ------------------------------------------------------------------------------
