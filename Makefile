@@ -18,13 +18,14 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 CI_SERVICES := services
 endif
 
-.PHONY: help run test install setup migrate seed demo lint format bench browser services worker beat check-deploy clean
+.PHONY: help run test install setup migrate seed demo lint format bench wrk browser services worker beat check-deploy clean
 
 help:
 	@echo "make run     set everything up and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install what tests need and run the whole suite"
 	@echo "make worker  run a Celery worker     make beat   run Celery beat"
-	@echo "make bench   run the benchmarks      make lint   ruff"
+	@echo "make bench   run the benchmark (BENCH_ARGS=\"--scale small\" for the quick one)"
+	@echo "make lint    ruff"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Waymark needs $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -70,8 +71,17 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 
-bench: install
-	$(PY) bench/run.py
+# The benchmark (bench/, docs/performance.md): PostgreSQL (the server DATABASE_URL names; it
+# makes and drops a database of its own) and Redis, wrk for the HTTP load (Debian's package,
+# installed when missing). `make bench BENCH_ARGS="--scale small"` is CI's smoke check.
+BENCH_ARGS ?= --scale full
+bench: install wrk $(CI_SERVICES)
+	$(PY) -m bench $(BENCH_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
