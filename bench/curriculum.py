@@ -75,26 +75,29 @@ def track_document(*, index: int, slug: str, modules: int, per_module: int) -> d
     }
 
 
+def write_track(path: Path, *, index: int, slug: str, modules: int, per_module: int) -> Path:
+    """One generated track file: `modules` x `per_module` resources and one capstone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = track_document(index=index, slug=slug, modules=modules, per_module=per_module)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
+    return path
+
+
 def write_tracks(folder: Path, scale: Scale) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index in range(scale.tracks):
-        doc = track_document(
+    return [
+        write_track(
+            folder / f"{track_slug(index)}.yaml",
             index=index,
             slug=track_slug(index),
             modules=scale.modules,
             per_module=scale.resources_per_module,
         )
-        path = folder / f"{track_slug(index)}.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
-        paths.append(path)
-    return paths
+        for index in range(scale.tracks)
+    ]
 
 
 def write_http_track(folder: Path) -> Path:
     """The 25-resource track the HTTP load requests (5 modules of 5)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    doc = track_document(index=99, slug=HTTP_TRACK, modules=5, per_module=5)
-    path = folder / f"{HTTP_TRACK}.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
-    return path
+    return write_track(
+        folder / f"{HTTP_TRACK}.yaml", index=99, slug=HTTP_TRACK, modules=5, per_module=5
+    )
