@@ -41,7 +41,12 @@ def track_export_yaml(*, slug: str) -> str:
         raise TrackNotFound(f"unknown track '{slug}' (known: {', '.join(known) or 'none'})")
     modules = list(Module.objects.active().filter(track=track).order_by("position", "pk"))
     resources: dict[int, list[Resource]] = {}
-    for resource in Resource.objects.active().filter(track=track).order_by("position", "pk"):
+    for resource in (
+        Resource.objects.active()
+        .filter(track=track)
+        .select_related("linked_track")
+        .order_by("position", "pk")
+    ):
         resources.setdefault(resource.module_id, []).append(resource)
     capstones: dict[int, list[Capstone]] = {}
     for capstone in Capstone.objects.active().filter(track=track).order_by("position", "pk"):
@@ -56,6 +61,7 @@ def track_export_yaml(*, slug: str) -> str:
 
     data: dict = {"slug": track.slug, "title": track.title}
     _put(data, "summary", track.summary, "")
+    _put(data, "prerequisites", track.prerequisites, "")
     _put(data, "level", track.level, Level.BEGINNER)
     _put(data, "requires", sorted(track.requires.values_list("slug", flat=True)), [])
     _put(data, "tags", list(track.tags), [])
@@ -84,7 +90,11 @@ def _module(
     data: dict = {"slug": module.slug, "title": module.title}
     _put(data, "summary", module.summary, "")
     _put(data, "requires", requires, [])
-    _put(data, "weeks", module.weeks, 1)
+    if module.days is not None:
+        data["days"] = module.days
+    else:
+        _put(data, "weeks", module.weeks, 1)
+    _put(data, "choose", dict(sorted((module.choices_required or {}).items())), {})
     _put(data, "resources", [_resource(resource) for resource in resources], [])
     _put(data, "capstones", [_capstone(capstone) for capstone in capstones], [])
     return data
@@ -92,6 +102,8 @@ def _module(
 
 def _resource(resource: Resource) -> dict:
     data: dict = {"slug": resource.slug, "title": resource.title, "kind": resource.kind}
+    if resource.linked_track is not None:
+        data["track"] = resource.linked_track.slug
     _put(data, "url", resource.url, "")
     _put(data, "minutes", resource.minutes, None)
     _put(data, "points", resource.points_override, None)
@@ -106,4 +118,5 @@ def _capstone(capstone: Capstone) -> dict:
     _put(data, "constraints", list(capstone.constraints), [])
     _put(data, "points", capstone.points, DEFAULT_CAPSTONE_POINTS)
     _put(data, "review", capstone.review, ReviewMode.LEAD)
+    _put(data, "optional", capstone.optional, False)
     return data

@@ -31,6 +31,8 @@ class ResourceKind(models.TextChoices):
     TALK = "talk", "Talk"
     QUIZ = "quiz", "Quiz"
     OTHER = "other", "Other"
+    # Another track of the curriculum: done when the learner completes that track.
+    TRACK = "track", "Track"
 
 
 class ReviewMode(models.TextChoices):
@@ -52,10 +54,14 @@ DEFAULT_POINTS_BY_KIND: dict[str, int] = {
     ResourceKind.TALK: 30,
     ResourceKind.QUIZ: 10,
     ResourceKind.OTHER: 10,
+    ResourceKind.TRACK: 120,
 }
 DEFAULT_CAPSTONE_POINTS = 100
 MAX_MINUTES = 10_000
-MAX_POINTS = 1_000
+# As high as `minutes` goes, so a resource worth its minutes is never clipped.
+MAX_POINTS = MAX_MINUTES
+MAX_WEEKS = 520
+MAX_DAYS = MAX_WEEKS * 7
 
 
 def resource_points(*, kind: str, minutes: int | None, points: int | None) -> int:
@@ -63,7 +69,7 @@ def resource_points(*, kind: str, minutes: int | None, points: int | None) -> in
     if points is not None:
         return points
     if minutes is not None:
-        return min(minutes, MAX_POINTS)
+        return minutes
     return DEFAULT_POINTS_BY_KIND[kind]
 
 
@@ -77,6 +83,9 @@ class Track(models.Model):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     summary_html = models.TextField(blank=True, editable=False)
+    # What learners should know or have before starting (Markdown); `requires` names tracks.
+    prerequisites = models.TextField(blank=True)
+    prerequisites_html = models.TextField(blank=True, editable=False)
     level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
     tags = models.JSONField(default=list, blank=True)
     requires = models.ManyToManyField(
@@ -111,7 +120,11 @@ class Module(models.Model):
     summary = models.TextField(blank=True)
     summary_html = models.TextField(blank=True, editable=False)
     position = models.PositiveIntegerField(default=0)
+    # The pacing hint: `weeks`, or `days` for shorter modules (then `weeks` is 0).
     weeks = models.PositiveSmallIntegerField(default=1)
+    days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Choice groups that need more than one member done: {group: how many}. Absent means 1.
+    choices_required = models.JSONField(default=dict, blank=True)
     requires = models.ManyToManyField(
         "self", symmetrical=False, related_name="required_by", blank=True
     )
@@ -123,11 +136,35 @@ class Module(models.Model):
         ordering = ["track", "position"]
         constraints = [
             models.UniqueConstraint(fields=["track", "slug"], name="module_slug_unique_in_track"),
+            models.CheckConstraint(
+                condition=Q(days__isnull=True) | Q(weeks=0, days__lte=MAX_DAYS),
+                name="module_days_or_weeks",
+            ),
         ]
         indexes = [models.Index(fields=["track", "position"])]
 
     def __str__(self) -> str:
         return f"{self.track.slug}/{self.slug}"
+
+    @property
+    def hint_days(self) -> int:
+        """The pacing hint in days, whichever unit the curriculum gave it in."""
+        return self.days if self.days is not None else self.weeks * 7
+
+    @property
+    def hint_label(self) -> str:
+        """The pacing hint as learners read it: "2 weeks", "1 day", "Under a week"."""
+        if self.days is not None:
+            if self.days == 0:
+                return "Less than a day"
+            return f"{self.days} day{'' if self.days == 1 else 's'}"
+        if self.weeks == 0:
+            return "Under a week"
+        return f"{self.weeks} week{'' if self.weeks == 1 else 's'}"
+
+    def required_in_group(self, choice: str) -> int:
+        """How many members of the choice group must be done (1 unless the module says)."""
+        return (self.choices_required or {}).get(choice, 1)
 
 
 class Resource(models.Model):
@@ -144,6 +181,15 @@ class Resource(models.Model):
     points = models.PositiveIntegerField(help_text="What finishing it is worth (derived at load).")
     optional = models.BooleanField(default=False)
     choice = models.SlugField(max_length=100, blank=True)
+    # For kind "track": the track whose completion makes this resource done.
+    linked_track = models.ForeignKey(
+        Track,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="linked_from",
+        help_text="For a resource of kind track: the track that completes it.",
+    )
     notes = models.TextField(blank=True)
     notes_html = models.TextField(blank=True, editable=False)
     position = models.PositiveIntegerField(default=0)
@@ -169,6 +215,11 @@ class Resource(models.Model):
             models.CheckConstraint(
                 condition=Q(points_override__lte=MAX_POINTS), name="resource_points_override_range"
             ),
+            models.CheckConstraint(
+                condition=Q(kind=ResourceKind.TRACK, linked_track__isnull=False)
+                | (~Q(kind=ResourceKind.TRACK) & Q(linked_track__isnull=True)),
+                name="resource_linked_track_iff_kind_track",
+            ),
         ]
         indexes = [models.Index(fields=["module", "position"])]
 
@@ -179,6 +230,11 @@ class Resource(models.Model):
     def required(self) -> bool:
         """Counts towards completion on its own (not optional, not one of a choice group)."""
         return not self.optional and not self.choice
+
+    @property
+    def is_track(self) -> bool:
+        """Done by completing another track, not by the learner's click."""
+        return self.kind == ResourceKind.TRACK
 
 
 class Capstone(models.Model):
@@ -191,6 +247,8 @@ class Capstone(models.Model):
     constraints = models.JSONField(default=list, blank=True)
     points = models.PositiveIntegerField(default=DEFAULT_CAPSTONE_POINTS)
     review = models.CharField(max_length=10, choices=ReviewMode.choices, default=ReviewMode.LEAD)
+    # Never blocks completion; still awards its points and shows on the certificate if passed.
+    optional = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
     archived_at = models.DateTimeField(null=True, blank=True)
 

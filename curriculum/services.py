@@ -13,18 +13,18 @@ from .markdown import render_markdown
 from .models import Capstone, Module, Resource, Track, resource_points
 
 _MARKDOWN_FIELDS = {
-    Track: ("summary", "summary_html"),
-    Module: ("summary", "summary_html"),
-    Resource: ("notes", "notes_html"),
-    Capstone: ("brief", "brief_html"),
+    Track: (("summary", "summary_html"), ("prerequisites", "prerequisites_html")),
+    Module: (("summary", "summary_html"),),
+    Resource: (("notes", "notes_html"),),
+    Capstone: (("brief", "brief_html"),),
 }
 _CHANGE_MARKED_FIELDS = ("title", "url", "notes")
 
 
 def curriculum_item_derive(*, item: Track | Module | Resource | Capstone) -> None:
     """Fill the derived fields of an unsaved or edited item in place."""
-    source, target = _MARKDOWN_FIELDS[type(item)]
-    setattr(item, target, render_markdown(getattr(item, source)))
+    for source, target in _MARKDOWN_FIELDS[type(item)]:
+        setattr(item, target, render_markdown(getattr(item, source)))
     if isinstance(item, Resource):
         item.points = resource_points(
             kind=item.kind, minutes=item.minutes, points=item.points_override

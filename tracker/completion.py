@@ -1,9 +1,13 @@
 """The completion rule, as a pure function over a track's structure and a learner's state.
 
-A module is complete when every non-optional resource outside a choice group is done, at
-least one resource of each choice group is done, and every capstone has passed. Progress is
-counted in "units": one per required resource, one per choice group, one per capstone.
-Optional resources never count. Archived items are not passed in, so they never block.
+A module is complete when every non-optional resource outside a choice group is done, each
+choice group has as many members done as it asks for (one unless the module's
+`choices_required` says more), and every non-optional capstone has passed. Progress is
+counted in "units": one per required resource, one per member a choice group asks for, one
+per required capstone. Optional resources and optional capstones never count (a passed
+optional capstone still earns its points and shows on the certificate). A resource of kind
+track is a resource like any other here: the progress service marks it done when its track
+is complete. Archived items are not passed in, so they never block.
 """
 
 from __future__ import annotations
@@ -81,7 +85,8 @@ DEFAULT_MINUTES_ESTIMATE = 30
 def module_progress(
     *, module, done_resource_ids: set[int], passed_capstone_ids: set[int]
 ) -> ModuleProgress:
-    """`module` has `.resources.all()` and `.capstones.all()` prefetched (active only)."""
+    """`module` has `.resources.all()` and `.capstones.all()` prefetched (active only) and
+    its `choices_required`."""
     done_units = total_units = minutes_left = 0
     open_ids: list[int] = []
     groups: dict[str, list] = {}
@@ -97,14 +102,20 @@ def module_progress(
         else:
             minutes_left += _minutes(resource)
             open_ids.append(resource.id)
-    for members in groups.values():
-        total_units += 1
-        if any(member.id in done_resource_ids for member in members):
-            done_units += 1
-        else:
-            minutes_left += min(_minutes(member) for member in members)
-            open_ids.extend(member.id for member in members)
+    asks = module.choices_required or {}
+    for name, members in groups.items():
+        wanted = min(asks.get(name, 1), len(members))
+        done = sum(1 for member in members if member.id in done_resource_ids)
+        total_units += wanted
+        done_units += min(done, wanted)
+        if done < wanted:
+            undone = [member for member in members if member.id not in done_resource_ids]
+            shortest = sorted(_minutes(member) for member in undone)
+            minutes_left += sum(shortest[: wanted - done])
+            open_ids.extend(member.id for member in undone)
     for capstone in module.capstones.all():
+        if capstone.optional:
+            continue
         total_units += 1
         if capstone.id in passed_capstone_ids:
             done_units += 1

@@ -6,13 +6,14 @@ How a plan is projected (docs for the pace page say the same in plain words):
   an item without `minutes` counts `DEFAULT_MINUTES_ESTIMATE`). Modules are worked in order.
 * The pace used from today on is, in this order: the learner's planned hours per week; else
   their actual pace so far (minutes of done items per week since enrolment); else the module
-  `weeks` hints (an unfinished module takes its hinted weeks, scaled by the share of its
-  minutes still left).
+  hints, `weeks` or `days` (an unfinished module takes its hinted days, scaled by the share of
+  its minutes still left).
 * A module's projected finish is today plus the days the cumulative minutes up to and
   including it take at that pace, rounded up to whole days. So dates never go backwards along
   the modules, and more hours per week never give a later date.
 * The goal is the learner's target date if set, else the hinted finish: enrolment date plus the
-  sum of every module's `weeks`. Ahead/behind is the goal minus the projected track finish.
+  sum of every module's hint (`weeks` as 7 days each, or `days`). Ahead/behind is the goal minus
+  the projected track finish.
 * Re-planning when behind: the hours per week that make the goal from today (rounded up to
   half hours), or moving the target date to the projected finish.
 """
@@ -40,7 +41,7 @@ class ModuleLoad:
 
     module_id: int
     title: str
-    weeks: int
+    days: int  # the module's pacing hint, in days (`weeks: 2` is 14)
     minutes_total: int
     minutes_left: int
     complete: bool
@@ -51,7 +52,7 @@ class ModuleProjection:
     load: ModuleLoad
     # None once the module is complete.
     finish: date | None
-    # Where the `weeks` hints put its end, counted from enrolment.
+    # Where the hints put its end, counted from enrolment.
     hinted: date
 
 
@@ -126,27 +127,27 @@ def finish_dates(loads: Sequence[ModuleLoad], *, today: date, pace: Fraction) ->
 
 
 def hinted_finish_dates(loads: Sequence[ModuleLoad], *, today: date) -> list[date | None]:
-    """Each module's finish when the rest of the track follows the `weeks` hints from today."""
+    """Each module's finish when the rest of the track follows the hints from today."""
     dates: list[date | None] = []
-    weeks = Fraction(0)
+    days = Fraction(0)
     for load in loads:
         if load.complete:
             dates.append(None)
             continue
         if load.minutes_total > 0:
-            weeks += Fraction(load.weeks * load.minutes_left, load.minutes_total)
+            days += Fraction(load.days * load.minutes_left, load.minutes_total)
         else:  # nothing but capstones: the whole hint
-            weeks += load.weeks
-        dates.append(_days_after(today, weeks * 7))
+            days += load.days
+        dates.append(_days_after(today, days))
     return dates
 
 
 def hint_schedule(loads: Sequence[ModuleLoad], *, enrolled_on: date) -> list[date]:
-    """Where the `weeks` hints put the end of each module, counted from enrolment."""
-    dates, weeks = [], 0
+    """Where the hints put the end of each module, counted from enrolment."""
+    dates, days = [], 0
     for load in loads:
-        weeks += load.weeks
-        dates.append(_days_after(enrolled_on, weeks * 7))
+        days += load.days
+        dates.append(_days_after(enrolled_on, days))
     return dates
 
 

@@ -21,12 +21,13 @@ from .crossref import TrackInDb
 from .schema import CapstoneSpec, ResourceSpec, TrackSpec
 
 # Fields compared on reload (and written when they differ), per model.
-TRACK_FIELDS = ("title", "summary", "level", "tags")
-MODULE_FIELDS = ("title", "summary", "weeks", "position")
+TRACK_FIELDS = ("title", "summary", "prerequisites", "level", "tags")
+MODULE_FIELDS = ("title", "summary", "weeks", "days", "choices_required", "position")
 RESOURCE_FIELDS = (
     "module_id",
     "title",
     "kind",
+    "linked_track_id",
     "url",
     "minutes",
     "points_override",
@@ -36,11 +37,29 @@ RESOURCE_FIELDS = (
     "notes",
     "position",
 )
-CAPSTONE_FIELDS = ("module_id", "title", "brief", "constraints", "points", "review", "position")
+CAPSTONE_FIELDS = (
+    "module_id",
+    "title",
+    "brief",
+    "constraints",
+    "points",
+    "review",
+    "optional",
+    "position",
+)
 # A learner who finished a resource is told when one of these changes afterwards.
 CONTENT_MARKED = ("title", "url", "notes")
+# How a changed field is named in --dry-run lines.
+_SHOWN = {"module_id": "module", "linked_track_id": "track"}
 _BATCH = 500
 _LOCK_KEY = 0x5761796D  # "Waym": one curriculum load at a time on PostgreSQL
+
+
+@dataclass(frozen=True)
+class _NewTrack:
+    """A resource of kind track names a track this run creates: its id is known once written."""
+
+    slug: str
 
 
 @dataclass
@@ -107,7 +126,7 @@ class Plan:
         else:
             self.report.updated += 1
             change.counted = True
-            shown = ", ".join("module" if name == "module_id" else name for name in change.changed)
+            shown = ", ".join(_SHOWN.get(name, name) for name in change.changed)
             verb = "restore" if change.restore else "update"
             self.report.plan.append(f"{verb} {change.label}" + (f" ({shown})" if shown else ""))
         self.updates.setdefault(model, []).append(change)
@@ -134,11 +153,13 @@ def build_plan(
     ).values_list("from_module_id", "to_module_id"):
         module_requires.setdefault(from_id, set()).add(to_id)
 
+    track_pks = {slug: track.pk for slug, track in db.items()}
     for spec in specs:
         track = tracks.get(spec.slug)
         values = {
             "title": spec.title,
             "summary": spec.summary,
+            "prerequisites": spec.prerequisites,
             "level": spec.level,
             "tags": spec.tags,
         }
@@ -158,8 +179,8 @@ def build_plan(
             existing_capstones = capstones.get(track.pk, {})
         module_slug_by_pk = {module.pk: slug for slug, module in existing_modules.items()}
         _plan_modules(plan, spec, existing_modules, module_requires, module_slug_by_pk)
-        _plan_items(plan, spec, existing_resources, module_slug_by_pk, Resource)
-        _plan_items(plan, spec, existing_capstones, module_slug_by_pk, Capstone)
+        _plan_items(plan, spec, existing_resources, module_slug_by_pk, Resource, track_pks)
+        _plan_items(plan, spec, existing_capstones, module_slug_by_pk, Capstone, track_pks)
 
     if prune:
         loaded = set(slugs)
@@ -185,6 +206,8 @@ def _plan_modules(
             "title": module.title,
             "summary": module.summary,
             "weeks": module.weeks,
+            "days": module.days,
+            "choices_required": module.choices_required,
             "position": position,
         }
         plan.module_requires[(spec.slug, module.slug)] = [ref.slug for ref in module.requires]
@@ -205,10 +228,15 @@ def _plan_modules(
             plan.archive(Module, row, f"module {spec.slug}/{slug}")
 
 
-def _resource_values(resource: ResourceSpec, position: int) -> dict:
+def _resource_values(resource: ResourceSpec, position: int, track_pks: dict[str, int]) -> dict:
+    linked = None
+    if resource.track_ref is not None:
+        slug = resource.track_ref.slug
+        linked = track_pks[slug] if slug in track_pks else _NewTrack(slug)
     return {
         "title": resource.title,
         "kind": resource.kind,
+        "linked_track_id": linked,
         "url": resource.url,
         "minutes": resource.minutes,
         "points_override": resource.points_override,
@@ -222,19 +250,25 @@ def _resource_values(resource: ResourceSpec, position: int) -> dict:
     }
 
 
-def _capstone_values(capstone: CapstoneSpec, position: int) -> dict:
+def _capstone_values(capstone: CapstoneSpec, position: int, track_pks: dict[str, int]) -> dict:
     return {
         "title": capstone.title,
         "brief": capstone.brief,
         "constraints": capstone.constraints,
         "points": capstone.points,
         "review": capstone.review,
+        "optional": capstone.optional,
         "position": position,
     }
 
 
 def _plan_items(
-    plan: Plan, spec: TrackSpec, existing: dict, module_slug_by_pk: dict, model: type
+    plan: Plan,
+    spec: TrackSpec,
+    existing: dict,
+    module_slug_by_pk: dict,
+    model: type,
+    track_pks: dict[str, int],
 ) -> None:
     noun = "resource" if model is Resource else "capstone"
     wanted: set[str] = set()
@@ -244,7 +278,8 @@ def _plan_items(
         )
         for position, item in enumerate(items):
             wanted.add(item.slug)
-            values = (_resource_values if model is Resource else _capstone_values)(item, position)
+            values_of = _resource_values if model is Resource else _capstone_values
+            values = values_of(item, position, track_pks)
             change = _Change(
                 None, f"{noun} {spec.slug}/{item.slug}", values, module_key=(spec.slug, module.slug)
             )
@@ -295,7 +330,14 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
     _bulk_update(
         Track,
         track_updates,
-        (*TRACK_FIELDS, "summary_html", "source_path", "archived_at", "updated_at"),
+        (
+            *TRACK_FIELDS,
+            "summary_html",
+            "prerequisites_html",
+            "source_path",
+            "archived_at",
+            "updated_at",
+        ),
     )
     track_ids = dict(Track.objects.filter(slug__in=list(source_by_slug)).values_list("slug", "pk"))
 
@@ -323,12 +365,17 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
         for change in creates:
             change.row.track_id = track_ids[change.module_key[0]]
             change.row.module_id = module_ids[change.module_key]
+            if model is Resource:
+                change.row.linked_track_id = _track_id(change.row.linked_track_id, track_ids)
             curriculum_item_derive(item=change.row)
         model.objects.bulk_create([change.row for change in creates], batch_size=_BATCH)
         updates = plan.updates.get(model, [])
         extra = ("notes_html", "content_changed_at") if model is Resource else ("brief_html",)
         for change in updates:
             change.values["module_id"] = module_ids[change.module_key]
+            if model is Resource:
+                linked = change.values["linked_track_id"]
+                change.values["linked_track_id"] = _track_id(linked, track_ids)
             if model is Resource and any(name in change.changed for name in CONTENT_MARKED):
                 change.row.content_changed_at = now
             _apply_values(change)
@@ -341,6 +388,10 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
 
     _sync_track_requires(plan, track_ids, db)
     _sync_module_requires(plan, track_ids, module_ids)
+
+
+def _track_id(linked, track_ids: dict[str, int]) -> int | None:
+    return track_ids[linked.slug] if isinstance(linked, _NewTrack) else linked
 
 
 def _apply_values(change: _Change) -> None:

@@ -1,13 +1,13 @@
-"""Checks across files and against the database: track slugs unique in a run, track
-`requires` existing (in this run or the database) and acyclic; plus the cycle finder that
-module `requires` use too."""
+"""Checks across files and against the database: track slugs unique in a run; track
+`requires` and the tracks named by resources of kind track existing (in this run or the
+database) and acyclic, together; plus the cycle finder that module `requires` use too."""
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..models import Track
+from ..models import Resource, Track
 from .errors import LoadError
 from .schema import Ref, TrackSpec
 
@@ -61,6 +61,8 @@ class TrackInDb:
     archived: bool
     source_path: str
     requires: list[str]
+    # Tracks its active resources of kind track name.
+    references: list[str] = field(default_factory=list)
 
 
 def tracks_in_db() -> dict[str, TrackInDb]:
@@ -75,6 +77,13 @@ def tracks_in_db() -> dict[str, TrackInDb]:
         "from_track_id", "to_track_id"
     ):
         tracks[slug_by_pk[from_id]].requires.append(slug_by_pk[to_id])
+    for from_id, to_id in (
+        Resource.objects.active()
+        .filter(linked_track__isnull=False)
+        .values_list("track_id", "linked_track_id")
+        .distinct()
+    ):
+        tracks[slug_by_pk[from_id]].references.append(slug_by_pk[to_id])
     return tracks
 
 
@@ -102,27 +111,38 @@ def check_tracks(
     available = loaded | (
         {slug for slug, track in db.items() if not track.archived} if not prune else set()
     )
-    edges: list[tuple[str, Ref]] = []
+    requires: list[tuple[str, Ref]] = []
+    references: list[tuple[str, Ref]] = []
     sources: dict[int, TrackSpec] = {}
     for spec in first_file.values():
-        for ref in spec.requires:
-            if ref.slug in available:
-                edges.append((spec.slug, ref))
-                sources[id(ref)] = spec
-                continue
-            if ref.slug in db and db[ref.slug].archived:
-                why = f"track '{ref.slug}' is archived (load its file in this run to restore it)"
-            elif ref.slug in db and prune:
-                why = f"track '{ref.slug}' is not in the files given, so --prune would archive it"
-            else:
-                why = (
-                    f"unknown track '{ref.slug}' (it must be in this run's files or already loaded)"
-                )
-            errors.append(_error(spec, ref, why))
-    outside = {slug: track.requires for slug, track in db.items() if slug not in loaded}
-    for ref, cycle in find_cycles(edges, outside):
+        for refs, edges in ((spec.requires, requires), (spec.track_refs, references)):
+            for ref in refs:
+                if ref.slug in available:
+                    edges.append((spec.slug, ref))
+                    sources[id(ref)] = spec
+                else:
+                    errors.append(_error(spec, ref, _unavailable(ref.slug, db, prune=prune)))
+    # Requires alone first (their own message), then any cycle a track reference closes: a
+    # track that contains itself, directly or through others, could never be completed.
+    outside = {slug: track for slug, track in db.items() if slug not in loaded}
+    seen: set[frozenset[str]] = set()
+    for ref, cycle in find_cycles(requires, {s: t.requires for s, t in outside.items()}):
+        seen.add(frozenset(cycle))
         errors.append(_error(sources[id(ref)], ref, f"cyclic requires: {' -> '.join(cycle)}"))
+    both = {slug: track.requires + track.references for slug, track in outside.items()}
+    for ref, cycle in find_cycles(requires + references, both):
+        if frozenset(cycle) not in seen:
+            message = f"cyclic track reference: {' -> '.join(cycle)}"
+            errors.append(_error(sources[id(ref)], ref, message))
     return errors
+
+
+def _unavailable(slug: str, db: dict[str, TrackInDb], *, prune: bool) -> str:
+    if slug in db and db[slug].archived:
+        return f"track '{slug}' is archived (load its file in this run to restore it)"
+    if slug in db and prune:
+        return f"track '{slug}' is not in the files given, so --prune would archive it"
+    return f"unknown track '{slug}' (it must be in this run's files or already loaded)"
 
 
 def _error(spec: TrackSpec, ref: Ref, message: str) -> LoadError:

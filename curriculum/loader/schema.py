@@ -16,8 +16,10 @@ from django.core.validators import URLValidator
 
 from ..models import (
     DEFAULT_CAPSTONE_POINTS,
+    MAX_DAYS,
     MAX_MINUTES,
     MAX_POINTS,
+    MAX_WEEKS,
     Level,
     ResourceKind,
     ReviewMode,
@@ -26,8 +28,8 @@ from .errors import LoadError
 from .parse import Map, Node, Scalar, Seq, describe, shorten
 
 SLUG_MAX = 100
-MAX_WEEKS = 520
 MAX_TAG_LENGTH = 50
+MAX_CHOOSE = 100
 _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -53,6 +55,8 @@ class ResourceSpec:
     optional: bool = False
     choice: str = ""
     notes: str = ""
+    # kind "track": the track whose completion makes this resource done.
+    track_ref: Ref | None = None
 
 
 @dataclass
@@ -63,6 +67,7 @@ class CapstoneSpec:
     constraints: list[str] = field(default_factory=list)
     points: int = DEFAULT_CAPSTONE_POINTS
     review: str = ReviewMode.LEAD
+    optional: bool = False
 
 
 @dataclass
@@ -71,6 +76,9 @@ class ModuleSpec:
     title: str
     summary: str = ""
     weeks: int = 1
+    days: int | None = None
+    # Choice groups needing more than one member done (groups needing one are left out).
+    choices_required: dict[str, int] = field(default_factory=dict)
     requires: list[Ref] = field(default_factory=list)
     resources: list[ResourceSpec] = field(default_factory=list)
     capstones: list[CapstoneSpec] = field(default_factory=list)
@@ -83,10 +91,21 @@ class TrackSpec:
     source_path: str
     slug_at: Ref
     summary: str = ""
+    prerequisites: str = ""
     level: str = Level.BEGINNER
     tags: list[str] = field(default_factory=list)
     requires: list[Ref] = field(default_factory=list)
     modules: list[ModuleSpec] = field(default_factory=list)
+
+    @property
+    def track_refs(self) -> list[Ref]:
+        """The tracks named by its resources of kind track, where they are named."""
+        return [
+            resource.track_ref
+            for module in self.modules
+            for resource in module.resources
+            if resource.track_ref is not None
+        ]
 
 
 class _Invalid(Exception):
@@ -278,6 +297,7 @@ TRACK_FIELDS = {
     "slug": (True, slug),
     "title": (True, text(200)),
     "summary": (False, text(blank=True)),
+    "prerequisites": (False, text(blank=True)),
     "level": (False, enum(list(Level.values), "level")),
     "requires": (False, None),
     "tags": (False, None),
@@ -289,6 +309,8 @@ MODULE_FIELDS = {
     "summary": (False, text(blank=True)),
     "requires": (False, None),
     "weeks": (False, whole_number(0, MAX_WEEKS)),
+    "days": (False, whole_number(0, MAX_DAYS)),
+    "choose": (False, None),
     "resources": (False, None),
     "capstones": (False, None),
 }
@@ -296,6 +318,7 @@ RESOURCE_FIELDS = {
     "slug": (True, slug),
     "title": (True, text(300)),
     "kind": (True, enum(KINDS, "kind")),
+    "track": (False, slug),
     "url": (False, url),
     "minutes": (False, whole_number(0, MAX_MINUTES)),
     "points": (False, whole_number(0, MAX_POINTS)),
@@ -310,6 +333,7 @@ CAPSTONE_FIELDS = {
     "constraints": (False, None),
     "points": (False, whole_number(0, MAX_POINTS)),
     "review": (False, enum(list(ReviewMode.values), "review mode")),
+    "optional": (False, boolean),
 }
 
 
@@ -340,6 +364,7 @@ def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> Tra
         source_path=source_path,
         slug_at=Ref("", f"{path}.slug", slug_node.line, slug_node.column),
         summary=c.value(found, "summary", path, text(blank=True), ""),
+        prerequisites=c.value(found, "prerequisites", path, text(blank=True), ""),
         level=c.value(found, "level", path, TRACK_FIELDS["level"][1], Level.BEGINNER),
         tags=c.list_of(found, "tags", path, text(MAX_TAG_LENGTH)),
         requires=c.refs(found, "requires", path),
@@ -399,8 +424,17 @@ def _module(
         title=c.value(found, "title", path, MODULE_FIELDS["title"][1], ""),
         summary=c.value(found, "summary", path, text(blank=True), ""),
         weeks=c.value(found, "weeks", path, MODULE_FIELDS["weeks"][1], 1),
+        days=c.value(found, "days", path, MODULE_FIELDS["days"][1]),
         requires=c.refs(found, "requires", path),
     )
+    if module.days is not None:
+        if "weeks" in found and not _is_null(found["weeks"]):
+            c.error(
+                found["days"],
+                f"{path}.days",
+                "give either weeks or days, not both (days are for modules shorter than a week)",
+            )
+        module.weeks = 0
     choices: dict[str, list[Node]] = {}
     for resource_path, resource_node in c.items(found, "resources", path):
         resource = _resource(c, resource_node, resource_path, choices)
@@ -421,7 +455,53 @@ def _module(
                 f"choice group '{name}' has only one resource in module '{module.slug}' "
                 "(a group needs at least 2 alternatives)",
             )
+    module.choices_required = _choose(c, found.get("choose"), f"{path}.choose", module, choices)
     return module
+
+
+def _choose(
+    c: FileChecker, node: Node | None, path: str, module: ModuleSpec, choices: dict
+) -> dict[str, int]:
+    """`choose: {group: N}`: how many members of each named choice group must be done."""
+    if node is None or _is_null(node):
+        return {}
+    if not isinstance(node, Map):
+        c.error(
+            node,
+            path,
+            f"expected a mapping of choice group to how many of it to finish (deep-dive: 2), "
+            f"got {describe(node)}",
+        )
+        return {}
+    required: dict[str, int] = {}
+    groups = ", ".join(choices) if choices else "none"
+    for key, value in node.entries:
+        name = key.value if isinstance(key.value, str) else key.text
+        entry_path = f"{path}.{name}"
+        if name not in choices:
+            c.error(
+                key,
+                entry_path,
+                f"unknown choice group '{shorten(str(name))}' in module '{module.slug}' "
+                f"(its choice groups: {groups})",
+            )
+            continue
+        try:
+            count = whole_number(1, MAX_CHOOSE)(value)
+        except _Invalid as exc:
+            c.error(value, entry_path, str(exc))
+            continue
+        members = len(choices[name])
+        if count > members:
+            c.error(
+                value,
+                entry_path,
+                f"choice group '{name}' asks for {count} resources but has only {members} "
+                f"in module '{module.slug}'",
+            )
+        elif count > 1:
+            required[name] = count
+    return required
 
 
 def _resource(c: FileChecker, node: Node, path: str, choices: dict) -> ResourceSpec | None:
@@ -440,6 +520,7 @@ def _resource(c: FileChecker, node: Node, path: str, choices: dict) -> ResourceS
         choice=get("choice", ""),
         notes=get("notes", ""),
     )
+    _track_kind(c, node, path, found, resource)
     if resource.choice:
         choices.setdefault(resource.choice, []).append((found["choice"], f"{path}.choice"))
         if resource.optional:
@@ -449,6 +530,34 @@ def _resource(c: FileChecker, node: Node, path: str, choices: dict) -> ResourceS
                 "a resource in a choice group cannot also be optional (the group is the choice)",
             )
     return resource
+
+
+def _track_kind(c: FileChecker, node: Node, path: str, found: dict, resource: ResourceSpec) -> None:
+    """A resource of kind track names its track (`track: slug`) and has no `url` of its own;
+    no other kind may name one."""
+    named = c.value(found, "track", path, slug, "")
+    if resource.kind != ResourceKind.TRACK:
+        if named:
+            c.error(
+                found["track"],
+                f"{path}.track",
+                f"'track' is only for resources of kind track (this one is kind '{resource.kind}')",
+            )
+        return
+    if "track" not in found or _is_null(found["track"]):
+        c.error(
+            node, path, "missing required key 'track' (the slug of the track that completes it)"
+        )
+        return
+    if resource.url:
+        c.error(
+            found["url"],
+            f"{path}.url",
+            "a resource of kind track links to its track's page; leave out 'url'",
+        )
+    if named:
+        value = found["track"]
+        resource.track_ref = Ref(named, f"{path}.track", value.line, value.column)
 
 
 def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
@@ -463,6 +572,7 @@ def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
         constraints=c.list_of(found, "constraints", path, text(500)),
         points=get("points", DEFAULT_CAPSTONE_POINTS),
         review=get("review", ReviewMode.LEAD),
+        optional=get("optional", False),
     )
 
 

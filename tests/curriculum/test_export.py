@@ -136,6 +136,18 @@ def test_unknown_or_archived_track_is_a_clear_error(tmp_path):
 # --- property: generated tracks survive export → load unchanged -----------------------------
 
 slugs = st.from_regex(r"[a-z0-9][a-z0-9-]{0,11}", fullmatch=True)
+# The track that generated resources of kind track name, loaded in the same run.
+BASE_SLUG = "base-track"
+BASE_TRACK = f"""\
+track:
+  slug: {BASE_SLUG}
+  title: Base
+  modules:
+    - slug: only
+      title: Only
+      resources:
+        - {{slug: a, title: A, kind: video}}
+"""
 # Printable text, as a person types it (YAML cannot carry most control characters anyway).
 words = st.text(
     alphabet=st.characters(
@@ -158,22 +170,28 @@ def resources(draw, prefix: str):
             "title": draw(words),
             "kind": draw(st.sampled_from(ResourceKind.values)),
         }
+        if item["kind"] == ResourceKind.TRACK:  # format 1.1: another track (loaded beside it)
+            item["track"] = BASE_SLUG
         for key, strategy in (
             ("url", st.sampled_from(["https://example.com/x", "http://example.org/a?b=1#c"])),
             ("minutes", st.integers(0, 10_000)),
-            ("points", st.integers(0, 1_000)),
+            ("points", st.integers(0, 10_000)),
             ("optional", st.booleans()),
             ("notes", optional_text),
         ):
             value = draw(st.one_of(st.none(), strategy))
-            if value is not None:
+            if value is not None and not (key == "url" and "track" in item):
                 item[key] = value
         items.append(item)
+    choose = {}
     if count >= 2 and draw(st.booleans()):  # a choice group of the first two or more
-        for item in items[: draw(st.integers(2, count))]:
+        members = draw(st.integers(2, count))
+        for item in items[:members]:
             item["choice"] = "pick"
             item.pop("optional", None)
-    return items
+        if draw(st.booleans()):  # format 1.1: finish N of them
+            choose["pick"] = draw(st.integers(1, members))
+    return items, choose
 
 
 @st.composite
@@ -184,9 +202,11 @@ def capstones(draw, prefix: str):
         if draw(st.booleans()):
             item["constraints"] = draw(st.lists(words, max_size=3))
         if draw(st.booleans()):
-            item["points"] = draw(st.integers(0, 1_000))
+            item["points"] = draw(st.integers(0, 10_000))
         if draw(st.booleans()):
             item["review"] = draw(st.sampled_from(ReviewMode.values))
+        if draw(st.booleans()):
+            item["optional"] = draw(st.booleans())
         items.append(item)
     return items
 
@@ -203,14 +223,21 @@ def tracks(draw):
             module["requires"] = draw(
                 st.lists(st.sampled_from(module_slugs[:index]), min_size=1, unique=True)
             )
-        if draw(st.booleans()):
+        pacing = draw(st.sampled_from(["none", "weeks", "days"]))
+        if pacing == "weeks":
             module["weeks"] = draw(st.integers(0, 520))
-        module["resources"] = draw(resources(f"m{index}"))
+        elif pacing == "days":
+            module["days"] = draw(st.integers(0, 3640))
+        module["resources"], choose = draw(resources(f"m{index}"))
+        if choose:
+            module["choose"] = choose
         module["capstones"] = draw(capstones(f"m{index}"))
         modules.append(module)
-    track = {"slug": draw(slugs), "title": draw(words)}
+    track = {"slug": draw(slugs.filter(lambda slug: slug != BASE_SLUG)), "title": draw(words)}
     if draw(st.booleans()):
         track["summary"] = draw(markdown)
+    if draw(st.booleans()):
+        track["prerequisites"] = draw(markdown)
     if draw(st.booleans()):
         track["level"] = draw(st.sampled_from(Level.values))
     if draw(st.booleans()):
@@ -238,11 +265,14 @@ def test_export_then_load_round_trips(tmp_path, document):
     source.write_text(
         yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
+    base = tmp_path / "base.yaml"
+    base.write_text(BASE_TRACK, encoding="utf-8")
     slug = document["track"]["slug"]
     try:
         with transaction.atomic():  # each example starts from an empty curriculum
-            first = load_paths([str(source)])
+            first = load_paths([str(base), str(source)])
             assert first.updated == first.archived == first.unchanged == 0
+            first.created -= 3  # the base track, its module and its resource
             exported = track_export_yaml(slug=slug)
             (tmp_path / "exported.yaml").write_text(exported, encoding="utf-8")
             again = load_paths([str(tmp_path / "exported.yaml")])

@@ -106,10 +106,10 @@ def test_errors_go_to_stderr_one_a_line_and_exit_1(tmp_path):
     assert out == ""
     assert err.splitlines() == [
         f"{tmp_path}/a.yaml:10:17: track.modules[0].resources[0].kind: unknown kind 'vid' (expected one of "
-        "video, course, chapter, article, paper, book, notebook, exercise, talk, quiz, other)",
+        "video, course, chapter, article, paper, book, notebook, exercise, talk, quiz, other, track)",
         f"{tmp_path}/b.yaml:11:11: track.modules[0].resources[1]: missing required key 'title'",
         f"{tmp_path}/b.yaml:12:11: track.modules[0].resources[1].titel: unknown key 'titel' "
-        "(did you mean 'title'? expected one of slug, title, kind, url, minutes, points, optional, choice, notes)",
+        "(did you mean 'title'? expected one of slug, title, kind, track, url, minutes, points, optional, choice, notes)",
     ]
     assert not Track.objects.exists()
 

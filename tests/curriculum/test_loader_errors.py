@@ -114,7 +114,7 @@ def test_unknown_key(run):
     assert run(GOOD.replace("          title: Video", "          titel: Video")) == [
         "BAD:9:11: track.modules[0].resources[0]: missing required key 'title'",
         "BAD:10:11: track.modules[0].resources[0].titel: unknown key 'titel' (did you mean 'title'? "
-        "expected one of slug, title, kind, url, minutes, points, optional, choice, notes)",
+        "expected one of slug, title, kind, track, url, minutes, points, optional, choice, notes)",
     ]
 
 
@@ -165,7 +165,7 @@ def test_bad_slug(run):
 def test_unknown_kind(run):
     assert run(GOOD.replace("kind: video", "kind: vid")) == [
         "BAD:11:17: track.modules[0].resources[0].kind: unknown kind 'vid' (expected one of video, course, "
-        "chapter, article, paper, book, notebook, exercise, talk, quiz, other)",
+        "chapter, article, paper, book, notebook, exercise, talk, quiz, other, track)",
     ]
 
 
@@ -185,14 +185,14 @@ def test_out_of_range_numbers(run):
     text = (
         GOOD.replace("minutes: 30", "minutes: 10001")
         .replace("points: 10\n", "points: -1\n")
-        .replace("points: 100", "points: 1001")
+        .replace("points: 100", "points: 10001")
         .replace("      requires: [first]", "      weeks: -2\n      requires: [first]")
     )
     assert run(text) == [
         "BAD:13:20: track.modules[0].resources[0].minutes: 10001 is out of range (expected 0 to 10000)",
-        "BAD:14:19: track.modules[0].resources[0].points: -1 is out of range (expected 0 to 1000)",
+        "BAD:14:19: track.modules[0].resources[0].points: -1 is out of range (expected 0 to 10000)",
         "BAD:18:14: track.modules[1].weeks: -2 is out of range (expected 0 to 520)",
-        "BAD:24:19: track.modules[1].capstones[0].points: 1001 is out of range (expected 0 to 1000)",
+        "BAD:24:19: track.modules[1].capstones[0].points: 10001 is out of range (expected 0 to 10000)",
     ]
 
 

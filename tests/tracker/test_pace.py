@@ -22,9 +22,14 @@ from tracker.models import Enrolment
 TODAY = date(2025, 3, 12)  # a Wednesday
 
 
-def load(i, *, weeks=1, total=120, left=120, complete=None):
+def load(i, *, weeks=1, days=None, total=120, left=120, complete=None):
     return pace.ModuleLoad(
-        i, f"M{i}", weeks, total, left, left == 0 if complete is None else complete
+        i,
+        f"M{i}",
+        weeks * 7 if days is None else days,
+        total,
+        left,
+        left == 0 if complete is None else complete,
     )
 
 
@@ -128,11 +133,11 @@ def test_hours_needed_is_none_for_a_goal_today_or_past_and_at_least_half_an_hour
 
 loads_strategy = st.lists(
     st.builds(
-        lambda i, weeks, total, share: pace.ModuleLoad(
-            i, "m", weeks, total, total * share // 4, share == 0
+        lambda i, days, total, share: pace.ModuleLoad(
+            i, "m", days, total, total * share // 4, share == 0
         ),
         st.integers(1, 10_000),
-        st.integers(0, 8),
+        st.integers(0, 60),
         st.integers(0, 3000),
         st.integers(0, 4),
     ),
@@ -245,7 +250,7 @@ def test_without_a_plan_the_page_follows_the_week_hints(client, user, enrolled):
     client.force_login(user)
     body = client.get(plan_url(enrolled)).content.decode()
     finish = timezone.localdate() + timedelta(weeks=2)
-    assert "follows the module week hints" in body
+    assert "follows the modules' time hints" in body
     assert f'datetime="{finish:%Y-%m-%d}"' in body
     assert "On track" in body
 

@@ -75,7 +75,7 @@ def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummar
         Module.objects.active()
         .filter(track_id=track_id)
         .order_by("position")
-        .only("id", "track_id")
+        .only("id", "track_id", "choices_required")
         .prefetch_related(
             Prefetch(
                 "resources",
@@ -83,7 +83,10 @@ def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummar
                 .order_by("position")
                 .only("id", "module_id", "optional", "choice", "minutes"),
             ),
-            Prefetch("capstones", queryset=Capstone.objects.active().only("id", "module_id")),
+            Prefetch(
+                "capstones",
+                queryset=Capstone.objects.active().only("id", "module_id", "optional"),
+            ),
         )
     )
     done = set(

@@ -270,7 +270,7 @@ def pace_plan_state(
             pace.ModuleLoad(
                 module.pk,
                 module.title,
-                module.weeks,
+                module.hint_days,
                 total.minutes_left,
                 left.minutes_left,
                 left.complete,

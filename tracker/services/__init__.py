@@ -11,6 +11,7 @@ from .progress import (  # noqa: F401
     certificate_issue_if_complete,
     enrolment_join,
     enrolment_leave,
+    linked_resources_sync,
     points_award,
     points_reverse,
     profile_get_or_create,

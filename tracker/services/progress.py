@@ -2,6 +2,11 @@
 
 Keyword-only, typed, atomic. The points ledger is append-only: an award and its reversal are
 rows; `Profile.points_total` is kept in step in the same transaction.
+
+Resources of kind track follow their track: whatever completes a track for a learner (a
+status change here, a capstone passing) marks done, in the same transaction, every resource
+that stands for it, and whatever makes it incomplete again sets them back (points reversed).
+Learners never set their status themselves.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from curriculum.models import Capstone, Resource, Track
+from curriculum.models import Capstone, Resource, ResourceKind, Track
 
 from .. import selectors
 from ..models import (
@@ -58,6 +64,7 @@ def enrolment_join(*, learner, track: Track, now: datetime | None = None) -> Enr
     if not created and enrolment.left_at is not None:
         enrolment.left_at = None
         enrolment.save(update_fields=["left_at"])
+    linked_resources_sync(learner=learner, track=track, now=now)
     return enrolment
 
 
@@ -212,6 +219,8 @@ class ProgressChange:
     points_delta: int
     # The certificate this change issued (None when it issued none, or one existed already).
     certificate: Certificate | None
+    # Resources of kind track this change completed or set back, in the order it did.
+    linked: tuple[ProgressChange, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -223,7 +232,8 @@ def progress_set_status(
     *, learner, resource: Resource, status: str, now: datetime | None = None
 ) -> ProgressChange:
     """Set a learner's status on a resource. Done awards the resource's points once; leaving
-    done reverses them; skipped earns nothing. Repeating a status changes nothing."""
+    done reverses them; skipped earns nothing. Repeating a status changes nothing. Resources
+    of kind track that stand for this resource's track follow its completion."""
     if status not in ProgressStatus.values:
         raise ServiceError(
             f"Unknown status '{status}' (expected one of {', '.join(ProgressStatus.values)})."
@@ -232,8 +242,23 @@ def progress_set_status(
         raise ServiceError(
             f"'{resource.title}' was removed from its track; its progress can no longer change."
         )
+    if resource.kind == ResourceKind.TRACK:
+        raise ServiceError(
+            f"'{resource.title}' is done when you complete the track it stands for; "
+            "log your progress in that track."
+        )
     now = now or timezone.now()
     profile = _profile_locked(user=learner)
+    return _status_write(profile=profile, resource=resource, status=status, now=now, seen=())
+
+
+def _status_write(
+    *, profile: Profile, resource: Resource, status: str, now: datetime, seen: tuple[int, ...]
+) -> ProgressChange:
+    """The write behind a status change (the profile is locked), then what follows from it for
+    the resource's track: its certificate, and the resources of kind track that stand for it.
+    `seen` holds the tracks already being followed, so a cycle can never recurse."""
+    learner = profile.user
     progress = Progress.objects.filter(learner=learner, resource=resource).first()
     if progress is None:  # no race: this learner's writes queue on the profile lock
         progress = Progress(
@@ -260,17 +285,164 @@ def progress_set_status(
 
     delta = 0
     certificate = None
+    linked: list[ProgressChange] = []
     if status == ProgressStatus.DONE:
         delta = _award(
             profile=profile, amount=resource.points, resource=resource, capstone=None, now=now
         )
-        certificate, issued = _certificate_issue(
-            learner=learner, track_id=resource.track_id, now=now
+        certificate, issued = _track_done_check(
+            learner=learner,
+            track_id=resource.track_id,
+            now=now,
+            seen=seen,
+            linked=linked,
+            profile=profile,
         )
         certificate = certificate if issued else None
     elif previous == ProgressStatus.DONE:
         delta = _reverse(profile=profile, resource=resource, capstone=None, now=now)
-    return ProgressChange(progress, previous, delta, certificate)
+        _track_undone_check(
+            profile=profile, track_id=resource.track_id, now=now, seen=seen, linked=linked
+        )
+    return ProgressChange(progress, previous, delta, certificate, tuple(linked))
+
+
+# --- resources of kind track ----------------------------------------------------------------
+
+
+def _linked_resources(track_id: int):
+    """Active resources of kind track, in active modules of active tracks, standing for
+    `track_id` (filtered on the indexed `linked_track_id`)."""
+    return Resource.objects.active().filter(
+        linked_track_id=track_id,
+        module__archived_at__isnull=True,
+        track__archived_at__isnull=True,
+    )
+
+
+def _follow(
+    *,
+    profile: Profile,
+    resources: list[Resource],
+    status: str,
+    now: datetime,
+    seen: tuple[int, ...],
+    linked: list[ProgressChange],
+) -> None:
+    for resource in resources:
+        change = _status_write(
+            profile=profile, resource=resource, status=status, now=now, seen=seen
+        )
+        if change.changed:
+            linked.append(change)
+            linked.extend(change.linked)
+
+
+def _track_done_check(
+    *,
+    learner,
+    track_id: int,
+    now: datetime,
+    seen: tuple[int, ...],
+    linked: list,
+    profile: Profile | None = None,
+) -> tuple[Certificate | None, bool]:
+    """After something in the track became done or passed: issue the certificate and complete
+    the resources standing for the track, if it is now complete. (certificate, issued now)
+    `profile` is the learner's locked profile when the caller holds it (locked here if not)."""
+    existing = (
+        Certificate.objects.filter(learner=learner, track_id=track_id)
+        .annotate(track_linked=Exists(_linked_resources(OuterRef("track_id"))))
+        .first()
+    )
+    if existing is not None and not existing.track_linked:
+        return existing, False  # nothing else depends on this track's completion
+    if selectors.has_unfinished_required_resource(learner=learner, track_id=track_id):
+        return existing, False  # the usual case mid-track, settled in one query
+    completion = selectors.learner_track_completion_lean(learner=learner, track_id=track_id)
+    if not completion.complete:
+        return existing, False
+    certificate, issued = existing, False
+    if existing is None:
+        certificate, issued = _certificate_create(
+            learner=learner, track_id=track_id, completion=completion, now=now
+        )
+    if track_id not in seen:
+        resources = list(_linked_resources(track_id))
+        if resources:
+            _follow(
+                profile=profile or _profile_locked(user=learner),
+                resources=resources,
+                status=ProgressStatus.DONE,
+                now=now,
+                seen=(*seen, track_id),
+                linked=linked,
+            )
+    return certificate, issued
+
+
+def _track_undone_check(
+    *, profile: Profile, track_id: int, now: datetime, seen: tuple[int, ...], linked: list
+) -> None:
+    """After something in the track left done: if resources standing for the track are done
+    for this learner and the track is no longer complete, set them back to in progress."""
+    if track_id in seen:
+        return
+    standing = list(
+        _linked_resources(track_id).filter(
+            progress__learner=profile.user, progress__status=ProgressStatus.DONE
+        )
+    )
+    if not standing:
+        return
+    completion = selectors.learner_track_completion_lean(learner=profile.user, track_id=track_id)
+    if completion.complete:
+        return
+    _follow(
+        profile=profile,
+        resources=standing,
+        status=ProgressStatus.IN_PROGRESS,
+        now=now,
+        seen=(*seen, track_id),
+        linked=linked,
+    )
+
+
+@transaction.atomic
+def linked_resources_sync(*, learner, track: Track, now: datetime | None = None) -> list:
+    """Bring the learner's resources of kind track in `track` in line with the tracks they
+    stand for (done when that track is complete, else not done). Enrolling runs it, so a track
+    finished before this one named it counts. Returns the changes made."""
+    now = now or timezone.now()
+    resources = list(
+        Resource.objects.active().filter(
+            track=track, kind=ResourceKind.TRACK, module__archived_at__isnull=True
+        )
+    )
+    if not resources:
+        return []
+    profile = _profile_locked(user=learner)
+    done = set(
+        Progress.objects.filter(
+            learner=learner, resource__in=resources, status=ProgressStatus.DONE
+        ).values_list("resource_id", flat=True)
+    )
+    changes: list[ProgressChange] = []
+    for resource in resources:
+        complete = selectors.learner_track_completion_lean(
+            learner=learner, track_id=resource.linked_track_id
+        ).complete
+        if complete != (resource.pk in done):
+            status = ProgressStatus.DONE if complete else ProgressStatus.IN_PROGRESS
+            _follow(
+                profile=profile,
+                resources=[resource],
+                status=status,
+                now=now,
+                seen=(resource.linked_track_id,),
+                linked=changes,
+            )
+    return changes
 
 
 # --- certificates ---------------------------------------------------------------------------
@@ -280,23 +452,17 @@ def certificate_issue_if_complete(
     *, learner, track: Track, now: datetime | None = None
 ) -> Certificate | None:
     """The learner's certificate for the track: issued now if every required item is complete
-    and none exists yet. Idempotent."""
-    certificate, _ = _certificate_issue(
-        learner=learner, track_id=track.pk, now=now or timezone.now()
+    and none exists yet (completing the resources that stand for the track, too). Idempotent."""
+    certificate, _ = _track_done_check(
+        learner=learner, track_id=track.pk, now=now or timezone.now(), seen=(), linked=[]
     )
     return certificate
 
 
-def _certificate_issue(*, learner, track_id: int, now: datetime) -> tuple[Certificate | None, bool]:
-    """(certificate or None, whether it was issued by this call)."""
-    existing = Certificate.objects.filter(learner=learner, track_id=track_id).first()
-    if existing is not None:
-        return existing, False
-    if selectors.has_unfinished_required_resource(learner=learner, track_id=track_id):
-        return None, False  # the usual case mid-track, settled in one query
-    completion = selectors.learner_track_completion_lean(learner=learner, track_id=track_id)
-    if not completion.complete:
-        return None, False
+def _certificate_create(
+    *, learner, track_id: int, completion, now: datetime
+) -> tuple[Certificate, bool]:
+    """(certificate, whether this call issued it) for a track found complete."""
     profile = profile_get_or_create(user=learner)
     track = Track.objects.only("title").get(pk=track_id)
     summary = {

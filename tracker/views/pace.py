@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -40,7 +41,7 @@ class PacePlanForm(forms.Form):
         label="Target date (optional)",
         required=False,
         help_text="When you want to finish. "
-        "Leave empty to measure yourself against the module week hints.",
+        "Leave empty to measure yourself against the modules' time hints.",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
@@ -117,11 +118,23 @@ def plan(request: HttpRequest, slug: str) -> HttpResponse:
             "projection": state.projection,
             "form": form,
             "default_minutes": DEFAULT_MINUTES_ESTIMATE,
-            "hints_total_weeks": sum(m.weeks for m in state.modules),
+            "hints_total": _hints_total(state.modules),
+            "module_rows": list(zip(state.modules, state.projection.modules, strict=True)),
             "actual_hours": _actual_hours(state),
         },
         status=400 if form.errors else 200,
     )
+
+
+def _hints_total(modules) -> str:
+    """The whole track's hints: "12 weeks", "1 day", "2 weeks and 3 days"."""
+    days = sum(module.hint_days for module in modules)
+    weeks, rest = divmod(days, 7)
+    if any(module.days is not None for module in modules) and rest:
+        parts = [f"{weeks} week{pluralize(weeks)}"] if weeks else []
+        parts.append(f"{rest} day{pluralize(rest)}")
+        return " and ".join(parts)
+    return f"{weeks} week{pluralize(weeks)}"
 
 
 def _actual_hours(state: selectors.PacePlanState):
