@@ -49,7 +49,13 @@ def modules_with_items() -> QuerySet[Module]:
         Module.objects.active()
         .order_by("position")
         .prefetch_related(
-            Prefetch("resources", queryset=Resource.objects.active().order_by("position")),
+            Prefetch(
+                "resources",
+                # A resource of kind track shows its track's title and links to it.
+                queryset=Resource.objects.active()
+                .select_related("linked_track")
+                .order_by("position"),
+            ),
             Prefetch("capstones", queryset=Capstone.objects.active().order_by("position")),
             Prefetch(
                 "requires", queryset=Module.objects.active().only("id", "slug", "title", "track_id")

@@ -15,7 +15,13 @@ from ..models import (
     SubmissionStatus,
 )
 
-__all__ = ["CapstonePage", "capstone_page", "certificate_by_code", "constraint_rows"]
+__all__ = [
+    "CapstonePage",
+    "capstone_page",
+    "certificate_by_code",
+    "certificate_capstones",
+    "constraint_rows",
+]
 
 EDITABLE_STATUSES = (SubmissionStatus.DRAFT, SubmissionStatus.CHANGES_REQUESTED)
 
@@ -88,3 +94,17 @@ def certificate_by_code(*, code: str) -> Certificate | None:
     """A certificate by its public code (one query, with the learner's profile for their time
     zone), or None."""
     return Certificate.objects.select_related("track", "learner__profile").filter(code=code).first()
+
+
+def certificate_capstones(*, certificate: Certificate) -> list[CapstoneSubmission]:
+    """The capstones of the certificate's track its learner passed, optional ones included
+    (also those passed after it was issued), in track order: one query."""
+    return list(
+        CapstoneSubmission.objects.filter(
+            learner_id=certificate.learner_id,
+            track_id=certificate.track_id,
+            status=SubmissionStatus.PASSED,
+        )
+        .select_related("capstone")
+        .order_by("capstone__module__position", "capstone__position", "pk")
+    )

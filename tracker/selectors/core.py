@@ -22,6 +22,7 @@ __all__ = [
     "active_enrolments",
     "CompletionSummary",
     "learner_track_completion_lean",
+    "learner_tracks_progress",
     "has_unfinished_required_resource",
 ]
 
@@ -68,12 +69,11 @@ class CompletionSummary:
         return self.progress.complete
 
 
-def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummary:
-    """Whether the learner completed the track, from only the columns the rule needs: five
-    queries (modules, resources, capstones, done progress, passed capstones)."""
-    modules = (
+def _lean_modules(track_ids) -> QuerySet[Module]:
+    """Active modules of these tracks with only the columns the completion rule reads."""
+    return (
         Module.objects.active()
-        .filter(track_id=track_id)
+        .filter(track_id__in=track_ids)
         .order_by("position")
         .only("id", "track_id", "choices_required")
         .prefetch_related(
@@ -89,6 +89,12 @@ def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummar
             ),
         )
     )
+
+
+def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummary:
+    """Whether the learner completed the track, from only the columns the rule needs: five
+    queries (modules, resources, capstones, done progress, passed capstones)."""
+    modules = _lean_modules([track_id])
     done = set(
         Progress.objects.filter(
             learner=learner,
@@ -105,6 +111,27 @@ def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummar
         resources_done=len(done),
         capstones_passed=len(passed),
     )
+
+
+def learner_tracks_progress(*, learner, track_ids) -> dict[int, TrackProgress]:
+    """The learner's progress in each of these tracks (say, the tracks that resources of kind
+    track stand for), from only the columns the rule needs: five queries however many."""
+    track_ids = list(track_ids)
+    modules_by_track: dict[int, list[Module]] = {track_id: [] for track_id in track_ids}
+    for module in _lean_modules(track_ids):
+        modules_by_track[module.track_id].append(module)
+    done = set(
+        Progress.objects.filter(
+            learner=learner, track_id__in=track_ids, status=ProgressStatus.DONE
+        ).values_list("resource_id", flat=True)
+    )
+    passed = passed_capstone_ids(learner=learner, track_ids=track_ids)
+    return {
+        track_id: modules_progress(
+            track_id=track_id, modules=modules, done_resource_ids=done, passed_capstone_ids=passed
+        )
+        for track_id, modules in modules_by_track.items()
+    }
 
 
 def has_unfinished_required_resource(*, learner, track_id: int) -> bool:

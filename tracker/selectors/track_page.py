@@ -2,8 +2,9 @@
 
 `learner_track_page` loads everything the track page shows in a fixed number of queries
 (track + modules + resources + capstones + prerequisites, then the learner's enrolment,
-progress, notes and capstone submissions) and joins it in Python into rows the template
-walks without touching the database.
+progress, notes and capstone submissions; when the track has resources of kind track, the
+learner's progress in those tracks too) and joins it in Python into rows the template walks
+without touching the database.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from ..models import (
     ResourceNote,
     SubmissionStatus,
 )
-from .core import done_ids, progress_by_resource
+from .core import done_ids, learner_tracks_progress, progress_by_resource
 
 __all__ = [
+    "ChoiceGroup",
+    "LinkedTrack",
     "ResourceRow",
     "CapstoneRow",
     "ModuleRow",
@@ -41,11 +44,31 @@ __all__ = [
 STATUS_BUTTONS = [(status.value, status.label) for status in ProgressStatus]
 
 
+@dataclass(frozen=True)
+class ChoiceGroup:
+    """A module's choice group as the page describes it: finish `required` of `size`."""
+
+    name: str
+    required: int
+    size: int
+
+
+@dataclass(frozen=True)
+class LinkedTrack:
+    """The track a resource of kind track stands for, and the learner's progress in it (None
+    for visitors who are not logged in)."""
+
+    track: Track
+    progress: TrackProgress | None = None
+
+
 @dataclass
 class ResourceRow:
     resource: Resource
     progress: Progress | None = None
     note: ResourceNote | None = None
+    group: ChoiceGroup | None = None
+    linked: LinkedTrack | None = None
 
     @property
     def status(self) -> str:
@@ -126,6 +149,43 @@ class TrackPageState:
         return None
 
 
+def _choice_groups(module: Module) -> dict[str, ChoiceGroup]:
+    sizes: dict[str, int] = {}
+    for resource in module.resources.all():
+        if resource.choice and not resource.optional:
+            sizes[resource.choice] = sizes.get(resource.choice, 0) + 1
+    return {
+        name: ChoiceGroup(name, min(module.required_in_group(name), size), size)
+        for name, size in sizes.items()
+    }
+
+
+def _resource_rows(
+    module: Module,
+    progress: dict[int, Progress],
+    notes: dict[int, ResourceNote],
+    linked_progress: dict[int, TrackProgress],
+) -> list[ResourceRow]:
+    groups = _choice_groups(module)
+    rows = []
+    for resource in module.resources.all():
+        linked = None
+        if resource.linked_track_id is not None:
+            linked = LinkedTrack(
+                resource.linked_track, linked_progress.get(resource.linked_track_id)
+            )
+        rows.append(
+            ResourceRow(
+                resource,
+                progress.get(resource.id),
+                notes.get(resource.id),
+                group=groups.get(resource.choice),
+                linked=linked,
+            )
+        )
+    return rows
+
+
 def learner_track_page(*, learner, slug: str) -> TrackPageState:
     """The active track `slug` (404 when absent or archived) with the learner's state joined in.
     `learner` may be None (anonymous visitor): then only the curriculum is read."""
@@ -135,7 +195,7 @@ def learner_track_page(*, learner, slug: str) -> TrackPageState:
             ModuleRow(
                 module=module,
                 progress=None,
-                resources=[ResourceRow(resource) for resource in module.resources.all()],
+                resources=_resource_rows(module, {}, {}, {}),
                 capstones=[CapstoneRow(capstone) for capstone in module.capstones.all()],
             )
             for module in track.modules.all()
@@ -156,6 +216,15 @@ def learner_track_page(*, learner, slug: str) -> TrackPageState:
     completion = track_progress(
         track=track, done_resource_ids=done_ids(progress), passed_capstone_ids=passed
     )
+    linked_ids = {
+        resource.linked_track_id
+        for module in track.modules.all()
+        for resource in module.resources.all()
+        if resource.linked_track_id is not None
+    }
+    linked_progress = (
+        learner_tracks_progress(learner=learner, track_ids=linked_ids) if linked_ids else {}
+    )
 
     modules = []
     for module in track.modules.all():
@@ -169,10 +238,7 @@ def learner_track_page(*, learner, slug: str) -> TrackPageState:
                 module=module,
                 progress=completion.modules.get(module.id),
                 unfinished_requires=unfinished,
-                resources=[
-                    ResourceRow(resource, progress.get(resource.id), notes.get(resource.id))
-                    for resource in module.resources.all()
-                ],
+                resources=_resource_rows(module, progress, notes, linked_progress),
                 capstones=[
                     CapstoneRow(capstone, submissions.get(capstone.id))
                     for capstone in module.capstones.all()

@@ -313,10 +313,14 @@ def _status_write(
 def _linked_resources(track_id: int):
     """Active resources of kind track, in active modules of active tracks, standing for
     `track_id` (filtered on the indexed `linked_track_id`)."""
-    return Resource.objects.active().filter(
-        linked_track_id=track_id,
-        module__archived_at__isnull=True,
-        track__archived_at__isnull=True,
+    return (
+        Resource.objects.active()
+        .filter(
+            linked_track_id=track_id,
+            module__archived_at__isnull=True,
+            track__archived_at__isnull=True,
+        )
+        .select_related("track")
     )
 
 

@@ -26,6 +26,7 @@ def certificate(request: HttpRequest, code: str) -> HttpResponse:
             (summary.get("resources_done"), "resource done", "resources done"),
             (summary.get("capstones_passed"), "capstone passed", "capstones passed"),
         ],
+        "capstones": selectors.certificate_capstones(certificate=found),
         "is_owner": request.user.is_authenticated and request.user.pk == found.learner_id,
         "zone": _learner_zone(found),
     }

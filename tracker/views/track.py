@@ -128,23 +128,45 @@ def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect(resource_anchor(resource))
 
-    certificate_link = None
-    if change.certificate is not None:
-        certificate_link = format_html(
-            'You completed {}! <a href="{}">See your certificate</a>.',
-            track.title,
-            change.certificate.get_absolute_url(),
-        )
+    notices = _linked_notices(change, track)
     if request.htmx:
         return _status_fragments(
-            request, slug=slug, resource=resource, certificate_link=certificate_link, focus=status
+            request, slug=slug, resource=resource, notices=notices, focus=status
         )
     label = ProgressStatus(status).label.lower()
     points = f" ({change.points_delta:+d} points)" if change.points_delta else ""
     messages.success(request, f"“{resource.title}” is now {label}{points}.")
-    if certificate_link:
-        messages.success(request, certificate_link)
+    for notice in notices:
+        messages.success(request, notice)
     return redirect(resource_anchor(resource))
+
+
+def _linked_notices(change: services.ProgressChange, track: Track) -> list:
+    """What else the change did: the certificate it issued, and resources of kind track (in
+    other tracks) that followed this track's completion, with their own certificates."""
+    notices = []
+    for done in (change, *change.linked):
+        owner = track if done is change else done.progress.resource.track
+        if done is not change:
+            if done.progress.status == ProgressStatus.DONE:
+                why = "is done too: it follows a track you just completed"
+            else:
+                why = "is open again: it follows a track that is no longer complete"
+            points = f" ({done.points_delta:+d} points)" if done.points_delta else ""
+            notices.append(
+                format_html(
+                    "“{}” in {} {}{}.", done.progress.resource.title, owner.title, why, points
+                )
+            )
+        if done.certificate is not None:
+            notices.append(
+                format_html(
+                    'You completed {}! <a href="{}">See your certificate</a>.',
+                    owner.title,
+                    done.certificate.get_absolute_url(),
+                )
+            )
+    return notices
 
 
 def _status_fragments(
@@ -154,7 +176,7 @@ def _status_fragments(
     resource: Resource,
     focus: str | None,
     error: str | None = None,
-    certificate_link=None,
+    notices: list | None = None,
 ) -> HttpResponse:
     """The changed resource row, then out-of-band: every module's progress block (a module
     finishing can lift another's soft lock), the track progress, the header points and the
@@ -193,9 +215,7 @@ def _status_fragments(
                 **oob,
                 "flash": [("error", error)]
                 if error
-                else [("success", certificate_link)]
-                if certificate_link
-                else [],
+                else [("success", notice) for notice in notices or []],
             },
             request,
         )
