@@ -17,12 +17,18 @@ class TrackAdmin(CurriculumAdmin):
     list_filter = ["level", "archived_at"]
     search_fields = ["title", "slug"]
     filter_horizontal = ["requires"]
-    readonly_fields = ["summary_html", "source_path", "created_at", "updated_at"]
+    readonly_fields = [
+        "summary_html",
+        "prerequisites_html",
+        "source_path",
+        "created_at",
+        "updated_at",
+    ]
 
 
 @admin.register(Module)
 class ModuleAdmin(CurriculumAdmin):
-    list_display = ["title", "slug", "track", "position", "weeks", "archived_at"]
+    list_display = ["title", "slug", "track", "position", "weeks", "days", "archived_at"]
     list_filter = ["track"]
     list_select_related = ["track"]
     search_fields = ["title", "slug"]
@@ -47,13 +53,22 @@ class ResourceAdmin(CurriculumAdmin):
     list_select_related = ["module__track", "track"]
     search_fields = ["title", "slug", "url"]
     readonly_fields = ["points", "notes_html", "content_changed_at"]
-    raw_id_fields = ["module"]
+    raw_id_fields = ["module", "linked_track"]
 
 
 @admin.register(Capstone)
 class CapstoneAdmin(CurriculumAdmin):
-    list_display = ["title", "slug", "track", "module", "points", "review", "archived_at"]
-    list_filter = ["review", "track"]
+    list_display = [
+        "title",
+        "slug",
+        "track",
+        "module",
+        "points",
+        "review",
+        "optional",
+        "archived_at",
+    ]
+    list_filter = ["review", "optional", "track"]
     list_select_related = ["module__track", "track"]
     search_fields = ["title", "slug"]
     readonly_fields = ["brief_html"]

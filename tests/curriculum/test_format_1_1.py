@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from django.conf import settings
 
 from curriculum.exporter import track_export_yaml
 from curriculum.loader import CurriculumInvalid, load_paths
@@ -181,6 +182,21 @@ def test_a_track_resource_may_name_a_track_already_loaded(tmp_path):
     load_paths([write(tmp_path, "base.yaml", BASE)])
     load_paths([write(tmp_path, "full.yaml", FULL)])
     assert Resource.objects.get(slug="first-course").linked_track.slug == "base"
+
+
+def test_the_documented_example_loads_and_exports_to_itself(tmp_path):
+    doc = (settings.BASE_DIR / "docs" / "curriculum-format.md").read_text("utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    stubs = [
+        BASE.replace("slug: base", f"slug: {slug}").replace("title: Base", f"title: {slug}")
+        for slug in ("python-basics", "git-basics")
+    ]
+    paths = [write(tmp_path, f"stub{n}.yaml", text) for n, text in enumerate(stubs)]
+    report = load_paths([*paths, write(tmp_path, "example.yaml", example)])
+    assert report.created == 6 + 14  # the example: a track, 3 modules, 8 resources, 2 capstones
+    exported = track_export_yaml(slug="fastai-part1")
+    again = load_paths([write(tmp_path, "exported.yaml", exported)])
+    assert (again.created, again.updated, again.archived) == (0, 0, 0)
 
 
 def test_format_1_0_files_load_unchanged_with_their_old_defaults(tmp_path):
