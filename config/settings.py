@@ -40,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -88,15 +98,19 @@ INSTALLED_APPS = [
     "csp",
     "curriculum",
     "tracker",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the path or the query: values no database column can hold.
+    "ops.middleware.refuse_unstorable_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ops.middleware.private_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -145,31 +159,56 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
+    # A restarted database: stale persistent connections are noticed and replaced at the start
+    # of the next request; an unreachable one fails in seconds, not minutes.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: Celery's broker and (when REDIS_URL is set) the cache behind allauth's rate limits.
+# Caches. Sessions' cache and allauth's rate limits must be shared by every process (a
+# per-process cache would count each gunicorn worker's log-in attempts separately), so the
+# default cache is never per-process: the database cache without Redis; with REDIS_URL, Redis
+# in front of the database cache, failing over to it within a fraction of a second when Redis
+# is down or hung (ops.cache.FailoverCache; docs/operations.md says why).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHE_TIMEOUT_SECONDS = env_float("CACHE_TIMEOUT_SECONDS", 0.25)
+DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "waymark_cache",
+    "KEY_PREFIX": "waymark",
+    # Culling counts the table on every write: big enough for every live rate-limit key.
+    "OPTIONS": {"MAX_ENTRIES": 20_000},
+}
 if REDIS_URL:
     CACHES = {
         "default": {
+            "BACKEND": "ops.cache.FailoverCache",
+            "OPTIONS": {
+                "PRIMARY": "redis",
+                "FALLBACK": "database",
+                "RETRY_AFTER": env_int("CACHE_RETRY_AFTER_SECONDS", 10),
+            },
+        },
+        "redis": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
-        }
+            "KEY_PREFIX": "waymark",
+            "OPTIONS": {
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+            },
+        },
+        "database": DATABASE_CACHE,
     }
+    # Read from the cache, written through to the database: no session query per request,
+    # and a cache that is cleared, down or hung logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-# With Redis, sessions are read from the cache and written through to the database: no session
-# query per request, and a cache flush logs nobody out. Without it, the cache is per process,
-# where a logout in one worker would not end the session in another: plain database sessions.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+    CACHES = {"default": DATABASE_CACHE}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
 CELERY_RESULT_BACKEND = None
@@ -211,7 +250,17 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "tracker.forms_account.SignupForm"
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+# Mandatory verification is what lets sign-up answer the same whether or not the address has
+# an account (allauth then emails the owner instead of saying "already registered"); log-in and
+# password reset never tell either. Weekly nudges only go to addresses that were confirmed.
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# Rate limits (allauth's, kept in the shared cache): log-in 30/min per IP, failed log-ins
+# 10/min per IP and 5 per 5 min per address, sign-up 20/min per IP, password reset 20/min per
+# IP and 5/min per address. Behind N proxies you control, set TRUSTED_PROXY_COUNT=N so the
+# limits count the client's address, not the proxy's.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -292,3 +341,9 @@ LOGGING = {
 
 # Curriculum loading limits (see docs/curriculum-format.md).
 CURRICULUM_MAX_FILE_BYTES = env_int("CURRICULUM_MAX_FILE_BYTES", 1_000_000)
+
+# /healthz: everyone sees ok / not ok per component; staff, a monitor sending
+# "Authorization: Bearer $HEALTHZ_TOKEN", or everyone with HEALTHZ_DETAILS_PUBLIC=1 (a private
+# network) also see error text, vendors and timings.
+HEALTHZ_TOKEN = os.environ.get("HEALTHZ_TOKEN", "").strip()
+HEALTHZ_DETAILS_PUBLIC = env_bool("HEALTHZ_DETAILS_PUBLIC", False)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import health, selectors
+from . import selectors
 
 
 @require_GET
@@ -23,10 +22,3 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = learner_track_page(learner=learner, slug=slug)
     context = {"page": page, "track": page.track, "enrolled": page.enrolled}
     return render(request, "curriculum/track_detail.html", context)
-
-
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    report = health.check_all()
-    return JsonResponse(report, status=200 if report["database"]["ok"] else 503)

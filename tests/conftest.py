@@ -4,6 +4,7 @@ when those are missing, and fail under CI=true: CI must prove them, not skip the
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 import redis as redis_lib
@@ -11,6 +12,15 @@ from django.conf import settings
 from django.db import connection
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config):
+    """Cache keys of this test run (rate-limit counts, cached sessions) are its own: a shared
+    Redis would otherwise carry one run's failed log-ins into the next run's tests."""
+    run = f"test-{uuid.uuid4().hex[:12]}"
+    for conf in settings.CACHES.values():
+        if "KEY_PREFIX" in conf:
+            conf["KEY_PREFIX"] = run
 
 
 def missing_service(reason: str) -> None:

@@ -18,6 +18,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     password = factory.django.Password("correct horse battery staple")
 
+    @factory.post_generation
+    def email_verified(user, create, extracted, **kwargs):
+        """Log-in needs a confirmed address (ACCOUNT_EMAIL_VERIFICATION = mandatory):
+        factory users have confirmed theirs, unless made with email_verified=False."""
+        if create and user.email and extracted is not False:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
 
 class _Derived(factory.django.DjangoModelFactory):
     """Fill *_html and points the way the loader does, so factory rows look loaded."""

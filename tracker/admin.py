@@ -120,12 +120,15 @@ class PointsEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(ResourceNote)
 class ResourceNoteAdmin(ReadOnlyAdmin):
+    """Notes are promised to be visible to their writer only: staff see that a note or a
+    revisit flag exists, never what it says (no body here, and no search on it)."""
+
     list_display = ["id", learner_column, "resource_column", "revisit", "updated_at"]
     list_filter = ["revisit"]
     list_select_related = ["learner", "resource"]
     search_fields = ["learner__email", "learner__username", "resource__title"]
     raw_id_fields = ["learner", "resource"]
-    exclude = ["body_html"]
+    exclude = ["body", "body_html"]
 
     @admin.display(description="Resource", ordering="resource__title")
     def resource_column(self, obj) -> str:

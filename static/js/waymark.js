@@ -77,6 +77,27 @@
     }
   });
 
+  /* htmx swaps nothing when a request fails, so a click during an outage (the database
+   * restarting, the connection gone) would seem to do nothing: say that it was not saved. */
+  function requestProblem(text) {
+    var box = document.getElementById("request-problem");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = !text;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status >= 500) {
+      requestProblem("That change was not saved: Waymark is briefly unavailable. Try again in a moment.");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    requestProblem("That change was not saved: Waymark could not be reached. Check your connection and try again.");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) requestProblem("");
+  });
+
   /* The shortcuts button only makes sense with JavaScript; reveal it once the page is wired
    * up (htmx, loaded before this file, processes the page on DOMContentLoaded too). */
   function reveal() {

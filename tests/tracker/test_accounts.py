@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
 
 
-def test_sign_up_with_a_display_name_logs_in_and_lands_on_the_dashboard(client):
+def test_sign_up_with_a_display_name_confirms_the_address_and_lands_on_the_dashboard(
+    client, mailoutbox
+):
     response = client.post(
         "/accounts/signup/",
         {
@@ -26,10 +28,17 @@ def test_sign_up_with_a_display_name_logs_in_and_lands_on_the_dashboard(client):
         follow=True,
     )
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == "/me/"
+    assert response.redirect_chain[-1][0] == "/accounts/confirm-email/"
     user = get_user_model().objects.get(email="ada@example.com")
     assert Profile.objects.get(user=user).display_name == "Ada L."
-    assert "Ada L." in response.content.decode()
+    assert client.get("/me/").status_code == 302  # not logged in before confirming
+
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mailoutbox[0].body).group(0)
+    confirm_path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    assert client.get(confirm_path).status_code == 200
+    done = client.post(confirm_path, follow=True)
+    assert done.redirect_chain[-1][0] == "/me/"
+    assert "Ada L." in done.content.decode()
 
 
 def test_sign_up_with_bad_input_says_what_and_creates_nobody(client):

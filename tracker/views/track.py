@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from curriculum.models import Resource, Track
+from ops.safety import same_site_path
 
 from .. import selectors, services
 from ..models import ProgressStatus
@@ -80,13 +80,8 @@ def enrol(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def safe_next(request: HttpRequest) -> str | None:
-    """The form's `next` when it points back into this site (a capstone page, say)."""
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, {request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return None
+    """The form's `next` when it is a path on this site (a capstone page, say)."""
+    return same_site_path(request, request.POST.get("next", ""))
 
 
 @learner_required

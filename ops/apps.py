@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Operations: the shared cache, request hardening middleware, /healthz, integrity checks."""
+
+    name = "ops"
+    verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from . import checks  # noqa: F401  (registers the system checks)
+        from .cache import create_cache_tables
+
+        # `migrate` creates the database cache's table, so there is no extra set-up step.
+        post_migrate.connect(create_cache_tables, sender=self)
