@@ -3,6 +3,8 @@ groups that ask for N members, and resources of kind track that follow another t
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.db import connection
 from django.db.models import Sum
@@ -254,3 +256,33 @@ def test_an_ordinary_mark_done_runs_the_same_queries_with_or_without_tracks_stan
     # 10 before format 1.1 too: savepoint, profile lock, progress read and write, ledger read
     # and write, total, certificate check, one-query pre-check, release.
     assert mark_done_queries(UserFactory()) == without == 10
+
+
+def test_the_sync_command_catches_up_after_curriculum_changes(user):
+    from django.core.management import CommandError, call_command
+
+    base_module = ModuleFactory(track=TrackFactory(slug="base-2"))
+    only = ResourceFactory(module=base_module, minutes=10)
+    outer = ModuleFactory(track=TrackFactory(slug="outer-2"))
+    ResourceFactory(module=outer)
+    services.enrolment_join(learner=user, track=outer.track)
+    services.progress_set_status(learner=user, resource=only, status=DONE)
+    # The lead adds a resource standing for base-2 after the learner finished it.
+    stage = ResourceFactory(
+        module=outer, kind=ResourceKind.TRACK, linked_track=base_module.track, url="", minutes=50
+    )
+    assert stage_status(user, stage) is None
+
+    out = StringIO()
+    call_command("sync_linked_resources", stdout=out)
+    assert out.getvalue() == "checked 1 enrolments, changed 1 resources\n"
+    assert stage_status(user, stage) == DONE and points(user) == 60
+    call_command("sync_linked_resources", "outer-2", stdout=out)
+    assert out.getvalue().endswith("checked 1 enrolments, changed 0 resources\n")
+
+    # Then base-2 gains a required item: it is no longer complete, and the stage opens again.
+    ResourceFactory(module=base_module)
+    call_command("sync_linked_resources", "outer-2", stdout=out)
+    assert stage_status(user, stage) == ProgressStatus.IN_PROGRESS and points(user) == 10
+    with pytest.raises(CommandError, match="Unknown or archived track: nope"):
+        call_command("sync_linked_resources", "nope")

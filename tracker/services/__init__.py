@@ -12,6 +12,7 @@ from .progress import (  # noqa: F401
     enrolment_join,
     enrolment_leave,
     linked_resources_sync,
+    linked_resources_sync_enrolled,
     points_award,
     points_reverse,
     profile_get_or_create,

@@ -449,6 +449,35 @@ def linked_resources_sync(*, learner, track: Track, now: datetime | None = None)
     return changes
 
 
+def linked_resources_sync_enrolled(*, track_slugs: list[str] | None = None) -> tuple[int, int]:
+    """`linked_resources_sync` for every active enrolment in the active tracks (or the named
+    ones) that have resources of kind track, one learner at a time (each in its own
+    transaction). For after a curriculum change: a resource of kind track added to a track
+    learners are already in, or items added to the track it stands for. Returns (enrolments
+    checked, resources changed). Unknown or archived slugs raise ServiceError."""
+    tracks = Track.objects.active().filter(
+        pk__in=Resource.objects.active()
+        .filter(kind=ResourceKind.TRACK, module__archived_at__isnull=True)
+        .values("track_id")
+    )
+    if track_slugs is not None:
+        known = set(
+            Track.objects.active().filter(slug__in=track_slugs).values_list("slug", flat=True)
+        )
+        missing = sorted(set(track_slugs) - known)
+        if missing:
+            raise ServiceError(f"Unknown or archived track: {', '.join(missing)}.")
+        tracks = tracks.filter(slug__in=track_slugs)
+    checked = changed = 0
+    enrolments = Enrolment.objects.filter(track__in=tracks, left_at__isnull=True).select_related(
+        "learner", "track"
+    )
+    for enrolment in enrolments.order_by("pk").iterator():
+        checked += 1
+        changed += len(linked_resources_sync(learner=enrolment.learner, track=enrolment.track))
+    return checked, changed
+
+
 # --- certificates ---------------------------------------------------------------------------
 
 
