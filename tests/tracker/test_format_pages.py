@@ -188,3 +188,10 @@ def test_learners_without_the_linked_track_started_see_zero_of_its_units(client,
     client.force_login(learner)
     body = client.get("/tracks/outer/").content.decode()
     assert "0 of 2 done in that track" in body
+
+
+def test_the_capstone_page_says_an_optional_capstone_is_optional(client, tracks, user):
+    services.enrolment_join(learner=user, track=tracks["outer"])
+    client.force_login(user)
+    body = client.get("/tracks/outer/capstones/assessment/").content.decode()
+    assert "Optional: the track is complete without it." in body
