@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -99,6 +100,7 @@ INSTALLED_APPS = [
     "curriculum",
     "tracker",
     "ops",
+    "nudges",
 ]
 
 MIDDLEWARE = [
@@ -210,7 +212,10 @@ else:
     CACHES = {"default": DATABASE_CACHE}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"
+# The broker defaults to REDIS_URL; CELERY_BROKER_URL may point it elsewhere (another Redis).
+CELERY_BROKER_URL = (
+    os.environ.get("CELERY_BROKER_URL", "").strip() or REDIS_URL or "redis://127.0.0.1:6379/0"
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -231,6 +236,27 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's schedule (`make beat`): the weekly-nudge dispatcher every hour on the hour. It sends
+# the nudges that fell due since its last run, each in its learner's own time zone.
+CELERY_BEAT_SCHEDULE = {
+    "nudges-dispatch-hourly": {
+        "task": "nudges.dispatch",
+        "schedule": crontab(minute=0),
+        # A dispatcher run that waited in the queue past the next one is superseded by it.
+        "options": {"expires": 3000},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+
+# Weekly nudges (docs/nudges.md).
+NUDGE_CHUNK_SIZE = env_int("NUDGE_CHUNK_SIZE", 500)  # learners per task
+NUDGE_LEASE_SECONDS = env_int(
+    "NUDGE_LEASE_SECONDS", 600
+)  # a claim's life before another may take it
+NUDGE_CATCH_UP_HOURS = env_int("NUDGE_CATCH_UP_HOURS", 24)  # how late a nudge may still go out
+NUDGE_MAX_ATTEMPTS = env_int("NUDGE_MAX_ATTEMPTS", 6)  # SMTP attempts before giving up
+NUDGE_RETRY_BASE_SECONDS = env_int("NUDGE_RETRY_BASE_SECONDS", 60)  # doubles after each failure
+NUDGE_RETRY_MAX_SECONDS = env_int("NUDGE_RETRY_MAX_SECONDS", 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -48,6 +48,7 @@ __all__ = [
     "export_progress_rows",
     "learner_zone",
     "pace_plan_state",
+    "plan_projection",
     "points_by_week",
 ]
 
@@ -261,6 +262,30 @@ def pace_plan_state(
         passed_capstone_ids=passed_capstone_ids(learner=learner, track_ids=[track_id]),
     )
     modules = list(track.modules.all())
+    projection, done_minutes = plan_projection(
+        modules=modules,
+        completion=completion,
+        progress=progress,
+        enrolment=enrolment,
+        zone=zone,
+        today=today,
+    )
+    return PacePlanState(track, enrolment, completion, modules, today, done_minutes, projection)
+
+
+def plan_projection(
+    *,
+    modules: list[Module],
+    completion: TrackProgress,
+    progress: dict,
+    enrolment: Enrolment,
+    zone: zoneinfo.ZoneInfo,
+    today: date,
+) -> tuple[pace.Projection, int]:
+    """An enrolment's pace projection and the minutes done since enrolling, from data already
+    loaded (no queries): the track's `modules` with their items prefetched, its completion,
+    and `progress` mapping resource id to anything with `status` and `completed_at`. Shared by
+    the pace page and the weekly nudge, which loads many learners at once."""
     loads = []
     done_minutes = 0
     for module in modules:
@@ -295,7 +320,7 @@ def pace_plan_state(
         target_date=enrolment.target_date,
         done_minutes=done_minutes,
     )
-    return PacePlanState(track, enrolment, completion, modules, today, done_minutes, projection)
+    return projection, done_minutes
 
 
 # --- history --------------------------------------------------------------------------------

@@ -1,0 +1,112 @@
+"""The weekly nudge as an email: subject, plain text and HTML from templates, absolute links,
+the signed unsubscribe link and the deterministic Message-ID."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.template.loader import get_template
+from django.urls import reverse
+
+from tracker.models import Weekday
+
+from . import mailer
+from .selectors import NudgeData
+
+TEXT_TEMPLATE = "nudges/email/nudge.txt"
+HTML_TEMPLATE = "nudges/email/nudge.html"
+BODY_PARTIAL = f"{HTML_TEMPLATE}#nudge-body"
+UNSUBSCRIBE_SALT = "nudges.unsubscribe"
+
+
+def unsubscribe_token(learner_id: int) -> str:
+    """A signed token naming one learner: the link works without logging in, only for them.
+    It does not expire; what it can do (turn nudges off or on again) is harmless."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(learner_id))
+
+
+def learner_from_token(token: str) -> int | None:
+    try:
+        return int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def unsubscribe_url(learner_id: int) -> str:
+    token = unsubscribe_token(learner_id)
+    return f"{settings.SITE_URL}{reverse('nudges:unsubscribe', kwargs={'token': token})}"
+
+
+def nudge_message_id(*, learner_id: int, week: str) -> str:
+    return mailer.message_id(kind="nudge", key=f"{week}.{learner_id}")
+
+
+@dataclass(frozen=True)
+class RenderedNudge:
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    unsubscribe_url: str
+
+    def message(self):
+        return mailer.build(
+            to=self.to,
+            subject=self.subject,
+            text=self.text,
+            html=self.html,
+            message_id=self.message_id,
+            unsubscribe_url=self.unsubscribe_url,
+            list_id=f"Waymark weekly nudge <nudges.{mailer.site_domain()}>",
+        )
+
+
+def subject_for(data: NudgeData) -> str:
+    first = next((item for track in data.tracks for item in track.next_items), None)
+    lead = f"Next up: {first.resource.title}" if first else "Your week on Waymark"
+    if data.completions_recent:
+        n = data.completions_recent
+        return f"{n} done this week · {lead}"[:200]
+    return lead[:200]
+
+
+def context_for(data: NudgeData) -> dict:
+    site = settings.SITE_URL
+    tracks = [
+        {
+            "track": item.track,
+            "completion": item.completion,
+            "projection": item.projection,
+            "next_items": item.next_items,
+            "track_url": f"{site}{item.track.get_absolute_url()}",
+            "plan_url": f"{site}{reverse('track:pace_plan', kwargs={'slug': item.track.slug})}",
+        }
+        for item in data.tracks
+    ]
+    return {
+        "data": data,
+        "name": data.profile.display_name or data.learner.get_full_name() or "there",
+        "tracks": tracks,
+        "site_url": site,
+        "subject": subject_for(data),
+        "dashboard_url": f"{site}{reverse('tracker:dashboard')}",
+        "profile_url": f"{site}{reverse('tracker:profile')}",
+        "unsubscribe_url": unsubscribe_url(data.learner.pk),
+        "weekday": Weekday(data.profile.nudge_weekday).label,
+        "hour": f"{data.profile.nudge_hour:02d}:00",
+    }
+
+
+def render_nudge(data: NudgeData) -> RenderedNudge:
+    context = context_for(data)
+    return RenderedNudge(
+        to=data.learner.email,
+        subject=context["subject"],
+        text=get_template(TEXT_TEMPLATE).render(context),
+        html=get_template(HTML_TEMPLATE).render(context),
+        message_id=nudge_message_id(learner_id=data.learner.pk, week=data.week),
+        unsubscribe_url=context["unsubscribe_url"],
+    )
