@@ -84,17 +84,19 @@ def due_slots(zone: zoneinfo.ZoneInfo, *, start: datetime, end: datetime) -> lis
     """Every (weekday, hour) of `zone` whose instant falls in (start, end], with its week."""
     if end <= start:
         return []
-    # Wall-clock days that can hold such an instant: a day either side covers any offset.
-    first = start.astimezone(zone).date() - timedelta(days=1)
-    last = end.astimezone(zone).date() + timedelta(days=1)
+    # Wall-clock hours that can resolve into the window: its local span, with a margin wider
+    # than any DST shift on either side.
+    margin = timedelta(hours=3)
+    wall = (start.astimezone(zone).replace(tzinfo=None) - margin).replace(
+        minute=0, second=0, microsecond=0
+    )
+    last = end.astimezone(zone).replace(tzinfo=None) + margin
     found = []
-    day = first
-    while day <= last:
-        for hour in range(HOURS_PER_DAY):
-            instant = resolve(day, hour, zone)
-            if start < instant <= end:
-                found.append(DueSlot(slot(day.weekday(), hour), week_key(day), instant))
-        day += timedelta(days=1)
+    while wall <= last:
+        instant = resolve(wall.date(), wall.hour, zone)
+        if start < instant <= end:
+            found.append(DueSlot(slot(wall.weekday(), wall.hour), week_key(wall.date()), instant))
+        wall += timedelta(hours=1)
     return found
 
 

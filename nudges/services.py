@@ -183,9 +183,11 @@ def nudge_send_chunk(
     *, learner_ids: list[int], week: str, now: datetime | None = None, connection=None
 ) -> ChunkReport:
     """Claim these learners' rows for `week`, send what is due, mark each row. Idempotent:
-    rows already sent, skipped, failed or held by another worker are left alone."""
+    rows already sent, skipped, failed or held by another worker are left alone. `now` fixes
+    the clock (tests, `send_nudges`); by default each row is stamped when it is finished."""
     schedule.parse_week(week)
-    now = now or timezone.now()
+    clock = timezone.now if now is None else (lambda: now)
+    now = clock()
     report = ChunkReport(week=week)
     claim = outbox.claim(
         NudgeDelivery.objects.filter(week=week, learner_id__in=learner_ids), now=now
@@ -210,12 +212,12 @@ def nudge_send_chunk(
             data = batch.get(row.learner_id)
             reason = selectors.SKIP_NO_ADDRESS if data is None else data.skip_reason
             if reason:
-                outbox.mark_skipped(row, token=claim.token, now=timezone.now(), reason=reason)
+                outbox.mark_skipped(row, token=claim.token, now=clock(), reason=reason)
                 report.skipped += 1
                 continue
             rendered = emails.render_nudge(data)
             outcome = lost or mailer.send(rendered.message(), connection)
-            _record(row, claim.token, rendered, outcome, report)
+            _record(row, claim.token, rendered, outcome, report, when=clock())
             if outcome.connection_lost:
                 lost = outcome  # the rest of the chunk cannot go now: record them alike
     finally:
@@ -223,8 +225,9 @@ def nudge_send_chunk(
     return report
 
 
-def _record(row, token: str, rendered, outcome: mailer.Outcome, report: ChunkReport) -> None:
-    when = timezone.now()
+def _record(
+    row, token: str, rendered, outcome: mailer.Outcome, report: ChunkReport, *, when: datetime
+) -> None:
     if outcome.sent:
         outbox.mark_sent(
             row, token=token, now=when, message_id=rendered.message_id, recipient=rendered.to
