@@ -32,7 +32,8 @@ from .models import BouncedAddress, DeliveryStatus, DispatchMark, NudgeDelivery
 logger = logging.getLogger(__name__)
 
 DISPATCH_MARK = "weekly-nudge"
-# Stop sending from a claim this long before its lease ends (the rest is released).
+# Stop sending from a claim this long before its lease ends (at most a fifth of the lease);
+# the rest is released for another run.
 LEASE_MARGIN_SECONDS = 5
 
 
@@ -195,9 +196,8 @@ def nudge_send_chunk(
     report.claimed = len(claim.rows)
     if not claim.rows:
         return report
-    deadline = time.monotonic() + max(
-        (claim.lease_until - now).total_seconds() - LEASE_MARGIN_SECONDS, 0
-    )
+    lease = (claim.lease_until - now).total_seconds()
+    deadline = time.monotonic() + lease - min(LEASE_MARGIN_SECONDS, lease / 5)
     batch = selectors.nudge_batch(
         learner_ids=[r.learner_id for r in claim.rows], week=week, now=now
     )

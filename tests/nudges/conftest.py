@@ -6,6 +6,7 @@ due at a given instant."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import os
 import signal
@@ -152,10 +153,8 @@ class Workers:
 
     def kill(self, process: subprocess.Popen) -> None:
         if process.poll() is None or _group_alive(process.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         process.wait(timeout=30)
 
     def kill_all(self) -> None:
