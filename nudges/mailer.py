@@ -70,9 +70,19 @@ def build(
     return message
 
 
-def open_connection():
-    """A connection for a batch (Django's configured backend; SMTP when EMAIL_HOST is set)."""
-    return get_connection(fail_silently=False)
+def open_connection() -> tuple[object, Outcome | None]:
+    """A connection for a batch (Django's configured backend; SMTP when EMAIL_HOST is set),
+    opened once and kept open for every message of the batch; with the failure when it could
+    not be opened."""
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as error:
+        _close_quietly(connection)
+        return connection, Outcome(
+            TRANSIENT, f"Mail server unreachable: {_describe(error)}", connection_lost=True
+        )
+    return connection, None
 
 
 def _text(value) -> str:

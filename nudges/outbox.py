@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 
 from .models import DeliveryStatus
@@ -55,6 +57,25 @@ def claim(queryset: QuerySet, *, now: datetime, lease_seconds: int | None = None
         status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease_until, updated_at=now
     )
     return Claim(token, lease_until, list(queryset.filter(claim_token=token)))
+
+
+@contextmanager
+def quick_commits():
+    """Finish rows without waiting for each commit to reach the disk (PostgreSQL's
+    synchronous_commit off, for this connection, while the batch runs): a mark costs a
+    fraction of a millisecond instead of a disk flush. A worker crash loses nothing (the
+    database has the commit); only a crash of the database server itself could lose the last
+    marks of the past moment, and those messages would go again with the same Message-ID."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def _held(row, token: str) -> QuerySet:

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from curriculum.models import Module, Resource, Track
 from tracker import pace, weeks
-from tracker.completion import TrackProgress, track_progress
+from tracker.completion import TrackProgress, modules_progress, track_progress
 from tracker.models import (
     CapstoneSubmission,
     Enrolment,
@@ -282,30 +282,49 @@ def _active_weeks(*, zones: dict[int, str]) -> dict[int, list[date]]:
     return found
 
 
-def _next_items(track: Track, completion: TrackProgress, skipped: set[int]) -> list[NextItem]:
-    """The next unfinished required resources in track order (a choice group once, as its
-    first member), passing over ones the learner skipped unless nothing else is left."""
-    located = {}
-    for module in track.modules.all():
-        members: dict[str, int] = defaultdict(int)
-        for resource in module.resources.all():
-            located[resource.pk] = (resource, module)
-            if resource.choice and not resource.optional:
-                members[resource.choice] += 1
-        module.choice_sizes = members
-    picked: list[NextItem] = []
-    later: list[NextItem] = []
-    seen_groups = set()
-    for module in track.modules.all():
-        for resource_id in completion.modules[module.pk].open_resource_ids:
-            resource, _ = located[resource_id]
-            if resource.choice:
-                if (module.pk, resource.choice) in seen_groups:
-                    continue
-                seen_groups.add((module.pk, resource.choice))
-            item = NextItem(resource, module, module.choice_sizes.get(resource.choice, 1))
-            (later if resource_id in skipped else picked).append(item)
-    return (picked + later)[:NEXT_ITEMS_PER_TRACK]
+@dataclass
+class _TrackShape:
+    """What every learner of a chunk shares about one track, worked out once per chunk."""
+
+    track: Track
+    modules: list[Module]
+    module_minutes: dict[int, int]  # total required minutes per module
+    located: dict[int, tuple[Resource, Module]]
+    choice_sizes: dict[tuple[int, str], int]
+
+    @classmethod
+    def of(cls, track: Track) -> _TrackShape:
+        modules = list(track.modules.all())
+        located, sizes = {}, defaultdict(int)
+        for module in modules:
+            for resource in module.resources.all():
+                located[resource.pk] = (resource, module)
+                if resource.choice and not resource.optional:
+                    sizes[(module.pk, resource.choice)] += 1
+        empty = track_progress(track=track, done_resource_ids=set(), passed_capstone_ids=set())
+        minutes = {module_id: m.minutes_left for module_id, m in empty.modules.items()}
+        return cls(track, modules, minutes, located, dict(sizes))
+
+    def next_items(self, completion: TrackProgress, skipped: set[int]) -> list[NextItem]:
+        """The next unfinished required resources in track order (a choice group once, as its
+        first member), passing over ones the learner skipped unless nothing else is left."""
+        picked: list[NextItem] = []
+        later: list[NextItem] = []
+        seen_groups = set()
+        for module in self.modules:
+            for resource_id in completion.modules[module.pk].open_resource_ids:
+                resource, _ = self.located[resource_id]
+                choices = 1
+                if resource.choice:
+                    if (module.pk, resource.choice) in seen_groups:
+                        continue
+                    seen_groups.add((module.pk, resource.choice))
+                    choices = self.choice_sizes.get((module.pk, resource.choice), 1)
+                item = NextItem(resource, module, choices)
+                (later if resource_id in skipped else picked).append(item)
+                if len(picked) >= NEXT_ITEMS_PER_TRACK:
+                    return picked
+        return (picked + later)[:NEXT_ITEMS_PER_TRACK]
 
 
 def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int, NudgeData]:
@@ -339,7 +358,7 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
         ).order_by("learner_id", "enrolled_at", "pk")
     )
     track_ids = sorted({e.track_id for e in enrolments})
-    tracks = {t.pk: t for t in tracks_with_items(track_ids)} if track_ids else {}
+    shapes = {t.pk: _TrackShape.of(t) for t in tracks_with_items(track_ids)} if track_ids else {}
     progress: dict[int, dict[int, _Row]] = defaultdict(dict)
     if track_ids:
         for learner_id, resource_id, status, completed_at in Progress.objects.filter(
@@ -354,25 +373,29 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
 
     for enrolment in enrolments:
         nudge = data[enrolment.learner_id]
-        track = tracks[enrolment.track_id]
-        enrolment.track = track
+        shape = shapes[enrolment.track_id]
+        track = enrolment.track = shape.track
         rows = progress[enrolment.learner_id]
         done = {rid for rid, row in rows.items() if row.status == ProgressStatus.DONE}
         skipped = {rid for rid, row in rows.items() if row.status == ProgressStatus.SKIPPED}
-        completion = track_progress(
-            track=track, done_resource_ids=done, passed_capstone_ids=passed[enrolment.learner_id]
+        completion = modules_progress(
+            track_id=track.pk,
+            modules=shape.modules,
+            done_resource_ids=done,
+            passed_capstone_ids=passed[enrolment.learner_id],
         )
         projection, _ = plan_projection(
-            modules=list(track.modules.all()),
+            modules=shape.modules,
             completion=completion,
             progress=rows,
             enrolment=enrolment,
             zone=nudge.zone,
             today=nudge.today,
+            module_minutes=shape.module_minutes,
         )
         nudge.tracks.append(
             TrackNudge(
-                track, enrolment, completion, _next_items(track, completion, skipped), projection
+                track, enrolment, completion, shape.next_items(completion, skipped), projection
             )
         )
 

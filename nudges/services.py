@@ -201,25 +201,30 @@ def nudge_send_chunk(
     batch = selectors.nudge_batch(
         learner_ids=[r.learner_id for r in claim.rows], week=week, now=now
     )
-    connection = connection or mailer.open_connection()
-    lost: mailer.Outcome | None = None
+    if connection is None:
+        connection, lost = mailer.open_connection()
+    else:
+        lost = None
     try:
-        for index, row in enumerate(claim.rows):
-            if time.monotonic() >= deadline:
-                report.released = outbox.release(claim.rows[index:], token=claim.token, now=now)
-                logger.warning("Nudge chunk ran out of lease; released %d rows", report.released)
-                break
-            data = batch.get(row.learner_id)
-            reason = selectors.SKIP_NO_ADDRESS if data is None else data.skip_reason
-            if reason:
-                outbox.mark_skipped(row, token=claim.token, now=clock(), reason=reason)
-                report.skipped += 1
-                continue
-            rendered = emails.render_nudge(data)
-            outcome = lost or mailer.send(rendered.message(), connection)
-            _record(row, claim.token, rendered, outcome, report, when=clock())
-            if outcome.connection_lost:
-                lost = outcome  # the rest of the chunk cannot go now: record them alike
+        with outbox.quick_commits():
+            for index, row in enumerate(claim.rows):
+                if time.monotonic() >= deadline:
+                    report.released = outbox.release(claim.rows[index:], token=claim.token, now=now)
+                    logger.warning(
+                        "Nudge chunk ran out of lease; released %d rows", report.released
+                    )
+                    break
+                data = batch.get(row.learner_id)
+                reason = selectors.SKIP_NO_ADDRESS if data is None else data.skip_reason
+                if reason:
+                    outbox.mark_skipped(row, token=claim.token, now=clock(), reason=reason)
+                    report.skipped += 1
+                    continue
+                rendered = emails.render_nudge(data)
+                outcome = lost or mailer.send(rendered.message(), connection)
+                _record(row, claim.token, rendered, outcome, report, when=clock())
+                if outcome.connection_lost:
+                    lost = outcome  # the rest of the chunk cannot go now: record them alike
     finally:
         connection.close()
     return report

@@ -281,22 +281,29 @@ def plan_projection(
     enrolment: Enrolment,
     zone: zoneinfo.ZoneInfo,
     today: date,
+    module_minutes: dict[int, int] | None = None,
 ) -> tuple[pace.Projection, int]:
     """An enrolment's pace projection and the minutes done since enrolling, from data already
     loaded (no queries): the track's `modules` with their items prefetched, its completion,
     and `progress` mapping resource id to anything with `status` and `completed_at`. Shared by
-    the pace page and the weekly nudge, which loads many learners at once."""
+    the pace page and the weekly nudge, which loads many learners at once (and passes each
+    module's total minutes, the same for all of them, as `module_minutes`)."""
     loads = []
     done_minutes = 0
     for module in modules:
         left = completion.modules[module.pk]
-        total = module_progress(module=module, done_resource_ids=set(), passed_capstone_ids=set())
+        if module_minutes is not None:
+            total_minutes = module_minutes[module.pk]
+        else:
+            total_minutes = module_progress(
+                module=module, done_resource_ids=set(), passed_capstone_ids=set()
+            ).minutes_left
         loads.append(
             pace.ModuleLoad(
                 module.pk,
                 module.title,
                 module.hint_days,
-                total.minutes_left,
+                total_minutes,
                 left.minutes_left,
                 left.complete,
             )
