@@ -317,6 +317,14 @@ def nudge_plan(*, now: datetime, week: str | None, learner=None) -> list[selecto
     return selectors.learners_due_in_week(week=week, now=now)
 
 
+def delivery_state(*, learner_id: int, week: str) -> str | None:
+    """What became of a learner's week ("sent", "skipped: ..."), for the command's output."""
+    row = NudgeDelivery.objects.filter(learner_id=learner_id, week=week).first()
+    if row is None:
+        return None
+    return f"{row.status}: {row.reason}" if row.reason else row.status
+
+
 def learner_by_email(email: str):
     user = get_user_model().objects.filter(email__iexact=email.strip()).first()
     if user is None:

@@ -254,7 +254,9 @@ def test_send_nudges_for_one_user_sends_now_whatever_their_hour(small_track, mai
     learner = make_learner(weekday=4, hour=18, track=small_track)
     with time_machine.travel(NOW, tick=False):
         output = run("--user", learner.email.upper())
+        again = run("--user", learner.email)
     assert "Sent 1," in output and len(mailoutbox) == 1
+    assert f"Learner {learner.pk} 2026-W11: already sent." in again and "Sent 0," in again
     assert mailoutbox[0].extra_headers["Message-ID"] == f"<nudge.2026-W11.{learner.pk}@127.0.0.1>"
 
 

@@ -38,6 +38,10 @@ class Command(BaseCommand):
             report = services.nudge_deliver_now(now=now, week=week, learner=learner)
         except (schedule.BadWeek, services.NudgeError) as error:
             raise CommandError(str(error)) from None
+        for due in report.due if report.total("claimed") == 0 else []:
+            state = services.delivery_state(learner_id=due.learner_id, week=due.week)
+            if state:
+                self.stdout.write(f"Learner {due.learner_id} {due.week}: already {state}.")
         self.stdout.write(
             f"Sent {report.total('sent')}, skipped {report.total('skipped')}, "
             f"failed {report.total('failed')}, waiting to retry {report.total('retrying')} "
