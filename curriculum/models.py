@@ -73,6 +73,17 @@ def resource_points(*, kind: str, minutes: int | None, points: int | None) -> in
     return DEFAULT_POINTS_BY_KIND[kind]
 
 
+def pacing_hint_label(*, weeks: int, days: int | None) -> str:
+    """A module's pacing hint as learners read it: "2 weeks", "1 day", "Under a week"."""
+    if days is not None:
+        if days == 0:
+            return "Less than a day"
+        return f"{days} day{'' if days == 1 else 's'}"
+    if weeks == 0:
+        return "Under a week"
+    return f"{weeks} week{'' if weeks == 1 else 's'}"
+
+
 class ActiveQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
@@ -97,6 +108,9 @@ class Track(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Moved forward in the database by every write that changes what the track's cached
+    # structure holds (curriculum.structure.structure_changed); never written from memory.
+    structure_version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ActiveQuerySet.as_manager()
 
@@ -108,6 +122,22 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        """Save every field but `structure_version`: an instance read before a change would
+        otherwise write its older version back, and a cached structure of that version would
+        be taken for current (the version only moves forward, in the database)."""
+        if not self._state.adding and self.pk is not None:
+            fields = kwargs.get("update_fields")
+            if fields is None:  # every loaded field, as Django would save
+                deferred = self.get_deferred_fields()
+                fields = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.attname not in deferred
+                ]
+            kwargs["update_fields"] = [name for name in fields if name != "structure_version"]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("curriculum:track_detail", kwargs={"slug": self.slug})
@@ -153,14 +183,7 @@ class Module(models.Model):
 
     @property
     def hint_label(self) -> str:
-        """The pacing hint as learners read it: "2 weeks", "1 day", "Under a week"."""
-        if self.days is not None:
-            if self.days == 0:
-                return "Less than a day"
-            return f"{self.days} day{'' if self.days == 1 else 's'}"
-        if self.weeks == 0:
-            return "Under a week"
-        return f"{self.weeks} week{'' if self.weeks == 1 else 's'}"
+        return pacing_hint_label(weeks=self.weeks, days=self.days)
 
     def required_in_group(self, choice: str) -> int:
         """How many members of the choice group must be done (1 unless the module says)."""

@@ -59,3 +59,14 @@ def user(db):
     from tests.factories import UserFactory
 
     return UserFactory()
+
+
+@pytest.fixture(autouse=True)
+def fresh_structure_cache():
+    """Each test starts with this process's cached curriculum structures forgotten: test
+    databases roll back, so a track id and version can come back holding other rows."""
+    from curriculum.structure import forget_structures
+
+    forget_structures()
+    yield
+    forget_structures()

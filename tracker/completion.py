@@ -8,6 +8,10 @@ per required capstone. Optional resources and optional capstones never count (a 
 optional capstone still earns its points and shows on the certificate). A resource of kind
 track is a resource like any other here: the progress service marks it done when its track
 is complete. Archived items are not passed in, so they never block.
+
+The structure comes as a `curriculum.structure.TrackStructure` (cached per track: no query) or,
+for older callers, as model instances with their active items prefetched; the rule reads only
+`id`, `optional`, `choice`, `minutes` and `choices_required` either way.
 """
 
 from __future__ import annotations
@@ -82,15 +86,20 @@ class TrackProgress:
 DEFAULT_MINUTES_ESTIMATE = 30
 
 
+def _members(related) -> Iterable:
+    """A structure node's tuple, or a model's prefetched related manager."""
+    return related.all() if hasattr(related, "all") else related
+
+
 def module_progress(
     *, module, done_resource_ids: set[int], passed_capstone_ids: set[int]
 ) -> ModuleProgress:
-    """`module` has `.resources.all()` and `.capstones.all()` prefetched (active only) and
-    its `choices_required`."""
+    """`module` is a `ModuleNode` of a track structure, or a Module with `.resources` and
+    `.capstones` prefetched (active only); either has `choices_required`."""
     done_units = total_units = minutes_left = 0
     open_ids: list[int] = []
     groups: dict[str, list] = {}
-    for resource in module.resources.all():
+    for resource in _members(module.resources):
         if resource.optional:
             continue
         if resource.choice:
@@ -113,7 +122,7 @@ def module_progress(
             shortest = sorted(_minutes(member) for member in undone)
             minutes_left += sum(shortest[: wanted - done])
             open_ids.extend(member.id for member in undone)
-    for capstone in module.capstones.all():
+    for capstone in _members(module.capstones):
         if capstone.optional:
             continue
         total_units += 1
@@ -132,10 +141,11 @@ def module_progress(
 def track_progress(
     *, track, done_resource_ids: set[int], passed_capstone_ids: set[int]
 ) -> TrackProgress:
-    """`track` has `.modules.all()` prefetched with their resources and capstones."""
+    """`track` is a `TrackStructure`, or a Track with `.modules` prefetched with their
+    resources and capstones."""
     return modules_progress(
         track_id=track.id,
-        modules=track.modules.all(),
+        modules=_members(track.modules),
         done_resource_ids=done_resource_ids,
         passed_capstone_ids=passed_capstone_ids,
     )
@@ -144,8 +154,7 @@ def track_progress(
 def modules_progress(
     *, track_id: int, modules: Iterable, done_resource_ids: set[int], passed_capstone_ids: set[int]
 ) -> TrackProgress:
-    """A track's progress from its active modules, in order, each with `.resources.all()` and
-    `.capstones.all()` prefetched (active only)."""
+    """A track's progress from its active modules, in order (see `module_progress`)."""
     return TrackProgress(
         track_id,
         {
@@ -161,3 +170,9 @@ def modules_progress(
 
 def _minutes(resource) -> int:
     return DEFAULT_MINUTES_ESTIMATE if resource.minutes is None else resource.minutes
+
+
+def required_units(structure) -> int:
+    """How many units a track asks for (the total every learner's progress is counted of)."""
+    empty = track_progress(track=structure, done_resource_ids=set(), passed_capstone_ids=set())
+    return empty.total_units

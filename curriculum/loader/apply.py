@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ..models import Capstone, Module, Resource, Track, resource_points
 from ..services import curriculum_item_derive
+from ..structure import structure_changed
 from .crossref import TrackInDb
 from .schema import CapstoneSpec, ResourceSpec, TrackSpec
 
@@ -101,6 +102,7 @@ class Plan:
     archives: dict[type, list[int]] = field(default_factory=dict)
     track_requires: dict[str, list[str]] = field(default_factory=dict)
     module_requires: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    archived_in: set[int] = field(default_factory=set)  # ids of tracks something was archived in
 
     @property
     def empty(self) -> bool:
@@ -133,6 +135,7 @@ class Plan:
 
     def archive(self, model: type, row, label: str) -> None:
         self.archives.setdefault(model, []).append(row.pk)
+        self.archived_in.add(row.pk if model is Track else row.track_id)
         self.report.archived += 1
         self.report.plan.append(f"archive {label}")
 
@@ -388,6 +391,17 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
 
     _sync_track_requires(plan, track_ids, db)
     _sync_module_requires(plan, track_ids, module_ids)
+    # Bulk writes send no per-row signals: move the cached structures' versions on here.
+    structure_changed(_touched_track_ids(plan))
+
+
+def _touched_track_ids(plan: Plan) -> set[int]:
+    touched = set(plan.archived_in)
+    for changes in (*plan.creates.values(), *plan.updates.values()):
+        for change in changes:
+            row = change.row
+            touched.add(row.pk if isinstance(row, Track) else row.track_id)
+    return touched
 
 
 def _track_id(linked, track_ids: dict[str, int]) -> int | None:

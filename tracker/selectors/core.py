@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
-from curriculum.models import Capstone, Module, Resource, Track
+from curriculum.models import Resource, Track
 from curriculum.selectors import modules_with_items
+from curriculum.structure import TrackStructure, track_structure, track_structures
 
-from ..completion import TrackProgress, modules_progress
+from ..completion import TrackProgress, track_progress
 from ..models import CapstoneSubmission, Enrolment, Progress, ProgressStatus, SubmissionStatus
 
 __all__ = [
@@ -69,44 +70,23 @@ class CompletionSummary:
         return self.progress.complete
 
 
-def _lean_modules(track_ids) -> QuerySet[Module]:
-    """Active modules of these tracks with only the columns the completion rule reads."""
-    return (
-        Module.objects.active()
-        .filter(track_id__in=track_ids)
-        .order_by("position")
-        .only("id", "track_id", "choices_required")
-        .prefetch_related(
-            Prefetch(
-                "resources",
-                queryset=Resource.objects.active()
-                .order_by("position")
-                .only("id", "module_id", "optional", "choice", "minutes"),
-            ),
-            Prefetch(
-                "capstones",
-                queryset=Capstone.objects.active().only("id", "module_id", "optional"),
-            ),
-        )
-    )
-
-
-def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummary:
-    """Whether the learner completed the track, from only the columns the rule needs: five
-    queries (modules, resources, capstones, done progress, passed capstones)."""
-    modules = _lean_modules([track_id])
+def learner_track_completion_lean(
+    *, learner, track_id: int, structure: TrackStructure | None = None
+) -> CompletionSummary:
+    """Whether the learner completed the track: the cached structure (one query for its
+    version unless given) and two queries for the learner's done resources and passed
+    capstones."""
+    structure = structure or track_structure(track_id)
     done = set(
         Progress.objects.filter(
-            learner=learner,
-            track_id=track_id,
-            status=ProgressStatus.DONE,
-            resource__archived_at__isnull=True,
+            learner=learner, track_id=track_id, status=ProgressStatus.DONE
         ).values_list("resource_id", flat=True)
     )
+    done = {rid for rid in done if structure.resource(rid) is not None}  # active items only
     passed = passed_capstone_ids(learner=learner, track_ids=[track_id])
     return CompletionSummary(
-        progress=modules_progress(
-            track_id=track_id, modules=modules, done_resource_ids=done, passed_capstone_ids=passed
+        progress=track_progress(
+            track=structure, done_resource_ids=done, passed_capstone_ids=passed
         ),
         resources_done=len(done),
         capstones_passed=len(passed),
@@ -115,22 +95,19 @@ def learner_track_completion_lean(*, learner, track_id: int) -> CompletionSummar
 
 def learner_tracks_progress(*, learner, track_ids) -> dict[int, TrackProgress]:
     """The learner's progress in each of these tracks (say, the tracks that resources of kind
-    track stand for), from only the columns the rule needs: five queries however many."""
-    track_ids = list(track_ids)
-    modules_by_track: dict[int, list[Module]] = {track_id: [] for track_id in track_ids}
-    for module in _lean_modules(track_ids):
-        modules_by_track[module.track_id].append(module)
+    track stand for): three queries however many (versions, done resources, passed capstones)."""
+    structures = track_structures(track_ids)
     done = set(
         Progress.objects.filter(
-            learner=learner, track_id__in=track_ids, status=ProgressStatus.DONE
+            learner=learner, track_id__in=list(structures), status=ProgressStatus.DONE
         ).values_list("resource_id", flat=True)
     )
-    passed = passed_capstone_ids(learner=learner, track_ids=track_ids)
+    passed = passed_capstone_ids(learner=learner, track_ids=list(structures))
     return {
-        track_id: modules_progress(
-            track_id=track_id, modules=modules, done_resource_ids=done, passed_capstone_ids=passed
+        track_id: track_progress(
+            track=structure, done_resource_ids=done, passed_capstone_ids=passed
         )
-        for track_id, modules in modules_by_track.items()
+        for track_id, structure in structures.items()
     }
 
 
