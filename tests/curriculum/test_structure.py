@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from curriculum.loader import load_paths
-from curriculum.models import Resource, ResourceKind, Track
+from curriculum.models import Resource, Track
 from curriculum.services import curriculum_item_save
 from curriculum.structure import (
     build_structure,
@@ -116,7 +116,12 @@ def test_the_structure_holds_the_active_curriculum_in_order(curriculum):
     assert (one.number, one.hint_label, two.hint_label) == (1, "3 days", "1 week")
     assert [r.slug for r in one.resources] == ["intro", "reading", "the-base"]
     intro, reading, linked = one.resources
-    assert (intro.kind_label, intro.minutes, intro.points, intro.required) == ("Video", 40, 40, True)
+    assert (intro.kind_label, intro.minutes, intro.points, intro.required) == (
+        "Video",
+        40,
+        40,
+        True,
+    )
     assert reading.optional and "<em>section 2</em>" in reading.notes_html
     assert linked.is_track and linked.linked_track.title == "The Base"
     assert linked.linked_track.url == "/tracks/base/"
