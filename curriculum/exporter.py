@@ -65,6 +65,7 @@ def track_export_yaml(*, slug: str) -> str:
     _put(data, "level", track.level, Level.BEGINNER)
     _put(data, "requires", sorted(track.requires.values_list("slug", flat=True)), [])
     _put(data, "tags", list(track.tags), [])
+    _put(data, "leads", list(track.lead_emails), [])
     data["modules"] = [
         _module(
             module,

@@ -99,6 +99,9 @@ class Track(models.Model):
     prerequisites_html = models.TextField(blank=True, editable=False)
     level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
     tags = models.JSONField(default=list, blank=True)
+    # `leads:` in the YAML: emails whose (verified) accounts lead the track. The roles
+    # themselves live in tracker.TrackLead, kept in step by tracker.services.roles.
+    lead_emails = models.JSONField(default=list, blank=True)
     requires = models.ManyToManyField(
         "self", symmetrical=False, related_name="required_by", blank=True
     )

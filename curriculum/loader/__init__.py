@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from ..signals import curriculum_loaded
 from .apply import LoadReport, build_plan, lock_for_writing, write_plan
 from .crossref import check_tracks, tracks_in_db
 from .errors import CurriculumInvalid, LoadError
@@ -98,4 +99,7 @@ def load_paths(
         plan = build_plan(specs, db, prune=prune, report=report)
         if not (check or dry_run):
             write_plan(plan, specs, db)
+            # In the same transaction: what follows from the files (track leads) commits or
+            # rolls back with them.
+            curriculum_loaded.send(sender=load_paths, track_slugs=[spec.slug for spec in specs])
     return report

@@ -22,7 +22,7 @@ from .crossref import TrackInDb
 from .schema import CapstoneSpec, ResourceSpec, TrackSpec
 
 # Fields compared on reload (and written when they differ), per model.
-TRACK_FIELDS = ("title", "summary", "prerequisites", "level", "tags")
+TRACK_FIELDS = ("title", "summary", "prerequisites", "level", "tags", "lead_emails")
 MODULE_FIELDS = ("title", "summary", "weeks", "days", "choices_required", "position")
 RESOURCE_FIELDS = (
     "module_id",
@@ -51,7 +51,7 @@ CAPSTONE_FIELDS = (
 # A learner who finished a resource is told when one of these changes afterwards.
 CONTENT_MARKED = ("title", "url", "notes")
 # How a changed field is named in --dry-run lines.
-_SHOWN = {"module_id": "module", "linked_track_id": "track"}
+_SHOWN = {"module_id": "module", "linked_track_id": "track", "lead_emails": "leads"}
 _BATCH = 500
 _LOCK_KEY = 0x5761796D  # "Waym": one curriculum load at a time on PostgreSQL
 
@@ -165,6 +165,7 @@ def build_plan(
             "prerequisites": spec.prerequisites,
             "level": spec.level,
             "tags": spec.tags,
+            "lead_emails": spec.leads,
         }
         plan.track_requires[spec.slug] = [ref.slug for ref in spec.requires]
         if track is None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import EmailValidator, URLValidator
 
 from ..models import (
     DEFAULT_CAPSTONE_POINTS,
@@ -32,6 +32,8 @@ MAX_TAG_LENGTH = 50
 MAX_CHOOSE = 100
 _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _url_validator = URLValidator(schemes=["http", "https"])
+_email_validator = EmailValidator()
+EMAIL_MAX = 254
 
 
 @dataclass
@@ -94,6 +96,7 @@ class TrackSpec:
     prerequisites: str = ""
     level: str = Level.BEGINNER
     tags: list[str] = field(default_factory=list)
+    leads: list[str] = field(default_factory=list)
     requires: list[Ref] = field(default_factory=list)
     modules: list[ModuleSpec] = field(default_factory=list)
 
@@ -196,6 +199,20 @@ def url(node: Node) -> str:
     except ValidationError:
         raise _Invalid(f"{shorten(value)!r} is not a valid URL") from None
     return value
+
+
+def email(node: Node) -> str:
+    """An email address, lowercased (accounts match it whatever its case)."""
+    value = _scalar(node, "an email address")
+    if not isinstance(value, str):
+        raise _Invalid(f"expected an email address, got {describe(node)}")
+    if len(value) > EMAIL_MAX:
+        raise _Invalid(f"email address is {len(value)} characters long; the limit is {EMAIL_MAX}")
+    try:
+        _email_validator(value)
+    except ValidationError:
+        raise _Invalid(f"{shorten(value)!r} is not an email address") from None
+    return value.lower()
 
 
 # --- mappings and lists ----------------------------------------------------------------------
@@ -301,6 +318,7 @@ TRACK_FIELDS = {
     "level": (False, enum(list(Level.values), "level")),
     "requires": (False, None),
     "tags": (False, None),
+    "leads": (False, None),
     "modules": (True, None),
 }
 MODULE_FIELDS = {
@@ -367,6 +385,7 @@ def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> Tra
         prerequisites=c.value(found, "prerequisites", path, text(blank=True), ""),
         level=c.value(found, "level", path, TRACK_FIELDS["level"][1], Level.BEGINNER),
         tags=c.list_of(found, "tags", path, text(MAX_TAG_LENGTH)),
+        leads=_leads(c, found, path),
         requires=c.refs(found, "requires", path),
     )
     track.slug_at.slug = track.slug
@@ -386,6 +405,22 @@ def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> Tra
         module_requires.extend((module.slug, ref) for ref in module.requires)
     _check_module_requires(c, track, module_requires)
     return track
+
+
+def _leads(c: FileChecker, found: dict, path: str) -> list[str]:
+    """`leads:` emails, each once (compared without case)."""
+    leads: list[str] = []
+    for item_path, item in c.items(found, "leads", path):
+        try:
+            value = email(item)
+        except _Invalid as exc:
+            c.error(item, item_path, str(exc))
+            continue
+        if value in leads:
+            c.error(item, item_path, f"'{value}' is listed twice")
+            continue
+        leads.append(value)
+    return leads
 
 
 def _unique(
