@@ -18,6 +18,7 @@ urlpatterns = [
     path("tracks/", include(("tracker.track_urls", "track"))),
     path("me/", include("tracker.urls")),
     path("nudges/", include("nudges.urls")),
+    path("lead/", include("tracker.lead_urls")),
     path("certificates/<str:code>/", certificates.certificate, name="certificate"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -1,12 +1,15 @@
 """Admin for learner state. Learner state is written only by `tracker.services`, so these
-admins are read-only, except that staff review capstone submissions: the decision and comments
-on a submission's page (or the "Pass" action) go through `services.capstone_review`.
+admins are read-only, except that staff review capstone submissions (the decision and comments
+on a submission's page, or the "Pass" action, go through `services.capstone_review`, which
+checks `permissions.can_review_submission` and appends the audit record) and grant and revoke
+track lead roles (through `services.track_lead_grant` / `track_lead_revoke`).
 
 Every changelist names its related rows in list_select_related, so a page of rows costs the
 same number of queries however many rows there are."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -14,6 +17,7 @@ from django.utils.safestring import mark_safe
 from . import selectors, services
 from .forms_capstones import CapstoneReviewForm
 from .models import (
+    CapstoneReview,
     CapstoneSubmission,
     Certificate,
     Enrolment,
@@ -21,7 +25,9 @@ from .models import (
     Profile,
     Progress,
     ResourceNote,
+    ReviewVia,
     SubmissionStatus,
+    TrackLead,
 )
 
 
@@ -182,7 +188,7 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
     ordering = ["-submitted_at", "-id"]
     actions = ["pass_selected"]
     # Everything but the review form is read-only: staff review, learners write.
-    readonly_fields = [*SUBMISSION_FIELDS, *LAST_REVIEW_FIELDS]
+    readonly_fields = [*SUBMISSION_FIELDS, *LAST_REVIEW_FIELDS, "review_history_column"]
     fieldsets = [
         ("Submission", {"fields": SUBMISSION_FIELDS}),
         (
@@ -195,6 +201,7 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
             },
         ),
         ("Last review", {"fields": LAST_REVIEW_FIELDS}),
+        ("Review history (audit trail)", {"fields": ["review_history_column"]}),
     ]
 
     def has_add_permission(self, request):
@@ -220,6 +227,7 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
                 submission=obj,
                 decision=decision,
                 comments=form.cleaned_data.get("review_comments", ""),
+                via=ReviewVia.ADMIN,
             )
             obj.refresh_from_db()  # the admin's message names the object with its new status
         except services.ServiceError as exc:  # e.g. another reviewer got there first
@@ -239,7 +247,11 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
         for submission in queryset.filter(status=SubmissionStatus.SUBMITTED):
             try:
                 services.capstone_review(
-                    reviewer=request.user, submission=submission, decision="passed", comments=""
+                    reviewer=request.user,
+                    submission=submission,
+                    decision=SubmissionStatus.PASSED,
+                    comments="",
+                    via=ReviewVia.ADMIN_BULK,
                 )
                 passed += 1
             except services.ServiceError as exc:
@@ -291,6 +303,115 @@ class CapstoneSubmissionAdmin(admin.ModelAdmin):
         # writeup_html was rendered and sanitized (nh3) when it was saved.
         return mark_safe(obj.writeup_html) if obj.writeup_html else "—"  # noqa: S308
 
+    @admin.display(description="Decisions, newest first")
+    def review_history_column(self, obj) -> str:
+        reviews = selectors.review_history(submission=obj)
+        if not reviews:
+            return "No decision yet"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    review.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    review.get_decision_display(),
+                    review.reviewer_email or "the learner (self-review)",
+                    review.get_via_display(),
+                    mark_safe(review.comments_html) if review.comments_html else "—",  # noqa: S308
+                )
+                for review in reviews
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>Decision</th><th>Who</th><th>Screen</th>"
+            "<th>Comments</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
     @admin.display(description="Reviewer comments")
     def comments_column(self, obj) -> str:
         return mark_safe(obj.reviewer_comments_html) if obj.reviewer_comments_html else "—"  # noqa: S308
+
+
+@admin.register(CapstoneReview)
+class CapstoneReviewAdmin(ReadOnlyAdmin):
+    """Every pass and send-back, from the review page, the admin or a bulk action."""
+
+    list_display = ["created_at", "decision", "submission", "reviewer_email", "via"]
+    list_filter = ["decision", "via", "submission__track"]
+    list_select_related = ["submission"]
+    search_fields = ["reviewer_email", "submission__title", "submission__learner__email"]
+    raw_id_fields = ["submission", "reviewer"]
+    ordering = ["-created_at", "-id"]
+
+
+class TrackLeadForm(forms.ModelForm):
+    class Meta:
+        model = TrackLead
+        fields = ["user", "track"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # Granting a revoked role again reuses its row (the service decides what changes).
+        user, track = cleaned.get("user"), cleaned.get("track")
+        existing = (
+            TrackLead.objects.filter(user=user, track=track).first() if user and track else None
+        )
+        if existing is not None:
+            self.instance = existing
+        return cleaned
+
+
+@admin.register(TrackLead)
+class TrackLeadAdmin(admin.ModelAdmin):
+    """Grant a role with "Add"; revoke with the action. Rows are never deleted: a revoked
+    role stays as the record of who granted and revoked it."""
+
+    list_display = ["user", "track", "source", "granted_at", "granted_by", "revoked_at"]
+    list_filter = ["track", "source", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "track", "granted_by"]
+    search_fields = ["user__email", "track__title", "track__slug"]
+    raw_id_fields = ["user"]
+    form = TrackLeadForm
+    actions = ["revoke_selected"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "track"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            lead = services.track_lead_grant(
+                track=obj.track, user=obj.user, granted_by=request.user
+            )
+            obj.pk = lead.pk  # the admin's log entry and message name the saved row
+        except services.ServiceError as exc:
+            request.waymark_grant_refused = True
+            messages.error(request, str(exc))
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "waymark_grant_refused", False):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The service saved (or reused) the row: the list is where it shows.
+        return self.response_post_save_add(request, obj)
+
+    @admin.action(description="Revoke the selected lead roles")
+    def revoke_selected(self, request, queryset):
+        revoked = 0
+        for lead in queryset.filter(revoked_at__isnull=True).select_related("user", "track"):
+            try:
+                services.track_lead_revoke(
+                    track=lead.track, user=lead.user, revoked_by=request.user
+                )
+                revoked += 1
+            except services.ServiceError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        self.message_user(request, f"Revoked {revoked} lead role{'s' if revoked != 1 else ''}.")

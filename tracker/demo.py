@@ -1,5 +1,6 @@
-"""Demo accounts for `make run`: a learner part-way through two seed tracks and a staff
-member for the admin. Passwords are random, printed once at creation and kept in
+"""Demo accounts for `make run`: a learner part-way through two seed tracks (with a capstone
+submitted on a third), a track lead with that submission waiting in their review queue, and a
+staff member for the admin. Passwords are random, printed once at creation and kept in
 var/demo-accounts.txt (git-ignored) so they can be found again."""
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from curriculum.models import Resource, Track
+from curriculum.models import Capstone, Resource, ReviewMode, Track
 
 from . import services
-from .models import ProgressStatus
+from .models import CapstoneSubmission, ProgressStatus
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,27 @@ class DemoAccount:
     staff: bool = False
 
 
+LEARNER_EMAIL = "learner@demo.waymark.local"
+STAFF_EMAIL = "staff@demo.waymark.local"
+LEAD_EMAIL = "lead@demo.waymark.local"
+DEMO_TRACKS = ["fastai-part1", "learning-deep-learning"]
+# The lead's track: a seed track whose capstone leads review.
+DEMO_LEAD_TRACK = "nvidia-dli-cv"
 DEMO_ACCOUNTS = [
-    DemoAccount("learner@demo.waymark.local", "Dana Learner", "learner, enrolled in two tracks"),
     DemoAccount(
-        "staff@demo.waymark.local", "Sam Staff", "staff: admin and capstone review", staff=True
+        LEARNER_EMAIL,
+        "Dana Learner",
+        f"learner, enrolled in three tracks, a capstone waiting for review in {DEMO_LEAD_TRACK}",
+    ),
+    DemoAccount(
+        STAFF_EMAIL, "Sam Staff", "staff: admin, every track's reviews and leads", staff=True
+    ),
+    DemoAccount(
+        LEAD_EMAIL,
+        "Lee Lead",
+        f"track lead of {DEMO_LEAD_TRACK}: /lead/reviews/ has Dana's capstone waiting",
     ),
 ]
-DEMO_TRACKS = ["fastai-part1", "learning-deep-learning"]
 CREDENTIALS_FILE = Path(settings.BASE_DIR) / "var" / "demo-accounts.txt"
 
 
@@ -62,9 +77,10 @@ def demo_accounts_create() -> list[tuple[DemoAccount, str]]:
             nudge_weekday=profile.nudge_weekday,
             nudge_hour=profile.nudge_hour,
         )
-        if not account.staff:
+        if account.email == LEARNER_EMAIL:
             _demo_progress(user)
         created.append((account, password))
+    _demo_lead_with_a_submission_waiting()
     if created:
         CREDENTIALS_FILE.parent.mkdir(parents=True, exist_ok=True)
         with CREDENTIALS_FILE.open("a") as out:
@@ -97,3 +113,44 @@ def _demo_progress(user) -> None:
     for index, resource in enumerate(resources):
         status = ProgressStatus.IN_PROGRESS if index == len(resources) - 1 else ProgressStatus.DONE
         services.progress_set_status(learner=user, resource=resource, status=status)
+
+
+def _demo_lead_with_a_submission_waiting() -> None:
+    """The demo lead leads DEMO_LEAD_TRACK (granted by the demo staff account), and the demo
+    learner has submitted its lead-reviewed capstone. Safe to run again: nothing twice."""
+    User = get_user_model()
+    accounts = {
+        user.email: user
+        for user in User.objects.filter(email__in=[LEARNER_EMAIL, STAFF_EMAIL, LEAD_EMAIL])
+    }
+    track = Track.objects.active().filter(slug=DEMO_LEAD_TRACK).first()
+    if track is None or len(accounts) < 3:
+        return
+    lead, learner = accounts[LEAD_EMAIL], accounts[LEARNER_EMAIL]
+    if not track.leads.filter(user=lead).exists():
+        services.track_lead_grant(track=track, user=lead, granted_by=accounts[STAFF_EMAIL])
+    capstone = (
+        Capstone.objects.active()
+        .filter(track=track, review=ReviewMode.LEAD)
+        .order_by("module__position", "position")
+        .first()
+    )
+    if (
+        capstone is None
+        or CapstoneSubmission.objects.filter(learner=learner, capstone=capstone).exists()
+    ):
+        return
+    services.enrolment_join(learner=learner, track=track)
+    services.capstone_submit(
+        learner=learner,
+        capstone=capstone,
+        title="Solar panel defect detector",
+        link="https://example.com/dana/solar-defects",
+        writeup=(
+            "I retrained **GoogLeNet** on 4,000 labelled panel images in the DLI lab with "
+            "DIGITS, held out 20% for validation, and deployed it behind the lab's inference "
+            "endpoint.\n\n- Validation accuracy: 94.1% after 30 epochs\n"
+            "- Hardest class: micro-cracks (81% recall)"
+        ),
+        constraints_met=list(capstone.constraints or []),
+    )

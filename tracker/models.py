@@ -79,6 +79,15 @@ class Profile(models.Model):
         return self.display_name or self.user.get_full_name() or ANONYMOUS_LEARNER_NAME
 
 
+def public_name(user) -> str:
+    """The name others see for this person (on certificates, in the review queue): never
+    their email address. Reads `user.profile` (select it with the user to avoid a query)."""
+    try:
+        return user.profile.name
+    except Profile.DoesNotExist:
+        return user.get_full_name() or ANONYMOUS_LEARNER_NAME
+
+
 class Enrolment(models.Model):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
@@ -294,7 +303,13 @@ class CapstoneSubmission(models.Model):
                 condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["learner", "track"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["learner", "track"]),
+            models.Index(fields=["status"]),
+            # The review queue: a track's (or a capstone's) submissions by status, oldest first.
+            models.Index(fields=["track", "status", "submitted_at"]),
+            models.Index(fields=["capstone", "status", "submitted_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.get_status_display()})"
@@ -330,3 +345,115 @@ class Certificate(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("certificate", kwargs={"code": self.code})
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+class LeadSource(models.TextChoices):
+    STAFF = "staff", "Granted by staff"
+    YAML = "yaml", "Listed in the track's YAML"
+
+
+class TrackLead(models.Model):
+    """A person's lead role on one track. Written only by `tracker.services.roles`.
+
+    A revoked role keeps its row (`revoked_at`), so who granted and revoked what stays on
+    record, and so a revocation by staff sticks even while the track's YAML still lists the
+    email (the next load does not grant it back; staff may)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_leads"
+    )
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="leads")
+    source = models.CharField(max_length=10, choices=LeadSource.choices)
+    granted_at = models.DateTimeField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the track's YAML granted it.",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the email left the track's YAML.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "track"], name="track_lead_unique"),
+            models.CheckConstraint(
+                condition=Q(source__in=LeadSource.values), name="track_lead_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["track", "revoked_at"]),
+            models.Index(fields=["user", "revoked_at"]),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "lead"
+        return f"{self.user} · {self.track} ({state})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+# --- review audit -----------------------------------------------------------------------------
+
+
+class ReviewVia(models.TextChoices):
+    REVIEW_PAGE = "review_page", "Review page"
+    ADMIN = "admin", "Admin"
+    ADMIN_BULK = "admin_bulk", "Admin bulk action"
+    SELF = "self", "Self-review on submit"
+
+
+class CapstoneReview(models.Model):
+    """One decision on a capstone submission, appended by `tracker.services.capstones` in the
+    transaction that makes it: the audit trail of who passed or sent back what, when, and
+    from which screen. Never changed or deleted."""
+
+    submission = models.ForeignKey(
+        CapstoneSubmission, on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for a self-review (the learner vouched for their own work).",
+    )
+    # Snapshot: the record still says who decided if the account is deleted later.
+    reviewer_email = models.CharField(max_length=254, blank=True)
+    decision = models.CharField(max_length=20, choices=SubmissionStatus.choices)
+    comments = models.TextField(blank=True)
+    comments_html = models.TextField(blank=True, editable=False)
+    via = models.CharField(max_length=20, choices=ReviewVia.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    decision__in=[SubmissionStatus.PASSED, SubmissionStatus.CHANGES_REQUESTED]
+                ),
+                name="capstone_review_decision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(via__in=ReviewVia.values), name="capstone_review_via_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["submission", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} · {self.submission} · {self.created_at:%Y-%m-%d}"

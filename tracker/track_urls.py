@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import capstones, notes, pace, track
+from .views import capstones, lead, notes, pace, track
 
 urlpatterns = [
     path("<slug:slug>/enrol", track.enrol, name="enrol"),
@@ -14,4 +14,5 @@ urlpatterns = [
     path("<slug:slug>/plan/", pace.plan, name="pace_plan"),
     path("<slug:slug>/plan.ics", pace.plan_ics, name="pace_plan_ics"),
     path("<slug:slug>/capstones/<slug:item>/", capstones.submission, name="capstone_submission"),
+    path("<slug:slug>/leads/", lead.track_leads, name="leads"),
 ]

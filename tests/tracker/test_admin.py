@@ -40,7 +40,11 @@ def grow(n: int) -> None:
         services.note_save(learner=learner, resource=resource, body="A *note*.")
         if i % 2 == 0:
             services.capstone_review(
-                reviewer=reviewer, submission=submission, decision="passed", comments="ok"
+                via="admin",
+                reviewer=reviewer,
+                submission=submission,
+                decision="passed",
+                comments="ok",
             )
 
 
@@ -153,7 +157,7 @@ def test_the_pass_action_passes_only_submitted_work_once(client):
 def test_the_points_ledger_is_append_only_in_the_admin(client):
     learner, _, submission = submitted()
     services.capstone_review(
-        reviewer=staff(), submission=submission, decision="passed", comments=""
+        via="admin", reviewer=staff(), submission=submission, decision="passed", comments=""
     )
     entry = PointsEntry.objects.get()
     client.force_login(staff())

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
+from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory, enrol
 from tracker import services
 from tracker.models import ResourceNote
 
@@ -45,6 +45,7 @@ REVISIT_URL = "/tracks/nlp/items/attention/revisit"
     ],
 )
 def test_note_save_renders_markdown_and_makes_payloads_inert(user, resource, payload, forbidden):
+    enrol(user, resource.track)
     note = services.note_save(learner=user, resource=resource, body=f"**Key idea**\n\n{payload}")
     assert note.body.endswith(payload)  # what the learner wrote is kept as written
     assert "<strong>Key idea</strong>" in note.body_html
@@ -53,6 +54,7 @@ def test_note_save_renders_markdown_and_makes_payloads_inert(user, resource, pay
 
 
 def test_note_save_updates_one_row_and_keeps_the_revisit_flag(user, resource):
+    enrol(user, resource.track)
     services.note_set_revisit(learner=user, resource=resource, revisit=True)
     services.note_save(learner=user, resource=resource, body="first")
     note = services.note_save(learner=user, resource=resource, body="")
@@ -61,6 +63,7 @@ def test_note_save_updates_one_row_and_keeps_the_revisit_flag(user, resource):
 
 
 def test_note_save_refuses_more_than_the_maximum_length(user, resource):
+    enrol(user, resource.track)
     with pytest.raises(services.ServiceError, match="at most 20,000 characters"):
         services.note_save(learner=user, resource=resource, body="x" * 20_001)
     assert not ResourceNote.objects.exists()
@@ -151,6 +154,7 @@ def test_revisit_page_lists_flagged_resources_by_track_and_can_unflag(client, le
     )
     unflagged = ResourceFactory(module=resource.module, slug="later", title="Not flagged")
     gone = ResourceFactory(module=resource.module, slug="gone", title="Removed one")
+    enrol(learner, other_track)
     for item in (resource, other, gone):
         services.note_set_revisit(learner=learner, resource=item, revisit=True)
     services.note_save(learner=learner, resource=resource, body="check **section 3**")
@@ -186,6 +190,7 @@ def test_revisit_page_query_count_is_constant(client):
         user = UserFactory()
         for _ in range(n_tracks):
             module = ModuleFactory()
+            enrol(user, module.track)
             for _ in range(per_track):
                 item = ResourceFactory(module=module)
                 services.note_set_revisit(learner=user, resource=item, revisit=True)

@@ -219,7 +219,7 @@ def test_pace_plan_set_saves_and_refuses_bad_values(user, enrolled):
 @pytest.mark.django_db
 def test_pace_plan_set_needs_an_active_enrolment(user):
     track = TrackFactory(title="Vision")
-    with pytest.raises(services.ServiceError, match="Enrol in 'Vision'"):
+    with pytest.raises(services.ServiceError, match="Enrol in Vision to plan your pace"):
         services.pace_plan_set(
             learner=user, track=track, hours_per_week="2", target_date=None, today=TODAY
         )

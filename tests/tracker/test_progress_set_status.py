@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from tests.factories import CapstoneFactory, ModuleFactory, ResourceFactory, UserFactory
+from tests.factories import CapstoneFactory, ModuleFactory, ResourceFactory, UserFactory, enrol
 from tracker import services
 from tracker.models import PointsEntry, Profile, Progress, ProgressStatus
 
@@ -17,6 +17,7 @@ def ledger_total(user) -> int:
 
 def test_done_awards_points_once_and_undo_reverses(user):
     resource = ResourceFactory(minutes=45)
+    enrol(user, resource.track)
     change = services.progress_set_status(
         learner=user, resource=resource, status=ProgressStatus.DONE
     )
@@ -44,6 +45,7 @@ def test_done_awards_points_once_and_undo_reverses(user):
 
 def test_skipped_earns_nothing_and_reversal_uses_the_awarded_amount(user):
     resource = ResourceFactory(minutes=30)
+    enrol(user, resource.track)
     services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.SKIPPED)
     assert ledger_total(user) == 0
     services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.DONE)
@@ -55,6 +57,7 @@ def test_skipped_earns_nothing_and_reversal_uses_the_awarded_amount(user):
 
 def test_the_database_refuses_a_second_award_for_the_same_generation(user):
     resource = ResourceFactory()
+    enrol(user, resource.track)
     services.progress_set_status(learner=user, resource=resource, status=ProgressStatus.DONE)
     from django.db import IntegrityError, transaction
 
@@ -72,6 +75,7 @@ def test_the_database_refuses_a_second_award_for_the_same_generation(user):
 
 def test_unknown_status_and_archived_resource_are_refused(user):
     resource = ResourceFactory()
+    enrol(user, resource.track)
     with pytest.raises(services.ServiceError, match="Unknown status 'finished'"):
         services.progress_set_status(learner=user, resource=resource, status="finished")
     resource.archived_at = resource.track.created_at
@@ -87,6 +91,7 @@ def test_certificate_issued_when_every_required_item_is_done(user):
     ResourceFactory(module=module, optional=True)
     c1 = ResourceFactory(module=module, choice="route")
     ResourceFactory(module=module, choice="route")
+    enrol(user, module.track)
     assert services.progress_set_status(learner=user, resource=a, status="done").certificate is None
     change = services.progress_set_status(learner=user, resource=c1, status="done")
     assert change.certificate is not None
@@ -97,6 +102,7 @@ def test_capstone_blocks_the_certificate_until_passed(user):
     module = ModuleFactory()
     a = ResourceFactory(module=module)
     CapstoneFactory(module=module)
+    enrol(user, module.track)
     assert services.progress_set_status(learner=user, resource=a, status="done").certificate is None
 
 
@@ -104,6 +110,7 @@ def test_capstone_blocks_the_certificate_until_passed(user):
 def test_two_tabs_marking_done_at_once_award_once(require_postgres):
     user = UserFactory()
     resource = ResourceFactory(minutes=25)
+    enrol(user, resource.track)
     barrier = threading.Barrier(4)
     errors = []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from curriculum.models import Capstone
+from curriculum.models import Capstone, ReviewMode
 
 from ..models import (
     CapstoneSubmission,
@@ -34,6 +34,8 @@ class CapstonePage:
     # What passing actually awarded (the ledger's word, even if the capstone was re-weighted since).
     points_awarded: int | None
     certificate: Certificate | None
+    # For a learner who passed a peer capstone: other learners' submissions waiting for review.
+    peer_waiting: int = 0
 
     @property
     def track(self):
@@ -62,7 +64,7 @@ def constraint_rows(
 
 
 def capstone_page(*, learner, track_slug: str, capstone_slug: str) -> CapstonePage | None:
-    """Everything the page shows, in at most five queries; None for an unknown or archived
+    """Everything the page shows, in at most six queries; None for an unknown or archived
     capstone."""
     capstone = (
         Capstone.objects.active()
@@ -87,7 +89,15 @@ def capstone_page(*, learner, track_slug: str, capstone_slug: str) -> CapstonePa
             .first()
         )
     certificate = Certificate.objects.filter(learner=learner, track_id=capstone.track_id).first()
-    return CapstonePage(capstone, enrolled, submission, points_awarded, certificate)
+    peer_waiting = 0
+    passed = submission is not None and submission.status == SubmissionStatus.PASSED
+    if passed and capstone.review == ReviewMode.PEER:
+        peer_waiting = (
+            CapstoneSubmission.objects.filter(capstone=capstone, status=SubmissionStatus.SUBMITTED)
+            .exclude(learner=learner)
+            .count()
+        )
+    return CapstonePage(capstone, enrolled, submission, points_awarded, certificate, peer_waiting)
 
 
 def certificate_by_code(*, code: str) -> Certificate | None:

@@ -6,8 +6,11 @@ from .notes import *  # noqa: F401,F403
 from .pace import *  # noqa: F401,F403
 from .profile import *  # noqa: F401,F403
 from .progress import (  # noqa: F401
+    NotAllowed,
+    NotEnrolled,
     ProgressChange,
     ServiceError,
+    certificate_claim,
     certificate_issue_if_complete,
     enrolment_join,
     enrolment_leave,
@@ -18,3 +21,4 @@ from .progress import (  # noqa: F401
     profile_get_or_create,
     progress_set_status,
 )
+from .roles import *  # noqa: F401,F403

@@ -2,8 +2,12 @@
 changes, the learner edits and resubmits. States: draft → submitted → changes_requested →
 submitted → passed. Passing awards the capstone's points once and may issue the certificate.
 
-Self-review capstones pass the moment they are submitted (the learner vouches for them). Peer
-review is not built yet: peer capstones are reviewed by staff, like lead-reviewed ones.
+Who may review is `tracker.permissions.can_review_submission`: for `lead` capstones the track's
+leads and staff; for `peer` capstones also learners who passed the same capstone (never their
+own submission). Self-review capstones pass the moment they are submitted (the learner vouches
+for them). Every decision, from any screen, appends a `CapstoneReview` (the audit trail) in
+the same transaction. A submission's arrival is emailed to the track's leads; a decision to
+the learner; both after commit.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.urls import reverse
@@ -22,8 +26,22 @@ from django.utils import timezone
 from curriculum.markdown import render_markdown
 from curriculum.models import Capstone, ReviewMode
 
-from ..models import CapstoneSubmission, Certificate, Enrolment, SubmissionStatus
-from .progress import ServiceError, certificate_issue_if_complete, points_award
+from .. import permissions
+from ..models import (
+    CapstoneReview,
+    CapstoneSubmission,
+    Certificate,
+    ReviewVia,
+    SubmissionStatus,
+    TrackLead,
+)
+from .progress import (
+    NotAllowed,
+    NotEnrolled,
+    ServiceError,
+    certificate_issue_if_complete,
+    points_award,
+)
 
 __all__ = [
     "SubmissionInvalid",
@@ -136,14 +154,6 @@ def _in_capstone_order(capstone: Capstone, ticked: list[str]) -> list[str]:
 
 def _editable_submission(*, learner, capstone: Capstone, now: datetime) -> CapstoneSubmission:
     """The learner's submission on this capstone, locked, created as a draft if new."""
-    if capstone.archived_at is not None:
-        raise ServiceError(
-            f"The capstone '{capstone.title}' was removed from its track; it takes no submissions."
-        )
-    if not Enrolment.objects.filter(
-        learner=learner, track_id=capstone.track_id, left_at__isnull=True
-    ).exists():
-        raise ServiceError("Enrol in this track before you work on its capstone.")
     submission, _ = CapstoneSubmission.objects.select_for_update().get_or_create(
         learner=learner,
         capstone=capstone,
@@ -171,6 +181,12 @@ def _store_work(
 ) -> CapstoneSubmission:
     """Validate the learner's fields (all problems at once, nothing written when any) and put
     them on their editable submission, unsaved."""
+    if capstone.archived_at is not None:
+        raise ServiceError(
+            f"The capstone '{capstone.title}' was removed from its track; it takes no submissions."
+        )
+    if not permissions.can_submit_capstone(learner, capstone):
+        raise NotEnrolled(capstone.track, "work on its capstone")
     title, link, writeup, constraints_met = _clean_fields(*fields)
     problems = capstone_submission_problems(
         capstone=capstone,
@@ -241,26 +257,38 @@ def capstone_submit(
     submission.submitted_at = now
     if capstone.review == ReviewMode.SELF:
         _pass(submission, capstone=capstone, reviewer=None, now=now)
+        _audit(
+            submission, reviewer=None, decision=SubmissionStatus.PASSED, via=ReviewVia.SELF, now=now
+        )
     else:
         submission.save()
+        transaction.on_commit(
+            lambda: _email_leads_submitted(submission_id=submission.pk), robust=True
+        )
     return submission
 
 
 def capstone_review_check(
     *, reviewer, submission: CapstoneSubmission, decision: str, comments: str
 ) -> None:
-    """Raise ServiceError if this review may not be made (used by forms before they save)."""
-    if not getattr(reviewer, "is_staff", False):
-        raise ServiceError(
-            "Only staff can review capstone submissions (track leads come with roles)."
-        )
-    if reviewer.pk == submission.learner_id:
-        raise ServiceError("You can't review your own submission; ask another reviewer.")
+    """Raise ServiceError if this review may not be made (used by forms before they save);
+    NotAllowed when the reviewer does not review this submission."""
+    if permissions.is_owner(reviewer, submission):
+        raise NotAllowed("You can't review your own submission; ask another reviewer.")
     if decision not in REVIEW_DECISIONS:
         raise ServiceError("Choose a decision: passed or changes requested.")
     if submission.status != SubmissionStatus.SUBMITTED:
         state = submission.get_status_display().lower()
         raise ServiceError(f"Only a submitted submission can be reviewed; this one is {state}.")
+    if not permissions.can_review_submission(reviewer, submission):
+        raise NotAllowed(
+            "You don't review this capstone: its track's leads and staff do"
+            + (
+                ", and learners who passed it."
+                if submission.capstone.review == ReviewMode.PEER
+                else "."
+            )
+        )
     if decision == SubmissionStatus.CHANGES_REQUESTED and not (comments or "").strip():
         raise ServiceError(
             "Say what needs to change: comments are required when requesting changes."
@@ -274,12 +302,20 @@ def capstone_review(
     submission: CapstoneSubmission,
     decision: str,
     comments: str,
+    via: str,
     now: datetime | None = None,
 ) -> CapstoneSubmission:
     """Pass a submitted capstone or ask for changes; the learner is emailed once it commits.
-    The row is locked, so two reviewers at once (or a double click) review and award once."""
+    The row is locked, so two reviewers at once (or a double click) review and award once.
+    `via` names the screen (`ReviewVia`) for the audit record this appends."""
+    if via not in ReviewVia.values or via == ReviewVia.SELF:
+        raise ValueError(f"unknown review screen {via!r}")
     now = now or timezone.now()
-    locked = CapstoneSubmission.objects.select_for_update().get(pk=submission.pk)
+    locked = (
+        CapstoneSubmission.objects.select_for_update(of=("self",))
+        .select_related("capstone")
+        .get(pk=submission.pk)
+    )
     capstone_review_check(
         reviewer=reviewer, submission=locked, decision=decision, comments=comments
     )
@@ -294,6 +330,7 @@ def capstone_review(
         locked.reviewed_at = now
         locked.updated_at = now
         locked.save()
+    _audit(locked, reviewer=reviewer, decision=decision, via=via, now=now)
     transaction.on_commit(
         lambda: _email_reviewed(
             submission_id=locked.pk, certificate_code=certificate.code if certificate else None
@@ -312,7 +349,57 @@ def _pass(
     submission.updated_at = now
     submission.save()
     points_award(learner=submission.learner, amount=capstone.points, capstone=capstone, now=now)
+    permissions.forget_roles(submission.learner)  # may have become a peer reviewer
     return certificate_issue_if_complete(learner=submission.learner, track=capstone.track, now=now)
+
+
+def _audit(
+    submission: CapstoneSubmission, *, reviewer, decision: str, via: str, now: datetime
+) -> CapstoneReview:
+    return CapstoneReview.objects.create(
+        submission=submission,
+        reviewer=reviewer,
+        reviewer_email=getattr(reviewer, "email", "") or "",
+        decision=decision,
+        comments=submission.reviewer_comments if via != ReviewVia.SELF else "",
+        comments_html=submission.reviewer_comments_html if via != ReviewVia.SELF else "",
+        via=via,
+        created_at=now,
+    )
+
+
+def _email_leads_submitted(*, submission_id: int) -> None:
+    """One email per lead of the track (each sees only their own address)."""
+    submission = CapstoneSubmission.objects.select_related("capstone", "track").get(
+        pk=submission_id
+    )
+    if submission.status != SubmissionStatus.SUBMITTED:
+        return  # reviewed (or self-passed) before this ran: nothing waits
+    recipients = sorted(
+        {
+            email
+            for email in TrackLead.objects.filter(
+                track_id=submission.track_id, revoked_at__isnull=True, user__is_active=True
+            ).values_list("user__email", flat=True)
+            if email
+        }
+    )
+    if not recipients:
+        return
+    capstone, track = submission.capstone, submission.track
+    page = settings.SITE_URL + reverse("lead:review", kwargs={"pk": submission.pk})
+    subject = f"New capstone submission for “{capstone.title}” ({track.title})"
+    body = "\n".join(
+        [
+            f"A learner submitted “{submission.title}” for the capstone “{capstone.title}” "
+            f"of {track.title}, which you lead.",
+            "",
+            f"Review it: {page}",
+            f"Everything waiting: {settings.SITE_URL}{reverse('lead:reviews')}",
+        ]
+    )
+    prefix = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "")
+    send_mass_mail([(f"{prefix}{subject}", body, None, [email]) for email in recipients])
 
 
 def _email_reviewed(*, submission_id: int, certificate_code: str | None) -> None:

@@ -14,8 +14,9 @@ from django.utils import timezone
 from curriculum.markdown import render_markdown
 from curriculum.models import Resource
 
+from .. import permissions
 from ..models import ResourceNote
-from .progress import ServiceError
+from .progress import NotEnrolled, ServiceError
 
 __all__ = ["NOTE_MAX_LENGTH", "note_save", "note_set_revisit"]
 
@@ -43,6 +44,8 @@ def note_save(
         raise ServiceError(
             f"A note can be at most {NOTE_MAX_LENGTH:,} characters (this one has {len(body):,})."
         )
+    if resource.archived_at is None and not permissions.can_keep_notes(learner, resource):
+        raise NotEnrolled(resource.track, "keep notes on it")
     now = now or timezone.now()
     note = _note_locked(learner=learner, resource=resource, now=now)
     note.body = body
@@ -56,7 +59,10 @@ def note_save(
 def note_set_revisit(
     *, learner, resource: Resource, revisit: bool, now: datetime | None = None
 ) -> ResourceNote:
-    """Flag (or unflag) a resource to revisit later. Setting the current value changes nothing."""
+    """Flag (or unflag) a resource to revisit later. Setting the current value changes nothing.
+    Flagging needs an enrolment; taking a flag off works after leaving (/me/revisit/)."""
+    if not permissions.can_flag_revisit(learner, resource, revisit):
+        raise NotEnrolled(resource.track, "flag its resources")
     now = now or timezone.now()
     note = _note_locked(learner=learner, resource=resource, now=now)
     if note.revisit != revisit:

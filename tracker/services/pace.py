@@ -11,7 +11,7 @@ from curriculum.models import Track
 
 from ..models import Enrolment
 from ..pace import MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK
-from .progress import ServiceError
+from .progress import NotEnrolled, ServiceError
 
 __all__ = ["pace_plan_set"]
 
@@ -32,8 +32,8 @@ def pace_plan_set(
         .filter(learner=learner, track=track, left_at__isnull=True)
         .first()
     )
-    if enrolment is None:
-        raise ServiceError(f"Enrol in '{track.title}' before planning your pace.")
+    if enrolment is None:  # the enrolment itself is what is written: read and locked here
+        raise NotEnrolled(track, "plan your pace")
     hours = _hours(hours_per_week)
     if target_date is not None and target_date < today:
         raise ServiceError(

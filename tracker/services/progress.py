@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from curriculum.models import Capstone, Resource, ResourceKind, Track
 
-from .. import selectors
+from .. import permissions, selectors
 from ..models import (
     Certificate,
     Enrolment,
@@ -34,6 +34,18 @@ from ..models import (
 
 class ServiceError(Exception):
     """Bad input a person can act on; the message says what and where."""
+
+
+class NotAllowed(ServiceError):
+    """The person asking may not do this (the permission module said no)."""
+
+
+class NotEnrolled(NotAllowed):
+    """The learner must be enrolled in `track` to do this; the message says so."""
+
+    def __init__(self, track: Track, doing: str):
+        self.track = track
+        super().__init__(f"Enrol in {track.title} to {doing}.")
 
 
 # --- profiles -------------------------------------------------------------------------------
@@ -247,6 +259,8 @@ def progress_set_status(
             f"'{resource.title}' is done when you complete the track it stands for; "
             "log your progress in that track."
         )
+    if not permissions.can_log_progress(learner, resource):
+        raise NotEnrolled(resource.track, "log your progress")
     now = now or timezone.now()
     profile = _profile_locked(user=learner)
     return _status_write(profile=profile, resource=resource, status=status, now=now, seen=())
@@ -479,6 +493,14 @@ def linked_resources_sync_enrolled(*, track_slugs: list[str] | None = None) -> t
 
 
 # --- certificates ---------------------------------------------------------------------------
+
+
+def certificate_claim(*, learner, track: Track, now: datetime | None = None) -> Certificate | None:
+    """The learner asks for the certificate of a track that became complete without a click of
+    theirs (a lead removed or made optional what they had left). Enrolled learners only."""
+    if not permissions.can_claim_certificate(learner, track):
+        raise NotEnrolled(track, "get its certificate")
+    return certificate_issue_if_complete(learner=learner, track=track, now=now)
 
 
 def certificate_issue_if_complete(

@@ -26,15 +26,15 @@ def submission(request: HttpRequest, slug: str, item: str) -> HttpResponse:
         form = CapstoneSubmissionForm(capstone=capstone, submission=page.submission)
         return _render(request, page, form)
 
-    if not page.enrolled:
-        messages.error(request, f"Enrol in {page.track.title} before you submit its capstone.")
-        return redirect(request.path)
     form = CapstoneSubmissionForm(request.POST, capstone=capstone)
     if not form.is_valid():
         return _render(request, page, form, status=400)
     save = services.capstone_submit if form.submitting else services.capstone_submission_save
     try:
         saved = save(learner=request.user, capstone=capstone, **form.service_kwargs())
+    except services.NotEnrolled:
+        messages.error(request, f"Enrol in {page.track.title} before you submit its capstone.")
+        return redirect(request.path)
     except services.SubmissionInvalid as exc:
         form.add_service_errors(exc.errors)
         return _render(request, page, form, status=400)

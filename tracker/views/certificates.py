@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .. import selectors
+from .. import permissions, selectors
 
 
 @require_GET
@@ -27,7 +27,7 @@ def certificate(request: HttpRequest, code: str) -> HttpResponse:
             (summary.get("capstones_passed"), "capstone passed", "capstones passed"),
         ],
         "capstones": selectors.certificate_capstones(certificate=found),
-        "is_owner": request.user.is_authenticated and request.user.pk == found.learner_id,
+        "is_owner": permissions.is_owner(request.user, found),
         "zone": _learner_zone(found),
     }
     response = render(request, "tracker/certificate.html", context)

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from curriculum.models import Resource
 
-from .. import selectors, services
+from .. import permissions, selectors, services
 from .track import (
     TRACK_TEMPLATE,
     learner_required,
-    refuse_unless_enrolled,
+    not_enrolled_answer,
     resource_anchor,
     safe_next,
 )
@@ -53,9 +53,10 @@ def _note_context(request, resource: Resource, note, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def note(request: HttpRequest, slug: str, item: str) -> HttpResponse:
     resource = _active_resource(slug, item)
-    refused = refuse_unless_enrolled(request, resource.track, doing="keep notes on it")
-    if refused is not None:
-        return refused
+    if request.method == "GET" and not permissions.can_keep_notes(request.user, resource):
+        return not_enrolled_answer(
+            request, services.NotEnrolled(resource.track, "keep notes on it")
+        )
     existing = selectors.note_for(learner=request.user, resource=resource)
 
     if request.method == "GET":
@@ -74,6 +75,8 @@ def note(request: HttpRequest, slug: str, item: str) -> HttpResponse:
             saved = services.note_save(
                 learner=request.user, resource=resource, body=form.cleaned_data["body"]
             )
+        except services.NotEnrolled as refusal:
+            return not_enrolled_answer(request, refusal)
         except services.ServiceError as error:
             form.add_error("body", str(error))
         else:
@@ -100,11 +103,10 @@ def _render_form(request, resource, existing, form) -> HttpResponse:
 def toggle_revisit(request: HttpRequest, slug: str, item: str) -> HttpResponse:
     resource = _active_resource(slug, item)
     revisit = request.POST.get("revisit") == "1"
-    if revisit:  # taking a flag off stays possible after leaving the track (/me/revisit/)
-        refused = refuse_unless_enrolled(request, resource.track, doing="flag its resources")
-        if refused is not None:
-            return refused
-    note = services.note_set_revisit(learner=request.user, resource=resource, revisit=revisit)
+    try:  # taking a flag off stays possible after leaving the track (/me/revisit/)
+        note = services.note_set_revisit(learner=request.user, resource=resource, revisit=revisit)
+    except services.NotEnrolled as refusal:
+        return not_enrolled_answer(request, refusal)
     if request.htmx:
         return render(
             request,

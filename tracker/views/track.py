@@ -45,20 +45,18 @@ def learner_required(view):
     return wrapper
 
 
-def refuse_unless_enrolled(
-    request: HttpRequest, track: Track, *, doing: str
-) -> HttpResponse | None:
-    """None when the learner is enrolled in `track`; else the answer that says so."""
-    if selectors.active_enrolment(learner=request.user, track=track) is not None:
-        return None
-    message = f"Enrol in {track.title} to {doing}."
+def not_enrolled_answer(request: HttpRequest, refusal: services.NotEnrolled) -> HttpResponse:
+    """The answer when a service refused because the learner is not enrolled: back to the
+    track page, which shows the message and the Enrol button."""
+    message = str(refusal)
+    track_url = refusal.track.get_absolute_url()
     messages.error(request, message)
     if request.htmx:
         # htmx does not swap a 403; send the browser to the page that shows the message.
         response = HttpResponse(message, status=403)
-        response["HX-Redirect"] = track.get_absolute_url()
+        response["HX-Redirect"] = track_url
         return response
-    return redirect(track.get_absolute_url())
+    return redirect(track_url)
 
 
 def resource_anchor(resource: Resource) -> str:
@@ -106,15 +104,13 @@ def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
         slug=item,
     )
     track = resource.track
-    refused = refuse_unless_enrolled(request, track, doing="log your progress")
-    if refused is not None:
-        return refused
-
     status = request.POST.get("status", "")
     try:
         change = services.progress_set_status(
             learner=request.user, resource=resource, status=status
         )
+    except services.NotEnrolled as refusal:
+        return not_enrolled_answer(request, refusal)
     except services.ServiceError as error:
         if request.htmx:
             return _status_fragments(
@@ -224,10 +220,10 @@ def certificate_claim(request: HttpRequest, slug: str) -> HttpResponse:
     """For a track that became complete without a click of the learner's (a lead removed or
     made optional the last item they had left): issue the certificate on request."""
     track = get_object_or_404(Track, slug=slug, archived_at__isnull=True)
-    refused = refuse_unless_enrolled(request, track, doing="get its certificate")
-    if refused is not None:
-        return refused
-    certificate = services.certificate_issue_if_complete(learner=request.user, track=track)
+    try:
+        certificate = services.certificate_claim(learner=request.user, track=track)
+    except services.NotEnrolled as refusal:
+        return not_enrolled_answer(request, refusal)
     if certificate is None:
         messages.error(request, f"{track.title} is not complete yet: finish its required items.")
         return redirect(track.get_absolute_url())

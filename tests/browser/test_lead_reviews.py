@@ -1,0 +1,204 @@
+"""Capstone review in a real browser: a lead finds a submission in the queue (filters over HTMX,
+with the state in the URL), passes it, and the learner's track page shows the certificate; the
+same review without JavaScript; a learner who is not a lead gets 403/404 on every lead page;
+a peer reviewer finds another learner's submission from their capstone page and sends it back."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+from playwright.sync_api import expect
+
+from curriculum.models import ReviewMode
+from tests.browser.conftest import _page
+from tests.factories import (
+    CapstoneFactory,
+    ModuleFactory,
+    ResourceFactory,
+    TrackFactory,
+    UserFactory,
+    enrol,
+)
+from tracker import services
+from tracker.models import ReviewVia
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WORK = {
+    "title": "Pet breed classifier",
+    "link": "https://example.com/pets",
+    "writeup": "Trained a **ResNet-34**; 93% on the held-out set.",
+    "constraints_met": ["Only PyTorch"],
+}
+
+
+def person(name: str, **kwargs):
+    user = UserFactory(username=name, email=f"{name}@example.com", **kwargs)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    services.profile_update(
+        user=user,
+        display_name=name.title(),
+        time_zone="UTC",
+        nudge_enabled=False,
+        nudge_weekday=0,
+        nudge_hour=9,
+    )
+    return user
+
+
+def signed_in(browser, live_server, user, *, javascript: bool = True):
+    """A browser page with `user`'s session (made by the test client's force_login)."""
+    context, page = _page(browser, javascript=javascript)
+    client = Client()
+    client.force_login(user)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return context, page
+
+
+def track_with_a_submission(review=ReviewMode.LEAD):
+    """A one-module track: one resource (done) and a capstone (submitted) are all the learner
+    had left, so passing the capstone completes the track."""
+    track = TrackFactory(slug="pets", title="Pets course")
+    module = ModuleFactory(track=track, slug="one", title="Lesson one")
+    resource = ResourceFactory(module=module, slug="video", title="Lesson video")
+    capstone = CapstoneFactory(
+        module=module,
+        slug="final",
+        title="Final project",
+        constraints=["Only PyTorch"],
+        review=review,
+        points=150,
+    )
+    learner = person("dana")
+    enrol(learner, track)
+    services.progress_set_status(learner=learner, resource=resource, status="done")
+    submission = services.capstone_submit(learner=learner, capstone=capstone, **WORK)
+    return track, capstone, learner, submission
+
+
+def real_errors(page) -> list[str]:
+    return [e for e in page.console_errors if "status of 40" not in e]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_a_lead_passes_a_submission_and_the_learner_gets_the_certificate(
+    browser, live_server, javascript
+):
+    track, _, learner, _ = track_with_a_submission()
+    lead = person("lee")
+    staff = person("sam", is_staff=True)
+    services.track_lead_grant(track=track, user=lead, granted_by=staff)
+    # The lead also leads another track, where they passed a submission earlier.
+    other = CapstoneFactory(module__track__slug="older", constraints=["Only PyTorch"])
+    services.track_lead_grant(track=other.track, user=lead, granted_by=staff)
+    old = enrol(person("old"), other.track)
+    services.capstone_review(
+        reviewer=lead,
+        submission=services.capstone_submit(
+            learner=old, capstone=other, **{**WORK, "title": "An older project"}
+        ),
+        decision="passed",
+        comments="",
+        via=ReviewVia.REVIEW_PAGE,
+    )
+
+    context, page = signed_in(browser, live_server, lead, javascript=javascript)
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Lead", exact=True).click()
+    expect(page.get_by_role("heading", name="Your tracks")).to_be_visible()
+    expect(page.get_by_test_id("waiting-pets")).to_have_text(re.compile("^1 waiting"))
+    page.get_by_role("link", name="Open the review queue").click()
+
+    # The queue: the filter shows the passed one; the URL keeps the state.
+    queue = page.locator("#lead-queue")
+    expect(queue.get_by_role("link", name="Pet breed classifier")).to_be_visible()
+    page.get_by_label("Status").select_option("passed")
+    if not javascript:
+        page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"status=passed"))
+    expect(queue.get_by_role("link", name="An older project")).to_be_visible()
+    expect(queue.get_by_role("link", name="Pet breed classifier")).to_have_count(0)
+    page.get_by_label("Status").select_option("waiting")
+    if not javascript:
+        page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"status=waiting"))
+
+    page.locator("#lead-queue").get_by_role("link", name="Pet breed classifier").click()
+    expect(page.get_by_role("heading", name="Pet breed classifier")).to_be_visible()
+    expect(page.get_by_test_id("writeup").locator("strong")).to_have_text("ResNet-34")
+    page.get_by_label("Comments for the learner").fill("Clean work, *well* validated.")
+    page.get_by_role("button", name="Pass", exact=True).click()
+    expect(page.get_by_text("Passed “Pet breed classifier” by Dana")).to_be_visible()
+    assert real_errors(page) == []
+    context.close()
+
+    context, page = signed_in(browser, live_server, learner, javascript=javascript)
+    page.goto(live_server.url + "/tracks/pets/")
+    expect(page.get_by_text("Track complete.")).to_be_visible()
+    page.get_by_role("link", name="See your certificate").click()
+    expect(page.get_by_test_id("certificate-name")).to_have_text("Dana")
+    page.goto(live_server.url + "/tracks/pets/capstones/final/")
+    expect(page.get_by_text("Clean work, well validated.")).to_be_visible()
+    context.close()
+
+
+def test_a_learner_who_is_not_a_lead_is_refused_on_every_lead_page(browser, live_server):
+    track, _, _, submission = track_with_a_submission()
+    context, page = signed_in(browser, live_server, person("nosy"))
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("link", name="Lead", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Reviews", exact=True)).to_have_count(0)
+    for path, status in [
+        ("/lead/", 403),
+        ("/lead/reviews/", 403),
+        (f"/tracks/{track.slug}/leads/", 403),
+        (f"/lead/reviews/{submission.pk}/", 404),
+    ]:
+        response = page.goto(live_server.url + path)
+        assert response.status == status, path
+        assert "Pet breed classifier" not in page.content()
+        assert "ResNet-34" not in page.content()
+    page.goto(live_server.url + "/lead/")
+    expect(page.get_by_role("heading", name="You can't open this page")).to_be_visible()
+    context.close()
+
+
+def test_a_peer_reviewer_finds_and_sends_back_another_learners_submission(browser, live_server):
+    track, capstone, first_learner, first = track_with_a_submission(review=ReviewMode.PEER)
+    services.capstone_review(
+        reviewer=person("sam", is_staff=True),
+        submission=first,
+        decision="passed",
+        comments="",
+        via=ReviewVia.ADMIN,
+    )
+    second_learner = person("ben")
+    enrol(second_learner, track)
+    services.capstone_submit(
+        learner=second_learner, capstone=capstone, **{**WORK, "title": "Ben's classifier"}
+    )
+
+    context, page = signed_in(browser, live_server, first_learner)  # passed: now a peer
+    page.goto(live_server.url + "/tracks/pets/capstones/final/")
+    page.get_by_role("link", name="1 waiting for a peer review").click()
+    peer = page.locator("#peer-reviews")
+    expect(peer.get_by_role("heading", name="Peer reviews")).to_be_visible()
+    expect(peer.get_by_role("link", name="Pet breed classifier")).to_have_count(0)  # own work
+    peer.get_by_role("link", name="Ben's classifier").click()
+    expect(page.get_by_role("heading", name="Review history")).to_have_count(0)  # leads' only
+    page.get_by_label("Comments for the learner").fill("Please add the **validation** split.")
+    page.get_by_role("button", name="Request changes").click()
+    expect(page.get_by_text("Changes requested on “Ben's classifier” by Ben")).to_be_visible()
+    expect(page.get_by_test_id("peer-empty")).to_be_visible()
+    context.close()
+
+    context, page = signed_in(browser, live_server, second_learner)
+    page.goto(live_server.url + "/tracks/pets/capstones/final/")
+    expect(page.get_by_role("heading", name="Changes requested by your reviewer")).to_be_visible()
+    expect(page.locator(".reviewer-comments strong")).to_have_text("validation")
+    context.close()

@@ -1,0 +1,667 @@
+"""The URL × role matrix: every URL pattern the project serves (found by walking the resolver,
+allauth and the admin included), requested by every role with GET and POST, answers exactly
+the status written here; and no answer ever carries another learner's private data.
+
+A new URL pattern without a row here fails `test_every_url_pattern_has_a_row` (and its own
+case) with a message saying where to add one. How to add rows: docs/architecture.md,
+"The URL × role matrix".
+
+Roles (one account each, in one shared world built once per module):
+  anonymous   not signed in
+  learner     signed in, enrolled nowhere, no role
+  enrolled    learner A: enrolled in track X (not the owner of anything below)
+  owner       learner B: enrolled in X, with progress, a private note, a pace plan, a submitted
+              lead-reviewed and a submitted peer-reviewed capstone, and a certificate of track Z
+  peer        passed X's peer capstone, so may review B's peer submission
+  lead        leads track X
+  other_lead  leads track Y (where learner C has a submission waiting)
+  staff       is_staff and superuser (the admin)
+Rows must give anonymous, learner, lead, other_lead and staff; enrolled, owner and peer
+default to `learner`'s answer unless the row says otherwise (`signed_in=` sets every
+signed-in role at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "learner", "enrolled", "owner", "peer", "lead", "other_lead", "staff")
+SIGNED_IN = ROLES[1:]
+REQUIRED = {"anonymous", "learner", "lead", "other_lead", "staff"}
+LOGIN = "login"  # a redirect (302) to a log-in page
+ANY_REDIRECT = "302"  # a redirect elsewhere (the answer to a form post, say)
+
+
+# --- the world ---------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    users: dict
+    x: object  # track X (led by `lead`)
+    y: object  # track Y (led by `other_lead`)
+    resource: object  # a resource of X
+    lead_submission: object  # B's submitted work on X's lead capstone
+    peer_submission: object  # B's submitted work on X's peer capstone
+    draft: object  # B's draft on X's second lead capstone
+    y_submission: object  # C's submitted work on Y
+    certificate: object  # B's certificate of track Z
+    lead_capstone: object
+    track_content_type: int = 0
+    sessions: dict = field(default_factory=dict)  # role → session key (logged in once)
+    markers: dict = field(default_factory=dict)  # private text → roles allowed to see it
+    admin_pks: dict = field(default_factory=dict)  # "app/model" → a pk, for the admin rows
+
+    def admin_pk(self, key: str) -> int:
+        pk = self.admin_pks.get(key)
+        assert pk is not None, f"the matrix world has no {key} row: create one in build_world()"
+        return pk
+
+
+PRIVATE_NOTE = "B-PRIVATE-NOTE-7c1e"
+PRIVATE_LEAD_WORK = "B-LEAD-WRITEUP-41d2"
+PRIVATE_PEER_WORK = "B-PEER-WRITEUP-9a0f"
+PRIVATE_DRAFT = "B-DRAFT-WRITEUP-2b6e"
+B_EMAIL = "owner-b@example.com"
+
+
+def build_world() -> World:
+    from allauth.account.models import EmailAddress
+
+    from curriculum.models import ReviewMode
+    from tests.factories import (
+        CapstoneFactory,
+        ModuleFactory,
+        ResourceFactory,
+        TrackFactory,
+        UserFactory,
+        enrol,
+    )
+    from tracker import services
+    from tracker.models import ReviewVia
+
+    def account(name, **kwargs):
+        email = B_EMAIL if name == "owner" else f"{name}@example.com"
+        user = UserFactory(username=f"matrix-{name}", email=email, **kwargs)
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        return user
+
+    users = {role: account(role) for role in SIGNED_IN if role != "staff"}
+    users["staff"] = account("staff", is_staff=True, is_superuser=True)
+    learner_c = account("learner-c")
+
+    x = TrackFactory(slug="x", title="Track X")
+    y = TrackFactory(slug="y", title="Track Y")
+    z = TrackFactory(slug="z", title="Track Z")
+    module = ModuleFactory(track=x, slug="m")
+    resource = ResourceFactory(module=module, slug="r1")
+    constraints = ["Works"]
+    lead_capstone = CapstoneFactory(module=module, slug="lead-cap", constraints=constraints)
+    second_capstone = CapstoneFactory(module=module, slug="lead-cap-2", constraints=constraints)
+    peer_capstone = CapstoneFactory(
+        module=module, slug="peer-cap", review=ReviewMode.PEER, constraints=constraints
+    )
+    y_capstone = CapstoneFactory(module=ModuleFactory(track=y), constraints=constraints)
+    z_resource = ResourceFactory(module=ModuleFactory(track=z), slug="z1")
+
+    staff = users["staff"]
+    services.track_lead_grant(track=x, user=users["lead"], granted_by=staff)
+    services.track_lead_grant(track=y, user=users["other_lead"], granted_by=staff)
+
+    def work(learner, capstone, writeup, *, submit=True):
+        enrol(learner, capstone.track)
+        write = services.capstone_submit if submit else services.capstone_submission_save
+        return write(
+            learner=learner,
+            capstone=capstone,
+            title=f"Work {writeup}",
+            link="https://example.com/work",
+            writeup=writeup,
+            constraints_met=constraints,
+        )
+
+    owner = users["owner"]
+    enrol(owner, x, z)
+    enrol(users["enrolled"], x)
+    services.progress_set_status(learner=owner, resource=resource, status="done")
+    services.note_save(learner=owner, resource=resource, body=PRIVATE_NOTE)
+    services.pace_plan_set(
+        learner=owner, track=x, hours_per_week="7.5", target_date=None, today=date(2030, 1, 1)
+    )
+    services.progress_set_status(learner=owner, resource=z_resource, status="done")
+    lead_submission = work(owner, lead_capstone, PRIVATE_LEAD_WORK)
+    peer_submission = work(owner, peer_capstone, PRIVATE_PEER_WORK)
+    draft = work(owner, second_capstone, PRIVATE_DRAFT, submit=False)
+    passed = work(users["peer"], peer_capstone, "peer's own work")
+    services.capstone_review(
+        reviewer=users["lead"],
+        submission=passed,
+        decision="passed",
+        comments="",
+        via=ReviewVia.REVIEW_PAGE,
+    )
+    y_submission = work(learner_c, y_capstone, "C's work on Y")
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+
+    from tracker.models import Certificate
+
+    Group.objects.create(name="Matrix group")
+    return World(
+        users=users,
+        x=x,
+        y=y,
+        resource=resource,
+        lead_submission=lead_submission,
+        peer_submission=peer_submission,
+        draft=draft,
+        y_submission=y_submission,
+        certificate=Certificate.objects.get(learner=owner, track=z),
+        lead_capstone=lead_capstone,
+        track_content_type=ContentType.objects.get_for_model(type(x)).pk,
+        admin_pks=admin_objects(),
+        markers={
+            # The admin shows staff everything (the note body too, for now: issue 16 decides).
+            PRIVATE_NOTE: {"owner", "staff"},
+            PRIVATE_LEAD_WORK: {"owner", "lead", "staff"},
+            PRIVATE_PEER_WORK: {"owner", "lead", "staff", "peer"},
+            PRIVATE_DRAFT: {"owner", "staff"},
+            B_EMAIL: {"owner", "staff"},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One world for the module, in a transaction rolled back at its end; each test runs in
+    a savepoint inside it (pytest-django's `db`), so what a POST changes is undone."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = build_world()
+        for role in SIGNED_IN:
+            client = Client()
+            client.force_login(built.users[role])
+            built.sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield built
+        transaction.set_rollback(True)
+
+
+# --- expectations --------------------------------------------------------------------------------
+
+
+def exp(*, signed_in=None, **statuses) -> dict:
+    """Expected answers by role. `signed_in` fills every signed-in role not named. Roles left
+    out (only enrolled, owner and peer may be) are not requested for this row."""
+    unknown = set(statuses) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    answers = dict(statuses)
+    if signed_in is not None:
+        for role in SIGNED_IN:
+            answers.setdefault(role, signed_in)
+    missing = REQUIRED - set(answers)
+    assert not missing, f"expectation without {sorted(missing)}"
+    return answers
+
+
+def everyone(status) -> dict:
+    return exp(anonymous=status, signed_in=status)
+
+
+def members(status, *, anonymous=LOGIN, **overrides) -> dict:
+    """A page for signed-in people: anonymous are sent to log in."""
+    return exp(anonymous=anonymous, signed_in=status, **overrides)
+
+
+@dataclass
+class Case:
+    url: object  # callable(world) -> str
+    get: dict
+    post: dict
+    data: dict = field(default_factory=dict)  # what the POST sends
+
+
+# Route → {case name: Case}. The route is the pattern as the resolver spells it, prefixes joined.
+ROWS: dict[str, dict[str, Case]] = {}
+
+
+def row(route: str, url, get: dict, post: dict, *, data=None, case: str = "") -> None:
+    ROWS.setdefault(route, {})[case or route] = Case(url, get, post, data or {})
+
+
+GET_ONLY = everyone(405)  # a public page answering GET only
+MEMBERS_GET_ONLY = members(405)  # log in first, then GET only
+POST_ONLY_MEMBERS = members(405)
+
+# Public pages.
+row("", lambda w: "/", everyone(200), GET_ONLY)
+row("healthz", lambda w: "/healthz", everyone(200), GET_ONLY)
+row("tracks/<slug:slug>/", lambda w: "/tracks/x/", everyone(200), GET_ONLY)
+row(
+    "certificates/<str:code>/",
+    lambda w: f"/certificates/{w.certificate.code}/",
+    everyone(200),
+    GET_ONLY,
+)
+row(
+    "certificates/<str:code>/",
+    lambda w: "/certificates/no-such-code/",
+    everyone(404),
+    GET_ONLY,
+    case="unknown code",
+)
+
+# The learner's track actions: refused (a redirect with the message) unless enrolled.
+row("tracks/<slug:slug>/enrol", lambda w: "/tracks/x/enrol", POST_ONLY_MEMBERS, members(302))
+row("tracks/<slug:slug>/leave", lambda w: "/tracks/x/leave", POST_ONLY_MEMBERS, members(302))
+row(
+    "tracks/<slug:slug>/certificate",
+    lambda w: "/tracks/x/certificate",
+    POST_ONLY_MEMBERS,
+    members(302),
+)
+row(
+    "tracks/<slug:slug>/items/<slug:item>/status",
+    lambda w: "/tracks/x/items/r1/status",
+    POST_ONLY_MEMBERS,
+    members(302),
+    data={"status": "done"},
+)
+row(
+    "tracks/<slug:slug>/items/<slug:item>/note",
+    lambda w: "/tracks/x/items/r1/note",
+    members(302, enrolled=200, owner=200, peer=200),
+    members(302),
+    data={"body": "mine"},
+)
+row(
+    "tracks/<slug:slug>/items/<slug:item>/revisit",
+    lambda w: "/tracks/x/items/r1/revisit",
+    POST_ONLY_MEMBERS,
+    members(302),
+    data={"revisit": "1"},
+)
+row(
+    "tracks/<slug:slug>/plan/",
+    lambda w: "/tracks/x/plan/",
+    members(302, enrolled=200, owner=200, peer=200),
+    members(302, enrolled=400, owner=400, peer=400),
+)
+row(
+    "tracks/<slug:slug>/plan.ics",
+    lambda w: "/tracks/x/plan.ics",
+    members(302, enrolled=200, owner=200, peer=200),
+    MEMBERS_GET_ONLY,
+)
+row(
+    "tracks/<slug:slug>/capstones/<slug:item>/",
+    lambda w: "/tracks/x/capstones/lead-cap/",
+    members(200),
+    members(302),
+)
+
+# The learner's own pages: each person sees only their own (no ids in these URLs).
+row("me/", lambda w: "/me/", members(200), MEMBERS_GET_ONLY)
+row("me/revisit/", lambda w: "/me/revisit/", members(200), MEMBERS_GET_ONLY)
+row("me/progress/", lambda w: "/me/progress/", members(200), MEMBERS_GET_ONLY)
+row("me/profile/", lambda w: "/me/profile/", members(200), members(400))
+row("me/export.json", lambda w: "/me/export.json", members(200), MEMBERS_GET_ONLY)
+row("me/export.csv", lambda w: "/me/export.csv", members(200), MEMBERS_GET_ONLY)
+
+# The lead area.
+LEADS_ONLY = members(403, lead=200, other_lead=200, staff=200)
+row("lead/", lambda w: "/lead/", LEADS_ONLY, MEMBERS_GET_ONLY)
+row(
+    "lead/reviews/",
+    lambda w: "/lead/reviews/",
+    members(403, peer=200, lead=200, other_lead=200, staff=200),
+    MEMBERS_GET_ONLY,
+)
+REVIEW = "lead/reviews/<int:pk>/"
+row(
+    REVIEW,
+    lambda w: f"/lead/reviews/{w.lead_submission.pk}/",
+    members(404, owner=302, lead=200, staff=200),
+    members(404, owner=302, lead=400, staff=400),
+    case="B's lead-reviewed submission on X",
+)
+row(
+    REVIEW,
+    lambda w: f"/lead/reviews/{w.peer_submission.pk}/",
+    members(404, owner=302, peer=200, lead=200, staff=200),
+    members(404, owner=302, peer=400, lead=400, staff=400),
+    case="B's peer-reviewed submission on X",
+)
+row(
+    REVIEW,
+    lambda w: f"/lead/reviews/{w.draft.pk}/",
+    members(404, owner=302),
+    members(404, owner=302),
+    case="B's draft (nobody else may know it exists)",
+)
+row(
+    REVIEW,
+    lambda w: f"/lead/reviews/{w.y_submission.pk}/",
+    members(404, other_lead=200, staff=200),
+    members(404, other_lead=400, staff=400),
+    case="C's submission on Y (lead of X on Y's review page)",
+)
+row(REVIEW, lambda w: "/lead/reviews/999999/", members(404), members(404), case="no such id")
+row(
+    "tracks/<slug:slug>/leads/",
+    lambda w: "/tracks/x/leads/",
+    members(403, lead=200, staff=200),
+    members(403, staff=400),
+)
+row(
+    "tracks/<slug:slug>/leads/",
+    lambda w: "/tracks/y/leads/",
+    members(403, other_lead=200, staff=200),
+    members(403, staff=400),
+    case="Y's leads page (lead of X on Y)",
+)
+
+
+# The admin: staff only. Everyone else is sent to log in (non-staff to the admin's log-in, which
+# sends the anonymous on to ours). Staff's answers depend on what each ModelAdmin allows: a new
+# ModelAdmin needs its line in ADMIN_MODELS (the test says so).
+NON_STAFF_ADMIN = {"anonymous": LOGIN, "learner": LOGIN, "lead": LOGIN, "other_lead": LOGIN}
+
+
+def admin_only(get, post) -> tuple[dict, dict]:
+    return exp(**NON_STAFF_ADMIN, staff=get), exp(**NON_STAFF_ADMIN, staff=post)
+
+
+@dataclass(frozen=True)
+class AdminKind:
+    """Staff's (GET, POST) answers on a ModelAdmin's pages (empty POSTs change nothing)."""
+
+    changelist: tuple = (200, 200)
+    add: tuple = (200, 200)  # an empty add form re-shown with its errors
+    change: tuple = (200, 200)
+    delete: tuple = (200, 200)  # an empty POST only shows the confirmation
+    history: tuple = (200, 200)
+    object: tuple = (ANY_REDIRECT, ANY_REDIRECT)  # <id>/ redirects to <id>/change/
+
+
+EDITABLE = AdminKind()
+READ_ONLY = AdminKind(add=(403, 403), change=(200, 403), delete=(403, 403))
+# Submissions: staff review through the change form (an empty POST makes no decision).
+REVIEWED = AdminKind(add=(403, 403), change=(200, ANY_REDIRECT), delete=(403, 403))
+# Lead roles: granted with "add", revoked with an action, never edited or deleted.
+GRANTED = AdminKind(change=(200, 403), delete=(403, 403))
+
+ADMIN_MODELS = {
+    "account/emailaddress": EDITABLE,
+    "auth/group": EDITABLE,
+    "auth/user": EDITABLE,
+    "sites/site": EDITABLE,
+    "curriculum/track": EDITABLE,
+    "curriculum/module": EDITABLE,
+    "curriculum/resource": EDITABLE,
+    "curriculum/capstone": EDITABLE,
+    "tracker/profile": READ_ONLY,
+    "tracker/enrolment": READ_ONLY,
+    "tracker/progress": READ_ONLY,
+    "tracker/pointsentry": READ_ONLY,
+    "tracker/resourcenote": READ_ONLY,
+    "tracker/certificate": READ_ONLY,
+    "tracker/capstonesubmission": REVIEWED,
+    "tracker/capstonereview": READ_ONLY,
+    "tracker/tracklead": GRANTED,
+}
+
+
+def _admin_model_rows() -> None:
+    for key, kind in ADMIN_MODELS.items():
+        base = f"admin/{key}/"
+        pages = {
+            "": kind.changelist,
+            "add/": kind.add,
+            "<path:object_id>/change/": kind.change,
+            "<path:object_id>/delete/": kind.delete,
+            "<path:object_id>/history/": kind.history,
+            "<path:object_id>/": kind.object,
+        }
+        for suffix, (get, post) in pages.items():
+            path = suffix.replace("<path:object_id>", "{pk}")
+            row(
+                base + suffix,
+                lambda w, key=key, path=path: f"/admin/{key}/{path.format(pk=w.admin_pk(key))}",
+                *admin_only(get, post),
+            )
+
+
+_admin_model_rows()
+row("admin/", lambda w: "/admin/", *admin_only(200, 200))
+row(
+    "admin/^(?P<app_label>auth|sites|account|curriculum|tracker)/$",
+    lambda w: "/admin/tracker/",
+    *admin_only(200, 200),
+)
+row("admin/(?P<url>.*)$", lambda w: "/admin/no-such-page/", *admin_only(404, 404))
+row(
+    "admin/r/<path:content_type_id>/<path:object_id>/",
+    lambda w: f"/admin/r/{w.track_content_type}/{w.x.pk}/",
+    *admin_only(ANY_REDIRECT, ANY_REDIRECT),
+)
+row(
+    "admin/auth/user/<id>/password/",
+    lambda w: f"/admin/auth/user/{w.users['learner'].pk}/password/",
+    *admin_only(200, 200),
+)
+row("admin/autocomplete/", lambda w: "/admin/autocomplete/", *admin_only(403, 405))
+row("admin/jsi18n/", lambda w: "/admin/jsi18n/", *admin_only(200, 405))
+row("admin/password_change/", lambda w: "/admin/password_change/", *admin_only(200, 200))
+row(
+    "admin/password_change/done/",
+    lambda w: "/admin/password_change/done/",
+    *admin_only(200, 405),
+)
+# The admin's own log-in form is login_required: the anonymous are sent to ours; a signed-in
+# non-staff person sees "not authorised" (issue 16 rate-limits what they can try there).
+row(
+    "admin/login/",
+    lambda w: "/admin/login/",
+    exp(anonymous=LOGIN, signed_in=200, staff=ANY_REDIRECT),
+    exp(anonymous=LOGIN, signed_in=200, staff=200),
+)
+row(
+    "admin/logout/",
+    lambda w: "/admin/logout/",
+    exp(anonymous=ANY_REDIRECT, signed_in=ANY_REDIRECT, staff=405),
+    exp(anonymous=ANY_REDIRECT, signed_in=ANY_REDIRECT, staff=200),
+)
+
+# allauth: sign-up, log-in, email and password management.
+SIGNED_OUT_FORM = exp(anonymous=200, signed_in=ANY_REDIRECT)  # the signed-in are sent on
+row("accounts/login/", lambda w: "/accounts/login/", SIGNED_OUT_FORM, SIGNED_OUT_FORM)
+row("accounts/signup/", lambda w: "/accounts/signup/", SIGNED_OUT_FORM, SIGNED_OUT_FORM)
+row(
+    "accounts/logout/",
+    lambda w: "/accounts/logout/",
+    exp(anonymous=ANY_REDIRECT, signed_in=200),
+    everyone(ANY_REDIRECT),
+)
+row("accounts/inactive/", lambda w: "/accounts/inactive/", everyone(200), GET_ONLY)
+row("accounts/email/", lambda w: "/accounts/email/", members(200), members(ANY_REDIRECT))
+row(
+    "accounts/confirm-email/",
+    lambda w: "/accounts/confirm-email/",
+    everyone(200),
+    GET_ONLY,
+)
+row(
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$",
+    lambda w: "/accounts/confirm-email/not-a-real-key/",
+    everyone(200),
+    everyone(404),
+)
+row(
+    "accounts/password/change/",
+    lambda w: "/accounts/password/change/",
+    members(200),
+    members(200),
+)
+row(
+    "accounts/password/set/",
+    lambda w: "/accounts/password/set/",
+    members(ANY_REDIRECT),  # every account here has a password: sent to change it instead
+    members(ANY_REDIRECT),
+)
+row(
+    "accounts/password/reset/",
+    lambda w: "/accounts/password/reset/",
+    everyone(200),
+    everyone(200),
+)
+row(
+    "accounts/password/reset/done/",
+    lambda w: "/accounts/password/reset/done/",
+    everyone(200),
+    GET_ONLY,
+)
+row(
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+    lambda w: "/accounts/password/reset/key/1-not-a-real-key/",
+    everyone(200),
+    everyone(200),
+)
+row(
+    "accounts/password/reset/key/done/",
+    lambda w: "/accounts/password/reset/key/done/",
+    everyone(200),
+    GET_ONLY,
+)
+row(
+    "accounts/reauthenticate/",
+    lambda w: "/accounts/reauthenticate/",
+    members(200),
+    members(200),
+)
+# Codes by email are not enabled: these answer with a redirect away.
+row(
+    "accounts/reauthenticate/code/",
+    lambda w: "/accounts/reauthenticate/code/",
+    members(200),
+    members(200),
+)
+row(
+    "accounts/reauthenticate/code/confirm/",
+    lambda w: "/accounts/reauthenticate/code/confirm/",
+    members(ANY_REDIRECT),
+    members(ANY_REDIRECT),
+)
+row(
+    "accounts/login/code/confirm/",
+    lambda w: "/accounts/login/code/confirm/",
+    members(ANY_REDIRECT),
+    members(ANY_REDIRECT),
+)
+
+
+# --- walking the resolver ---------------------------------------------------------------------
+
+
+def url_routes() -> list[str]:
+    """Every URL pattern the project serves, as its joined route text."""
+    routes: list[str] = []
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                routes.append(prefix + str(pattern.pattern))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(routes))
+
+
+def admin_routes() -> set[str]:
+    return {route for route in url_routes() if route.startswith("admin/")}
+
+
+def admin_objects() -> dict[str, int]:
+    """A primary key of each model registered in the admin ("app_label/model_name")."""
+    found = {}
+    for model in admin.site._registry:
+        key = f"{model._meta.app_label}/{model._meta.model_name}"
+        pk = model._default_manager.order_by("pk").values_list("pk", flat=True).first()
+        found[key] = pk
+    return found
+
+
+def client_for(role: str, world: World) -> Client:
+    """A client signed in as `role` (its session was made once, with the world)."""
+    client = Client()
+    if role != "anonymous":
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]
+    return client
+
+
+def observe(client: Client, method: str, url: str, data: dict):
+    response = client.get(url) if method == "GET" else client.post(url, data)
+    status = response.status_code
+    if status == 302:
+        location = response["Location"]
+        return (LOGIN if "login" in location.split("?")[0] else ANY_REDIRECT), response
+    return status, response
+
+
+def _check(world: World, route: str, name: str, case: Case) -> list[str]:
+    url = case.url(world)
+    problems = []
+    for role in ROLES:
+        for method, expected in (("GET", case.get), ("POST", case.post)):
+            if role not in expected:
+                continue  # enrolled, owner, peer: only where the row names them
+            got, response = observe(client_for(role, world), method, url, case.data)
+            if str(got) != str(expected[role]):
+                problems.append(f"{method} {url} as {role}: expected {expected[role]}, got {got}")
+            body = response.content.decode(errors="replace")
+            for marker, allowed in world.markers.items():
+                if role not in allowed and marker in body:
+                    problems.append(f"{method} {url} as {role}: shows private data {marker!r}")
+    return problems
+
+
+def _missing_row_message(route: str) -> str:
+    return (
+        f"The URL pattern {route!r} has no row in tests/test_url_matrix.py: add what each role "
+        "gets for GET and POST there (see docs/architecture.md, 'The URL × role matrix')."
+    )
+
+
+def test_every_url_pattern_has_a_row_and_every_row_a_pattern():
+    routes = set(url_routes())
+    missing = sorted(routes - ROWS.keys())
+    assert not missing, "\n".join(_missing_row_message(route) for route in missing)
+    stale = sorted(ROWS.keys() - routes)
+    assert not stale, f"rows for URL patterns that no longer exist: {stale}"
+    unknown_admins = {
+        f"{model._meta.app_label}/{model._meta.model_name}" for model in admin.site._registry
+    } - ADMIN_MODELS.keys()
+    assert not unknown_admins, (
+        f"ModelAdmins without a line in ADMIN_MODELS (tests/test_url_matrix.py): "
+        f"{sorted(unknown_admins)}"
+    )
+
+
+@pytest.mark.parametrize("route", url_routes())
+def test_each_role_gets_the_expected_answer(world, route):
+    cases = ROWS.get(route)
+    if cases is None:
+        pytest.fail(_missing_row_message(route))
+    problems = []
+    for name, case in cases.items():
+        problems += _check(world, route, name, case)
+    assert not problems, "\n".join(problems)

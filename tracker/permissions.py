@@ -1,0 +1,233 @@
+"""Who may do what: every permission decision in Waymark is one function here.
+
+Views, templates (`{% load permissions %}{% can "review_submission" submission as ok %}`) and
+services call these; nothing else looks at roles. Each `can_<verb>_<object>(user, obj)`
+answers True or False and never raises; the caller decides what a refusal looks like:
+
+- a page about an object the person may not know exists (another learner's submission, a
+  cohort they are not in) answers 404, exactly as for an object that does not exist;
+- a page they may know exists (a lead page of a public track) answers 403;
+- a service refuses with `tracker.services.NotAllowed` (a `ServiceError`), or `NotEnrolled`.
+
+Roles (docs/track-leads.md):
+- anonymous: not signed in;
+- learner: anyone signed in (and active); enrolled in a track when they hold an active
+  enrolment in it;
+- track lead: per track, an active `TrackLead` row (granted by staff in the browser or the
+  admin, or by the track's YAML `leads:`);
+- peer reviewer: per capstone whose `review` is `peer`, a learner whose own submission to it
+  passed;
+- cohort admin: per cohort (issue 13 adds the model and its functions in the section below);
+- staff: `user.is_staff`; may do everything a lead may, on every track, plus grant roles.
+
+Role facts that several checks of one request need (the tracks someone leads, the peer
+capstones they passed) are read once and kept on the user object for that request; the
+services that change them forget the kept copy (`forget_roles`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import CharField, Value
+
+from curriculum.models import Capstone, Resource, ReviewMode, Track
+
+from .models import CapstoneSubmission, Enrolment, SubmissionStatus, TrackLead
+
+_ROLES = "_waymark_roles"
+
+
+@dataclass(frozen=True)
+class RoleFacts:
+    led_track_ids: frozenset[int]
+    peer_capstone_ids: frozenset[int]
+
+
+_NO_ROLES = RoleFacts(frozenset(), frozenset())
+
+# --- role facts --------------------------------------------------------------------------------
+
+
+def is_signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_staff(user) -> bool:
+    return is_signed_in(user) and bool(user.is_staff)
+
+
+def role_facts(user) -> RoleFacts:
+    """The tracks this person leads and the peer capstones they passed: one query (a UNION),
+    read once per user object, so a page's header and body ask the database once."""
+    if not is_signed_in(user):
+        return _NO_ROLES
+    facts = getattr(user, _ROLES, None)
+    if facts is None:
+        leads = TrackLead.objects.filter(user=user, revoked_at__isnull=True).values_list(
+            Value("lead", output_field=CharField()), "track_id"
+        )
+        peers = CapstoneSubmission.objects.filter(
+            learner=user,
+            status=SubmissionStatus.PASSED,
+            capstone__review=ReviewMode.PEER,
+            capstone__archived_at__isnull=True,
+        ).values_list(Value("peer", output_field=CharField()), "capstone_id")
+        rows = list(leads.union(peers, all=True))
+        facts = RoleFacts(
+            led_track_ids=frozenset(pk for kind, pk in rows if kind == "lead"),
+            peer_capstone_ids=frozenset(pk for kind, pk in rows if kind == "peer"),
+        )
+        setattr(user, _ROLES, facts)
+    return facts
+
+
+def led_track_ids(user) -> frozenset[int]:
+    return role_facts(user).led_track_ids
+
+
+def peer_capstone_ids(user) -> frozenset[int]:
+    return role_facts(user).peer_capstone_ids
+
+
+def forget_roles(user) -> None:
+    """Drop the role facts kept on this user object (after a grant, revoke or pass)."""
+    user.__dict__.pop(_ROLES, None)
+
+
+def is_owner(user, obj) -> bool:
+    """Whether `obj` (a submission, a certificate, a note: anything with a `learner`) is theirs."""
+    return is_signed_in(user) and obj.learner_id == user.pk
+
+
+def leads_track(user, track: Track | int) -> bool:
+    track_id = track if isinstance(track, int) else track.pk
+    return track_id in led_track_ids(user)
+
+
+def is_enrolled(user, track: Track | int) -> bool:
+    """An active enrolment, read fresh (services rely on it under concurrency)."""
+    if not is_signed_in(user):
+        return False
+    track_id = track if isinstance(track, int) else track.pk
+    return Enrolment.objects.filter(learner=user, track_id=track_id, left_at__isnull=True).exists()
+
+
+# --- tracks and the learner's own work ----------------------------------------------------------
+
+
+def can_view_track(user, track: Track) -> bool:
+    """Archived tracks are gone for learners; their leads and staff may still look."""
+    return track.archived_at is None or is_staff(user) or leads_track(user, track)
+
+
+def can_enrol(user, track: Track) -> bool:
+    return is_signed_in(user) and track.archived_at is None
+
+
+def can_log_progress(user, resource: Resource) -> bool:
+    return resource.archived_at is None and is_enrolled(user, resource.track_id)
+
+
+def can_keep_notes(user, resource: Resource) -> bool:
+    return resource.archived_at is None and is_enrolled(user, resource.track_id)
+
+
+def can_flag_revisit(user, resource: Resource, revisit: bool = True) -> bool:
+    """Flagging needs an enrolment; taking a flag off stays possible after leaving."""
+    if not revisit:
+        return is_signed_in(user)
+    return is_enrolled(user, resource.track_id)
+
+
+def can_claim_certificate(user, track: Track) -> bool:
+    return track.archived_at is None and is_enrolled(user, track)
+
+
+def can_plan_pace(user, track: Track) -> bool:
+    return is_enrolled(user, track)
+
+
+def can_submit_capstone(user, capstone: Capstone) -> bool:
+    return capstone.archived_at is None and is_enrolled(user, capstone.track_id)
+
+
+# --- track leads ----------------------------------------------------------------------------------
+
+
+def can_use_lead_area(user) -> bool:
+    """/lead/: the tracks a person leads (every track for staff)."""
+    return is_staff(user) or bool(led_track_ids(user))
+
+
+def can_view_leads(user, track: Track) -> bool:
+    """Who leads a track: its leads and staff."""
+    return is_staff(user) or leads_track(user, track)
+
+
+def can_manage_leads(user, track: Track) -> bool:
+    """Grant and revoke lead roles: staff only (leads do not appoint each other)."""
+    return is_staff(user)
+
+
+def can_edit_track(user, track: Track) -> bool:
+    """Curate a track's content (the curation pages build on this)."""
+    return is_staff(user) or leads_track(user, track)
+
+
+# --- capstone reviews -------------------------------------------------------------------------
+
+
+def can_use_review_queue(user) -> bool:
+    """/lead/reviews/: leads and staff, and peer reviewers (for the peer section)."""
+    return can_use_lead_area(user) or bool(peer_capstone_ids(user))
+
+
+def can_review_capstone(user, capstone: Capstone) -> bool:
+    """Whether this person reviews submissions to this capstone at all. `lead`: leads of the
+    track and staff. `peer`: also learners who passed it (leads and staff review peer
+    capstones too, or the first submission could never pass). `self`: nobody."""
+    if capstone.review == ReviewMode.SELF:
+        return False
+    if is_staff(user) or leads_track(user, capstone.track_id):
+        return True
+    return capstone.review == ReviewMode.PEER and capstone.pk in peer_capstone_ids(user)
+
+
+def can_review_submission(user, submission: CapstoneSubmission) -> bool:
+    """Decide on this submission now: it waits for review, it is not their own, and they
+    review its capstone."""
+    return (
+        is_signed_in(user)
+        and not is_owner(user, submission)
+        and submission.status == SubmissionStatus.SUBMITTED
+        and can_review_capstone(user, submission.capstone)
+    )
+
+
+def can_view_submission(user, submission: CapstoneSubmission) -> bool:
+    """The learner always; reviewers never see a draft. Leads of the track and staff see
+    everything submitted; a peer sees what waits for them and what they reviewed."""
+    if not is_signed_in(user):
+        return False
+    if is_owner(user, submission):
+        return True
+    if submission.status == SubmissionStatus.DRAFT:
+        return False
+    if is_staff(user) or leads_track(user, submission.track_id):
+        return True
+    return can_review_submission(user, submission) or (
+        submission.reviewer_id == user.pk and can_review_capstone(user, submission.capstone)
+    )
+
+
+def can_view_review_history(user, submission: CapstoneSubmission) -> bool:
+    """The audit trail of decisions (who, when, what): staff and the track's leads."""
+    return is_staff(user) or leads_track(user, submission.track_id)
+
+
+# --- cohorts ----------------------------------------------------------------------------------
+# Issue 13 (cohorts) adds its decisions here, on the same pattern: `is_cohort_admin(user,
+# cohort)` as the role fact (kept on the user object like `led_track_ids`), then
+# `can_view_cohort`, `can_manage_cohort`, `can_view_cohort_dashboard`, ... Staff may do all of
+# them; a person outside a cohort gets False from each, and its pages answer 404.
