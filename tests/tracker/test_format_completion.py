@@ -17,6 +17,7 @@ from tests.factories import (
     ResourceFactory,
     TrackFactory,
     UserFactory,
+    enrol,
 )
 from tracker import selectors, services
 from tracker.completion import module_progress
@@ -149,6 +150,7 @@ def stage_status(learner, stage) -> str | None:
 
 def test_finishing_the_track_completes_the_resource_once_and_undoing_reverses(linked, user):
     first, second, stage = linked["first"], linked["second"], linked["stage"]
+    enrol(user, first.track)
     services.progress_set_status(learner=user, resource=first, status=DONE)
     assert stage_status(user, stage) is None and points(user) == 10
 
@@ -182,6 +184,7 @@ def test_finishing_the_track_completes_the_resource_once_and_undoing_reverses(li
 
 
 def test_the_completion_chains_into_the_outer_track_and_its_certificate(linked, user):
+    enrol(user, linked["first"].track, linked["stage"].track)
     services.progress_set_status(learner=user, resource=linked["other"], status=DONE)
     services.progress_set_status(learner=user, resource=linked["first"], status=DONE)
     change = services.progress_set_status(learner=user, resource=linked["second"], status=DONE)
@@ -218,6 +221,7 @@ def test_learners_cannot_set_its_status_themselves(linked, user):
 
 
 def test_enrolling_counts_a_track_finished_before(linked, user):
+    enrol(user, linked["first"].track)
     for key in ("first", "second"):
         services.progress_set_status(learner=user, resource=linked[key], status=DONE)
     Progress.objects.filter(resource=linked["stage"]).delete()  # as if named after the fact
@@ -232,6 +236,7 @@ def test_an_archived_resource_of_kind_track_no_longer_follows(linked, user):
 
     linked["stage"].archived_at = timezone.now()
     linked["stage"].save()
+    enrol(user, linked["first"].track)
     for key in ("first", "second"):
         services.progress_set_status(learner=user, resource=linked[key], status=DONE)
     assert stage_status(user, linked["stage"]) is None and points(user) == 25
@@ -246,6 +251,7 @@ def test_an_ordinary_mark_done_runs_the_same_queries_with_or_without_tracks_stan
         module = ModuleFactory()
         done, left = ResourceFactory(module=module), ResourceFactory(module=module)
         del left
+        enrol(learner, module.track)
         with CaptureQueriesContext(connection) as queries:
             services.progress_set_status(learner=learner, resource=done, status=DONE)
         return len(queries)
@@ -254,8 +260,9 @@ def test_an_ordinary_mark_done_runs_the_same_queries_with_or_without_tracks_stan
     for _ in range(3):
         ResourceFactory(kind=ResourceKind.TRACK, linked_track=TrackFactory(), url="")
     # 10 before format 1.1 too: savepoint, profile lock, progress read and write, ledger read
-    # and write, total, certificate check, one-query pre-check, release.
-    assert mark_done_queries(UserFactory()) == without == 10
+    # and write, total, certificate check, one-query pre-check, release; and the enrolment
+    # check (the rule moved here from the view, which no longer asks).
+    assert mark_done_queries(UserFactory()) == without == 11
 
 
 def test_the_sync_command_catches_up_after_curriculum_changes(user):
@@ -266,6 +273,7 @@ def test_the_sync_command_catches_up_after_curriculum_changes(user):
     outer = ModuleFactory(track=TrackFactory(slug="outer-2"))
     ResourceFactory(module=outer)
     services.enrolment_join(learner=user, track=outer.track)
+    services.enrolment_join(learner=user, track=base_module.track)
     services.progress_set_status(learner=user, resource=only, status=DONE)
     # The lead adds a resource standing for base-2 after the learner finished it.
     stage = ResourceFactory(

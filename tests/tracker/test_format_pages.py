@@ -86,6 +86,7 @@ def test_an_enrolled_learner_sees_the_linked_track_progress_and_no_buttons_for_i
     client, tracks, user
 ):
     services.enrolment_join(learner=user, track=tracks["outer"])
+    services.enrolment_join(learner=user, track=tracks["base"])
     services.progress_set_status(learner=user, resource=tracks["base_items"][0], status="done")
     client.force_login(user)
     body = client.get("/tracks/outer/").content.decode()

@@ -109,7 +109,6 @@ def track_lead_revoke(*, track: Track, user, revoked_by, now: datetime | None = 
     return lead
 
 
-@transaction.atomic
 def track_leads_sync(*, track_slugs: list[str], now: datetime | None = None) -> None:
     """Bring the YAML-granted roles of these tracks in step with their `lead_emails`: grant a
     listed, verified address that holds no role yet (or whose YAML role ended when it left the
@@ -128,10 +127,15 @@ def track_leads_sync(*, track_slugs: list[str], now: datetime | None = None) -> 
     ]
     if not tracks:  # the usual reload: no `leads:` anywhere, nothing granted by one before
         return
+    with transaction.atomic():
+        _sync(tracks, now)
+
+
+def _sync(tracks: list[Track], now: datetime) -> None:
     users = verified_users_by_email({e for track in tracks for e in track.lead_emails})
     leads = {
         (lead.track_id, lead.user_id): lead
-        for lead in TrackLead.objects.select_for_update()
+        for lead in TrackLead.objects.select_for_update(of=("self",))
         .filter(track__in=tracks)
         .select_related("user")
     }
