@@ -142,7 +142,11 @@ def test_an_optional_capstone_and_a_one_day_module(page, live_server):
     )
     staff = UserFactory(is_staff=True)
     services.capstone_review(
-        reviewer=staff, submission=submission, decision="passed", comments="Well done."
+        reviewer=staff,
+        submission=submission,
+        decision="passed",
+        comments="Well done.",
+        via="admin",
     )
     page.goto(certificate_url)
     expect(page.get_by_test_id("certificate-capstones")).to_contain_text(

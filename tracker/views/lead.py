@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,7 @@ from curriculum.models import Track
 from .. import permissions, selectors, services
 from ..models import ReviewVia, SubmissionStatus, public_name
 from ..selectors.capstones import constraint_rows
+from .track import learner_required
 
 QUEUE_TEMPLATE = "tracker/lead/reviews.html"
 
@@ -34,7 +34,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 @never_cache
-@login_required
+@learner_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if not permissions.can_use_lead_area(request.user):
@@ -48,7 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@learner_required
 @require_GET
 def reviews(request: HttpRequest) -> HttpResponse:
     if not permissions.can_use_review_queue(request.user):
@@ -95,7 +95,7 @@ class ReviewForm(forms.Form):
 
 
 @never_cache
-@login_required
+@learner_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = selectors.submission_for_review(pk=pk)
@@ -171,7 +171,7 @@ class GrantLeadForm(forms.Form):
 
 
 @never_cache
-@login_required
+@learner_required
 @require_http_methods(["GET", "POST"])
 def track_leads(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track, slug=slug)
