@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -37,7 +36,6 @@ WORK = {
 
 def person(name: str, **kwargs):
     user = UserFactory(username=name, email=f"{name}@example.com", **kwargs)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     services.profile_update(
         user=user,
         display_name=name.title(),

@@ -4,7 +4,6 @@ the audit trail from every screen, and constant query counts on every lead page.
 from __future__ import annotations
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -27,7 +26,6 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 def person(email=None, **kwargs):
     user = UserFactory(**({"email": email} if email else {}), **kwargs)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     services.profile_update(
         user=user,
         display_name=f"Name of {user.username}",

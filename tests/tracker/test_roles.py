@@ -23,9 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def verified_user(email: str, **kwargs):
-    user = UserFactory(email=email, **kwargs)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
+    return UserFactory(email=email, **kwargs)  # the factory confirms the address
 
 
 def staff():
@@ -67,7 +65,8 @@ def write_track(tmp_path, leads: list[str] | None) -> str:
 
 def test_yaml_leads_grant_existing_verified_accounts_and_wait_for_the_others(tmp_path):
     ada = verified_user("ada@example.com")
-    unverified = UserFactory(email="bob@example.com")  # signed up, never confirmed
+    # Signed up, never confirmed.
+    unverified = UserFactory(email="bob@example.com", email_verified=False)
     EmailAddress.objects.create(user=unverified, email="bob@example.com", verified=False)
     load_paths([write_track(tmp_path, ["Ada@Example.com", "bob@example.com", "cy@example.com"])])
 
@@ -200,7 +199,7 @@ def test_only_staff_grant_and_revoke():
 
 def test_grant_by_email_needs_a_confirmed_address():
     track = TrackFactory()
-    UserFactory(email="unconfirmed@example.com")
+    UserFactory(email="unconfirmed@example.com", email_verified=False)
     with pytest.raises(services.ServiceError, match="No account has confirmed the address"):
         services.track_lead_grant_by_email(
             track=track, email="unconfirmed@example.com", granted_by=staff()
