@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import emails, permissions, schedule, selectors, services
+from tracker import permissions
+
+from . import emails, schedule, selectors, services
 from .models import DeliveryStatus, NudgeDelivery
 
 LOG_PAGE_SIZE = 50
@@ -77,7 +79,8 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
         request.user if learner_id is None else get_object_or_404(get_user_model(), pk=learner_id)
     )
     if not permissions.can_preview_nudge(request.user, learner):
-        raise PermissionDenied("You may preview only your own nudge.")
+        # 404, as for an id nobody has: whether an account exists is not for others to learn.
+        raise Http404("No such learner.")
     now = timezone.now()
     profile = selectors.nudge_profile(learner_id=learner.pk)
     zone = schedule.zone_or_utc(profile.time_zone if profile else "UTC")

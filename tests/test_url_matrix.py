@@ -59,6 +59,7 @@ class World:
     lead_capstone: object
     track_content_type: int = 0
     sessions: dict = field(default_factory=dict)  # role → session key (logged in once)
+    unsubscribe_token: str = ""  # B's nudge unsubscribe link
     markers: dict = field(default_factory=dict)  # private text → roles allowed to see it
     admin_pks: dict = field(default_factory=dict)  # "app/model" → a pk, for the admin rows
 
@@ -150,9 +151,19 @@ def build_world() -> World:
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
 
+    from nudges.emails import unsubscribe_token
     from tracker.models import Certificate
 
     Group.objects.create(name="Matrix group")
+    from django.utils import timezone
+
+    from nudges.models import BouncedAddress, NudgeDelivery
+
+    now = timezone.now()
+    NudgeDelivery.objects.create(
+        learner=owner, week="2030-W01", due_at=now, created_at=now, updated_at=now
+    )
+    BouncedAddress.objects.create(email="bounced@example.com", code=550, error="", flagged_at=now)
     return World(
         users=users,
         x=x,
@@ -165,6 +176,7 @@ def build_world() -> World:
         certificate=Certificate.objects.get(learner=owner, track=z),
         lead_capstone=lead_capstone,
         track_content_type=ContentType.objects.get_for_model(type(x)).pk,
+        unsubscribe_token=unsubscribe_token(owner.pk),
         admin_pks=admin_objects(),
         markers={
             # Notes are their writer's alone: no staff screen shows their bodies.
@@ -312,6 +324,39 @@ row("me/profile/", lambda w: "/me/profile/", members(200), members(400))
 row("me/export.json", lambda w: "/me/export.json", members(200), MEMBERS_GET_ONLY)
 row("me/export.csv", lambda w: "/me/export.csv", members(200), MEMBERS_GET_ONLY)
 
+# Weekly nudges: the staff log, previews (a learner's own; anyone's for staff), unsubscribe
+# links (the signed token is the key: no log-in, no CSRF; it can only switch nudges off or on).
+row("nudges/log/", lambda w: "/nudges/log/", members(403, staff=200), MEMBERS_GET_ONLY)
+row("nudges/preview/", lambda w: "/nudges/preview/", members(200), MEMBERS_GET_ONLY)
+row(
+    "nudges/preview/<int:learner_id>/",
+    lambda w: f"/nudges/preview/{w.users['owner'].pk}/",
+    members(404, owner=200, staff=200),
+    MEMBERS_GET_ONLY,
+    case="B's preview (learner A on B's nudge)",
+)
+row(
+    "nudges/preview/<int:learner_id>/",
+    lambda w: "/nudges/preview/999999/",
+    members(404),
+    MEMBERS_GET_ONLY,
+    case="no such learner",
+)
+row(
+    "nudges/unsubscribe/<str:token>/",
+    lambda w: f"/nudges/unsubscribe/{w.unsubscribe_token}/",
+    everyone(200),
+    everyone(200),
+    case="B's link, from B's email",
+)
+row(
+    "nudges/unsubscribe/<str:token>/",
+    lambda w: "/nudges/unsubscribe/forged:token/",
+    everyone(404),
+    everyone(404),
+    case="a forged token",
+)
+
 # The lead area.
 LEADS_ONLY = members(403, lead=200, other_lead=200, staff=200)
 row("lead/", lambda w: "/lead/", LEADS_ONLY, MEMBERS_GET_ONLY)
@@ -413,6 +458,8 @@ ADMIN_MODELS = {
     "tracker/capstonesubmission": REVIEWED,
     "tracker/capstonereview": READ_ONLY,
     "tracker/tracklead": GRANTED,
+    "nudges/nudgedelivery": READ_ONLY,
+    "nudges/bouncedaddress": READ_ONLY,  # flags are cleared with an action
 }
 
 
@@ -437,9 +484,10 @@ def _admin_model_rows() -> None:
 
 
 _admin_model_rows()
+APP_LIST = "admin/^(?P<app_label>...)/$"  # the admin's per-app index, whatever the apps
 row("admin/", lambda w: "/admin/", *admin_only(200, 200))
 row(
-    "admin/^(?P<app_label>auth|sites|account|curriculum|tracker)/$",
+    APP_LIST,
     lambda w: "/admin/tracker/",
     *admin_only(200, 200),
 )
@@ -572,7 +620,8 @@ row(
 
 
 def url_routes() -> list[str]:
-    """Every URL pattern the project serves, as its joined route text."""
+    """Every URL pattern the project serves, as its joined route text (the admin's app index,
+    whose pattern lists every app with a ModelAdmin, as APP_LIST)."""
     routes: list[str] = []
 
     def walk(patterns, prefix: str) -> None:
@@ -580,7 +629,8 @@ def url_routes() -> list[str]:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
             elif isinstance(pattern, URLPattern):
-                routes.append(prefix + str(pattern.pattern))
+                route = prefix + str(pattern.pattern)
+                routes.append(APP_LIST if route.startswith("admin/^(?P<app_label>") else route)
 
     walk(get_resolver().url_patterns, "")
     return sorted(set(routes))

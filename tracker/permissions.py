@@ -226,6 +226,31 @@ def can_view_review_history(user, submission: CapstoneSubmission) -> bool:
     return is_staff(user) or leads_track(user, submission.track_id)
 
 
+# --- weekly nudges ----------------------------------------------------------------------------
+
+
+def can_view_nudge_log(user, learner=None) -> bool:
+    """The nudge log (learner None), or `learner`'s rows in it: staff. Cohort admins (issue 13)
+    will see the members of the cohorts they run: `nudge_log_learners` narrows to them."""
+    return is_staff(user)
+
+
+def nudge_log_learners(user):
+    """The learners whose rows `user` sees in the nudge log: None means everyone."""
+    from django.contrib.auth import get_user_model
+
+    if is_staff(user):
+        return None
+    return get_user_model().objects.none()
+
+
+def can_preview_nudge(user, learner) -> bool:
+    """A learner previews their own nudge; whoever may see a learner's log, theirs."""
+    if not is_signed_in(user):
+        return False
+    return user.pk == learner.pk or can_view_nudge_log(user, learner)
+
+
 # --- cohorts ----------------------------------------------------------------------------------
 # Issue 13 (cohorts) adds its decisions here, on the same pattern: `is_cohort_admin(user,
 # cohort)` as the role fact (kept on the user object like `led_track_ids`), then

@@ -137,7 +137,9 @@ def test_staff_preview_anyones_nudge_and_learners_nobody_elses(client, staff, sm
     learner, other = make_learner(track=small_track), make_learner(track=small_track)
     url = reverse("nudges:preview", kwargs={"learner_id": learner.pk})
     client.force_login(other)
-    assert client.get(url).status_code == 403
+    # 404, as for an id nobody has: nobody learns whether an account exists.
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("nudges:preview", kwargs={"learner_id": 999_999})).status_code == 404
     client.force_login(learner)
     assert client.get(url).status_code == 200  # their own, by id too
     client.force_login(staff)
