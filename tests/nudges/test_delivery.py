@@ -78,6 +78,7 @@ def busy_learner(small_track, settings):
         submission=submission,
         decision=SubmissionStatus.CHANGES_REQUESTED,
         comments="Add a validation set.",
+        via="admin",
     )
     return learner
 
