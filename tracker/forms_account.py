@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from ops.forms import StrictInputForm
+
 from . import services
 
 
-class SignupForm(forms.Form):
+class SignupForm(StrictInputForm, forms.Form):
     display_name = forms.CharField(
         label="Display name",
         max_length=100,

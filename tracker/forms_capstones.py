@@ -8,12 +8,13 @@ from __future__ import annotations
 from django import forms
 
 from curriculum.models import Capstone
+from ops.forms import StrictInputForm
 
 from .models import CapstoneSubmission, SubmissionStatus
 from .services.capstones import LINK_MAX, TITLE_MAX, WRITEUP_MAX
 
 
-class CapstoneSubmissionForm(forms.Form):
+class CapstoneSubmissionForm(StrictInputForm, forms.Form):
     SAVE = "save"
     SUBMIT = "submit"
 
@@ -89,7 +90,10 @@ class CapstoneSubmissionForm(forms.Form):
         return {str(text) for text in self["constraints_met"].value() or []}
 
 
-class CapstoneReviewForm(forms.ModelForm):
+REVIEW_COMMENTS_MAX = 20_000
+
+
+class CapstoneReviewForm(StrictInputForm, forms.ModelForm):
     """Admin change form for a submission: every model field is read-only; staff choose a
     decision and write comments, and the admin hands them to `services.capstone_review`."""
 
@@ -107,6 +111,7 @@ class CapstoneReviewForm(forms.ModelForm):
     )
     review_comments = forms.CharField(
         required=False,
+        max_length=REVIEW_COMMENTS_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=(
             "Markdown, shown to the learner and emailed to them. Required when requesting changes."
@@ -132,5 +137,10 @@ class CapstoneReviewForm(forms.ModelForm):
                     comments=cleaned.get("review_comments", ""),
                 )
             except services.ServiceError as exc:
-                raise forms.ValidationError(str(exc)) from None
+                # "Comments are required when requesting changes" belongs next to the comments.
+                comments_missing = (
+                    decision == SubmissionStatus.CHANGES_REQUESTED
+                    and not cleaned.get("review_comments", "").strip()
+                )
+                self.add_error("review_comments" if comments_missing else None, str(exc))
         return cleaned

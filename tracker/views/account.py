@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from ops.forms import StrictInputForm
+
 from .. import services
 from ..models import Profile, Weekday
 
@@ -65,7 +67,7 @@ COMMON_TIME_ZONES = [
 ]
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(StrictInputForm, forms.Form):
     display_name = forms.CharField(
         label="Display name",
         required=False,

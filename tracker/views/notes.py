@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from curriculum.models import Resource
+from ops.forms import StrictInputForm
 
 from .. import permissions, selectors, services
 from .track import (
@@ -26,7 +27,7 @@ from .track import (
 )
 
 
-class NoteForm(forms.Form):
+class NoteForm(StrictInputForm, forms.Form):
     body = forms.CharField(
         label="Your note (Markdown, only you can see it)",
         required=False,

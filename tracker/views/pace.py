@@ -20,13 +20,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from icalendar import Calendar, Event
 
 from curriculum.models import Track
+from ops.forms import StrictInputForm
 
 from .. import pace, selectors, services
 from ..completion import DEFAULT_MINUTES_ESTIMATE
 from ..models import Enrolment
 
+MAX_PLAN_YEARS = 10
 
-class PacePlanForm(forms.Form):
+
+class PacePlanForm(StrictInputForm, forms.Form):
     hours_per_week = forms.DecimalField(
         label="Hours per week",
         min_value=pace.MIN_HOURS_PER_WEEK,
@@ -55,6 +58,11 @@ class PacePlanForm(forms.Form):
         if value is not None and value < self.today:
             raise forms.ValidationError(
                 "The target date is in the past; pick today or a later day."
+            )
+        if value is not None and value.year > self.today.year + MAX_PLAN_YEARS:
+            raise forms.ValidationError(
+                f"Plan at most {MAX_PLAN_YEARS} years ahead: "
+                f"pick a day before {self.today.year + MAX_PLAN_YEARS + 1}."
             )
         return value
 

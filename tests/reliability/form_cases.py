@@ -1,0 +1,203 @@
+"""Every form of Waymark, described once, for the bad-input tests in test_form_input.py.
+
+Adding a form? Add a `FormCase` to `FORM_CASES` below (docs/reliability.md, "Adding a form"):
+its class, the URL it posts to, a valid body, and each field's kind. The tests then post every
+kind of bad value to every field (empty, over-long, wrong type, full-width digits, far-future
+dates, control characters, NUL, 1 MB) and expect a message tied to that field and no change in
+the database. `test_every_form_has_a_case` fails while a form of ours has no case.
+
+`arrange(world)` may create what the form needs beyond the shared `world` (see `make_world`);
+`url` and `valid` receive the world. `user` names the world's account that posts ("learner",
+"staff", or None for anonymous).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+# --- field kinds -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    max_length: int
+    required: bool = False
+    multiline: bool = False
+
+
+@dataclass(frozen=True)
+class Number:
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Date:
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A select, a radio group or a checkbox group (multiple=True), or text checked against a
+    fixed list (a time zone name)."""
+
+    required: bool = False
+    multiple: bool = False
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    max_length: int
+    required: bool = False
+
+
+FieldKind = Text | Number | Date | Choice | Link
+
+
+@dataclass
+class FormCase:
+    name: str
+    form: str  # dotted path of the form class this case covers
+    url: Callable[[SimpleNamespace], str]
+    valid: Callable[[SimpleNamespace], dict]
+    fields: dict[str, FieldKind]
+    user: str | None = "learner"
+    arrange: Callable[[SimpleNamespace], None] | None = None
+    covers_also: list[str] = field(default_factory=list)  # further form classes it exercises
+
+
+# --- the world every case starts from ----------------------------------------------------------
+
+
+def make_world() -> SimpleNamespace:
+    """A learner enrolled in a track with a resource and a staff-reviewed capstone, a staff
+    member, and a submitted capstone from another learner waiting for review."""
+    from tests.factories import CapstoneFactory, ResourceFactory, UserFactory
+    from tracker import services
+
+    resource = ResourceFactory()
+    capstone = CapstoneFactory(module=resource.module, constraints=["Runs on a laptop"])
+    learner = UserFactory()
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    services.enrolment_join(learner=learner, track=resource.track)
+    author = UserFactory()
+    services.enrolment_join(learner=author, track=resource.track)
+    submitted = services.capstone_submit(
+        learner=author,
+        capstone=capstone,
+        title="My work",
+        link="https://example.com/work",
+        writeup="",
+        constraints_met=["Runs on a laptop"],
+    )
+    return SimpleNamespace(
+        track=resource.track,
+        resource=resource,
+        capstone=capstone,
+        learner=learner,
+        staff=staff,
+        submitted=submitted,
+    )
+
+
+# --- the cases ------------------------------------------------------------------------------
+
+
+def _capstone_url(w) -> str:
+    return f"/tracks/{w.track.slug}/capstones/{w.capstone.slug}/"
+
+
+def _capstone_body(action: str) -> Callable[[SimpleNamespace], dict]:
+    def body(w) -> dict:
+        return {
+            "title": "A small classifier",
+            "link": "https://example.com/repo",
+            "writeup": "What I built.",
+            "constraints_met": ["Runs on a laptop"],
+            "action": action,
+        }
+
+    return body
+
+
+CAPSTONE_FIELDS = {
+    "title": Text(max_length=200),
+    "link": Link(max_length=1000),
+    "writeup": Text(max_length=50_000, multiline=True),
+    "constraints_met": Choice(multiple=True),
+}
+
+FORM_CASES: list[FormCase] = [
+    FormCase(
+        name="profile",
+        form="tracker.views.account.ProfileForm",
+        url=lambda w: "/me/profile/",
+        valid=lambda w: {
+            "display_name": "Ada",
+            "time_zone": "Europe/Berlin",
+            "nudge_enabled": "on",
+            "nudge_weekday": "1",
+            "nudge_hour": "9",
+        },
+        fields={
+            "display_name": Text(max_length=100),
+            "time_zone": Choice(required=True, max_length=64),
+            "nudge_weekday": Choice(required=True),
+            "nudge_hour": Choice(required=True),
+        },
+    ),
+    FormCase(
+        name="pace plan",
+        form="tracker.views.pace.PacePlanForm",
+        url=lambda w: f"/tracks/{w.track.slug}/plan/",
+        valid=lambda w: {"hours_per_week": "4", "target_date": ""},
+        fields={"hours_per_week": Number(required=True), "target_date": Date()},
+    ),
+    FormCase(
+        name="note",
+        form="tracker.views.notes.NoteForm",
+        url=lambda w: f"/tracks/{w.track.slug}/items/{w.resource.slug}/note",
+        valid=lambda w: {"body": "Worth a second look."},
+        fields={"body": Text(max_length=20_000, multiline=True)},
+    ),
+    FormCase(
+        name="capstone draft",
+        form="tracker.forms_capstones.CapstoneSubmissionForm",
+        url=_capstone_url,
+        valid=_capstone_body("save"),
+        fields=CAPSTONE_FIELDS,
+    ),
+    FormCase(
+        name="capstone submission",
+        form="tracker.forms_capstones.CapstoneSubmissionForm",
+        url=_capstone_url,
+        valid=_capstone_body("submit"),
+        fields={**CAPSTONE_FIELDS, "title": Text(max_length=200, required=True)},
+    ),
+    FormCase(
+        name="capstone review (admin)",
+        form="tracker.forms_capstones.CapstoneReviewForm",
+        user="staff",
+        url=lambda w: f"/admin/tracker/capstonesubmission/{w.submitted.pk}/change/",
+        valid=lambda w: {"decision": "changes_requested", "review_comments": "Add a README."},
+        fields={
+            "decision": Choice(),
+            "review_comments": Text(max_length=20_000, multiline=True, required=True),
+        },
+    ),
+    FormCase(
+        name="sign-up",
+        form="tracker.forms_account.SignupForm",
+        user=None,
+        url=lambda w: "/accounts/signup/",
+        valid=lambda w: {
+            "email": "new-learner@example.com",
+            "display_name": "New Learner",
+            "password1": "a-long-Passphrase-42",
+            "password2": "a-long-Passphrase-42",
+        },
+        fields={"display_name": Text(max_length=100, required=True)},
+    ),
+]
