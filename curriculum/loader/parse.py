@@ -13,6 +13,7 @@ reported ("expected true or false") instead of being silently guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,9 +105,19 @@ def _mark(event) -> tuple[int, int]:
     return event.start_mark.line + 1, event.start_mark.column + 1
 
 
+# Escapes in double-quoted YAML ("\0", "\ud800") can make text no database can store.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _scalar(event) -> Scalar:
     line, column = _mark(event)
     text = event.value
+    if found := _UNSTORABLE.search(text):
+        raise _Stop(
+            line,
+            column,
+            f"text cannot hold the character U+{ord(found.group()):04X} (written as an escape)",
+        )
     tag = event.tag
     if tag in (None, "!"):
         if event.style or tag == "!":  # quoted or block text is always text ('' or None: plain)
