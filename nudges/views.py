@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ops.forms import StrictInputForm
 from tracker import permissions
 
 from . import emails, schedule, selectors, services
@@ -23,7 +24,7 @@ from .models import DeliveryStatus, NudgeDelivery
 LOG_PAGE_SIZE = 50
 
 
-class LogFilterForm(forms.Form):
+class LogFilterForm(StrictInputForm, forms.Form):
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *DeliveryStatus.choices]
     )
