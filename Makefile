@@ -18,7 +18,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 CI_SERVICES := services
 endif
 
-.PHONY: help run test install setup migrate seed demo lint format bench wrk browser services worker beat check-deploy clean
+.PHONY: help run test install setup migrate seed demo lint format bench wrk browser services worker beat check-deploy clean reliability image-check backup-check
 
 help:
 	@echo "make run     set everything up and serve on http://$(HOST):$(PORT)"
@@ -26,6 +26,9 @@ help:
 	@echo "make worker  run a Celery worker     make beat   run Celery beat"
 	@echo "make bench   run the benchmark (BENCH_ARGS=\"--scale small\" for the quick one)"
 	@echo "make lint    ruff"
+	@echo "make reliability   load and fault runs (docs/reliability.md; SCENARIO=name for one)"
+	@echo "make image-check   the Dockerfile's steps without Docker"
+	@echo "make backup-check  back up DATABASE_URL, restore into a scratch copy, compare"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Waymark needs $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
@@ -94,3 +97,15 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .hypothesis
+
+# Load and fault runs on a private production-mode stack (own PostgreSQL cluster, Redis and
+# gunicorn; never the shared ones). One scenario: make reliability SCENARIO=redis-faults
+SCENARIO ?= all
+reliability: install
+	$(PY) scripts/reliability.py $(SCENARIO)
+
+image-check: install
+	$(PY) scripts/image_check.py
+
+backup-check: install
+	$(PY) scripts/backup.py check
