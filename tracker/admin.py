@@ -14,6 +14,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ops.forms import StrictInputForm
+
 from . import selectors, services
 from .forms_capstones import CapstoneReviewForm
 from .models import (
@@ -345,7 +347,7 @@ class CapstoneReviewAdmin(ReadOnlyAdmin):
     ordering = ["-created_at", "-id"]
 
 
-class TrackLeadForm(forms.ModelForm):
+class TrackLeadForm(StrictInputForm, forms.ModelForm):
     class Meta:
         model = TrackLead
         fields = ["user", "track"]

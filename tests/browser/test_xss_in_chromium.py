@@ -81,7 +81,11 @@ def test_no_payload_runs_or_calls_out(live_server, browser, tmp_path):
     )
     submission = CapstoneSubmission.objects.get(learner=learner)
     services.capstone_review(
-        reviewer=staff, submission=submission, decision="changes_requested", comments=ALL
+        reviewer=staff,
+        submission=submission,
+        decision="changes_requested",
+        comments=ALL,
+        via="review_page",
     )
 
     site = urlsplit(live_server.url).netloc
@@ -123,7 +127,15 @@ def test_no_payload_runs_or_calls_out(live_server, browser, tmp_path):
             "/me/",
         ],
     )
-    visit(staff, [f"/admin/tracker/capstonesubmission/{submission.pk}/change/"])
+    review = submission.reviews.get()
+    visit(
+        staff,
+        [
+            f"/admin/tracker/capstonesubmission/{submission.pk}/change/",
+            f"/admin/tracker/capstonereview/{review.pk}/change/",
+            f"/lead/reviews/{submission.pk}/",
+        ],
+    )
 
     assert dialogs == []
     assert left_the_site == []

@@ -216,4 +216,30 @@ FORM_CASES: list[FormCase] = [
             "q": Text(max_length=100),
         },
     ),
+    FormCase(
+        name="capstone review (review page)",
+        form="tracker.views.lead.ReviewForm",
+        user="staff",
+        url=lambda w: f"/lead/reviews/{w.submitted.pk}/",
+        valid=lambda w: {"decision": "changes_requested", "comments": "Add a README."},
+        # `decision` is one of two submit buttons, not something typed; a forged value is
+        # refused with a message above them (and NUL in it by the resolver walk's tests).
+        fields={"comments": Text(max_length=20_000, multiline=True, required=True)},
+    ),
+    FormCase(
+        name="grant a track lead",
+        form="tracker.views.lead.GrantLeadForm",
+        user="staff",
+        url=lambda w: f"/tracks/{w.track.slug}/leads/",
+        valid=lambda w: {"email": w.learner.email},
+        fields={"email": Text(max_length=254, required=True)},
+    ),
+    FormCase(
+        name="grant a track lead (admin)",
+        form="tracker.admin.TrackLeadForm",
+        user="staff",
+        url=lambda w: "/admin/tracker/tracklead/add/",
+        valid=lambda w: {"user": str(w.learner.pk), "track": str(w.track.pk)},
+        fields={"user": Choice(required=True), "track": Choice(required=True)},
+    ),
 ]

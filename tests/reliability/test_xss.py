@@ -13,7 +13,7 @@ from curriculum.markdown import render_markdown
 from curriculum.models import Capstone, Module, Resource, Track
 from tests.factories import CapstoneFactory, ResourceFactory, UserFactory
 from tracker import services
-from tracker.models import CapstoneSubmission, ResourceNote
+from tracker.models import CapstoneReview, CapstoneSubmission, ResourceNote
 
 from .xss_corpus import PAYLOADS, problems
 
@@ -30,6 +30,7 @@ COVERED = {
     "tracker.ResourceNote.body_html",
     "tracker.CapstoneSubmission.writeup_html",
     "tracker.CapstoneSubmission.reviewer_comments_html",
+    "tracker.CapstoneReview.comments_html",
 }
 
 
@@ -118,12 +119,14 @@ def test_what_learners_and_reviewers_write():
         submission=submission,
         decision="changes_requested",
         comments=ALL,
+        via="review_page",
     )
     submission.refresh_from_db()
     for name, html in {
         "note": ResourceNote.objects.get(learner=learner).body_html,
         "write-up": submission.writeup_html,
         "reviewer comments": submission.reviewer_comments_html,
+        "review record": CapstoneReview.objects.get(submission=submission).comments_html,
     }.items():
         assert html, name
         assert problems(html) == [], name

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from curriculum.models import Track
+from ops.forms import StrictInputForm
 
 from .. import permissions, selectors, services
 from ..models import ReviewVia, SubmissionStatus, public_name
@@ -76,7 +77,7 @@ def _filters(queue: selectors.ReviewQueue) -> str:
     return "&".join(parts)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(StrictInputForm, forms.Form):
     comments = forms.CharField(
         label="Comments for the learner",
         required=False,
@@ -162,7 +163,7 @@ def _reviewed_message(submission) -> str:
     return f"Changes requested on “{submission.title}” by {name}; they were emailed."
 
 
-class GrantLeadForm(forms.Form):
+class GrantLeadForm(StrictInputForm, forms.Form):
     email = forms.EmailField(
         label="Email address of the new lead",
         max_length=254,
