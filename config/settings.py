@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "csp",
+    "simple_history",
     "curriculum",
     "tracker",
     "ops",
@@ -117,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Curriculum history records saved in a request (the admin) name the person.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 

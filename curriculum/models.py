@@ -8,9 +8,11 @@ survives, and a reappearing item gets its old row back.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 
 class Level(models.TextChoices):
@@ -84,6 +86,35 @@ def pacing_hint_label(*, weeks: int, days: int | None) -> str:
     return f"{weeks} week{'' if weeks == 1 else 's'}"
 
 
+class ChangeHow(models.TextChoices):
+    """How a curriculum change was made: each history record says it (`history_change_reason`)."""
+
+    BROWSER = "browser edit", "Browser edit"
+    UPLOAD = "YAML upload", "YAML upload"
+    LOAD = "load_curriculum", "load_curriculum"
+    ADMIN = "admin", "Admin"
+
+
+class RequiresSnapshot(models.Model):
+    """Base of the historical rows of tracks and modules: their `requires` (slugs, sorted) as
+    the loader path wrote them; None for a change saved outside it (the admin, factories)."""
+
+    requires_slugs = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def _history(*excluded: str, requires: bool = False) -> HistoricalRecords:
+    """Every change to a curriculum row is kept (django-simple-history): who, when, how, and a
+    snapshot of the fields people write. Derived HTML and bookkeeping are left out."""
+    return HistoricalRecords(
+        excluded_fields=list(excluded),
+        bases=[RequiresSnapshot] if requires else [models.Model],
+        cascade_delete_history=False,
+    )
+
+
 class ActiveQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
@@ -114,8 +145,24 @@ class Track(models.Model):
     # Moved forward in the database by every write that changes what the track's cached
     # structure holds (curriculum.structure.structure_changed); never written from memory.
     structure_version = models.PositiveIntegerField(default=1, editable=False)
+    # When a file (load_curriculum or an upload) last wrote the track or found it equal to the
+    # file, and when it was last edited in the browser: a later browser edit means the YAML in
+    # git is behind (docs/track-leads.md).
+    file_loaded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    browser_edited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ActiveQuerySet.as_manager()
+    history = _history(
+        "summary_html",
+        "prerequisites_html",
+        "source_path",
+        "created_at",
+        "updated_at",
+        "structure_version",
+        "file_loaded_at",
+        "browser_edited_at",
+        requires=True,
+    )
 
     class Meta:
         ordering = ["title"]
@@ -145,6 +192,14 @@ class Track(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("curriculum:track_detail", kwargs={"slug": self.slug})
 
+    @property
+    def browser_ahead_of_file(self) -> bool:
+        """Edited in the browser since a file last wrote (or matched) it: the YAML in git is
+        behind until someone downloads the track and commits it."""
+        if self.browser_edited_at is None:
+            return False
+        return self.file_loaded_at is None or self.browser_edited_at > self.file_loaded_at
+
 
 class Module(models.Model):
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="modules")
@@ -164,6 +219,7 @@ class Module(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActiveQuerySet.as_manager()
+    history = _history("summary_html", requires=True)
 
     class Meta:
         ordering = ["track", "position"]
@@ -224,6 +280,7 @@ class Resource(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActiveQuerySet.as_manager()
+    history = _history("notes_html", "content_changed_at")
 
     class Meta:
         ordering = ["module__position", "position"]
@@ -279,6 +336,7 @@ class Capstone(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActiveQuerySet.as_manager()
+    history = _history("brief_html")
 
     class Meta:
         ordering = ["module__position", "position"]
@@ -294,3 +352,36 @@ class Capstone(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class UploadStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for apply or cancel"
+    APPLIED = "applied", "Applied"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class TrackUpload(models.Model):
+    """A YAML file a lead uploaded for a track: previewed, then applied or cancelled. Kept in
+    the database (not in a web process) so any process can preview and apply it."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    text = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=UploadStatus.choices, default=UploadStatus.PENDING
+    )
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=UploadStatus.values), name="track_upload_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} for {self.track_id}"

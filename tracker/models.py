@@ -92,7 +92,7 @@ class Enrolment(models.Model):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
     )
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="enrolments")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="enrolments")
     enrolled_at = models.DateTimeField()
     # Leaving keeps the row (and all progress); enrolling again clears it.
     left_at = models.DateTimeField(null=True, blank=True)
@@ -138,9 +138,10 @@ class Progress(models.Model):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
     )
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="progress")
+    # PROTECT: curriculum rows are archived, never deleted; a delete would take progress with it.
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="progress")
     # Denormalised from the resource so per-track reads need no join.
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.NOT_STARTED
     )
@@ -235,7 +236,7 @@ class ResourceNote(models.Model):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
     )
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="learner_notes")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="learner_notes")
     body = models.TextField(blank=True, max_length=20_000)
     body_html = models.TextField(blank=True, editable=False)
     revisit = models.BooleanField(default=False)
@@ -264,8 +265,8 @@ class CapstoneSubmission(models.Model):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capstone_submissions"
     )
-    capstone = models.ForeignKey(Capstone, on_delete=models.CASCADE, related_name="submissions")
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    capstone = models.ForeignKey(Capstone, on_delete=models.PROTECT, related_name="submissions")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
     link = models.URLField(max_length=1000, blank=True)
     writeup = models.TextField(blank=True, max_length=50_000)

@@ -14,8 +14,9 @@ from datetime import datetime
 
 from django.db import connection
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from ..models import Capstone, Module, Resource, Track, resource_points
+from ..models import Capstone, ChangeHow, Module, Resource, Track, resource_points
 from ..services import curriculum_item_derive
 from ..structure import structure_changed
 from .crossref import TrackInDb
@@ -72,6 +73,8 @@ class LoadReport:
     files: int = 0
     tracks: int = 0
     plan: list[str] = field(default_factory=list)
+    # A dry run's plan, for a preview that shows each change field by field.
+    changes: Plan | None = field(default=None, repr=False, compare=False)
 
     def summary_line(self) -> str:
         return (
@@ -103,6 +106,11 @@ class Plan:
     track_requires: dict[str, list[str]] = field(default_factory=dict)
     module_requires: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     archived_in: set[int] = field(default_factory=set)  # ids of tracks something was archived in
+    archived_rows: dict[type, list] = field(default_factory=dict)
+    # The run's tracks as read before writing (slug → row; absent for tracks it creates).
+    tracks: dict[str, Track] = field(default_factory=dict)
+    # `requires` (slugs) of tracks and modules the run archives, for their history records.
+    requires_before: dict[tuple[type, int], list[str]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -135,6 +143,7 @@ class Plan:
 
     def archive(self, model: type, row, label: str) -> None:
         self.archives.setdefault(model, []).append(row.pk)
+        self.archived_rows.setdefault(model, []).append(row)
         self.archived_in.add(row.pk if model is Track else row.track_id)
         self.report.archived += 1
         self.report.plan.append(f"archive {label}")
@@ -146,6 +155,7 @@ def build_plan(
     plan = Plan(report=report, now=timezone.now())
     slugs = [spec.slug for spec in specs]
     tracks = {track.slug: track for track in Track.objects.filter(slug__in=slugs)}
+    plan.tracks = tracks
     track_ids = [track.pk for track in tracks.values()]
     modules = _by_track(Module.objects.filter(track_id__in=track_ids))
     resources = _by_track(Resource.objects.filter(track_id__in=track_ids))
@@ -182,6 +192,10 @@ def build_plan(
             existing_resources = resources.get(track.pk, {})
             existing_capstones = capstones.get(track.pk, {})
         module_slug_by_pk = {module.pk: slug for slug, module in existing_modules.items()}
+        for module in existing_modules.values():
+            plan.requires_before[(Module, module.pk)] = sorted(
+                module_slug_by_pk.get(pk, "") for pk in module_requires.get(module.pk, ())
+            )
         _plan_modules(plan, spec, existing_modules, module_requires, module_slug_by_pk)
         _plan_items(plan, spec, existing_resources, module_slug_by_pk, Resource, track_pks)
         _plan_items(plan, spec, existing_capstones, module_slug_by_pk, Capstone, track_pks)
@@ -190,7 +204,8 @@ def build_plan(
         loaded = set(slugs)
         for slug, track in sorted(db.items()):
             if slug not in loaded and not track.archived:
-                plan.archive(Track, track, f"track {slug}")
+                plan.requires_before[(Track, track.pk)] = sorted(track.requires)
+                plan.archive(Track, Track.objects.get(pk=track.pk), f"track {slug}")
     return plan
 
 
@@ -313,18 +328,27 @@ def lock_for_writing() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
 
 
-def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> None:
-    if plan.empty:  # a reload that changes nothing writes nothing
+def write_plan(
+    plan: Plan,
+    specs: list[TrackSpec],
+    db: dict[str, TrackInDb],
+    *,
+    how: str = ChangeHow.LOAD,
+    changed_by=None,
+) -> None:
+    history = _History(plan, how=how, user=changed_by)
+    if plan.empty:  # a reload that changes nothing writes nothing (unless a file caught up)
+        _stamp_tracks(plan, how, set())
         return
     now = plan.now
     source_by_slug = {spec.slug: spec.source_path for spec in specs}
 
     # Tracks.
-    for change in plan.creates.get(Track, []):
-        curriculum_item_derive(item=change.row)
-    Track.objects.bulk_create(
-        [change.row for change in plan.creates.get(Track, [])], batch_size=_BATCH
-    )
+    track_creates = [change.row for change in plan.creates.get(Track, [])]
+    for track in track_creates:
+        curriculum_item_derive(item=track)
+    Track.objects.bulk_create(track_creates, batch_size=_BATCH)
+    history.record(Track, track_creates, update=False)
     track_updates = plan.updates.get(Track, [])
     for change in track_updates:
         _apply_values(change)
@@ -343,6 +367,8 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
             "updated_at",
         ),
     )
+    # Only a file's path differing is bookkeeping, not a change anyone made: no history.
+    history.record(Track, [change.row for change in track_updates if change.counted], update=True)
     track_ids = dict(Track.objects.filter(slug__in=list(source_by_slug)).values_list("slug", "pk"))
 
     # Modules.
@@ -351,10 +377,12 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
         change.row.track_id = track_ids[change.module_key[0]]
         curriculum_item_derive(item=change.row)
     Module.objects.bulk_create([change.row for change in module_creates], batch_size=_BATCH)
+    history.record(Module, [change.row for change in module_creates], update=False)
     module_updates = plan.updates.get(Module, [])
     for change in module_updates:
         _apply_values(change)
     _bulk_update(Module, module_updates, (*MODULE_FIELDS, "summary_html", "archived_at"))
+    history.record(Module, [change.row for change in module_updates], update=True)
     track_slug_by_id = {pk: slug for slug, pk in track_ids.items()}
     module_ids = {
         (track_slug_by_id[track_id], module_slug): pk
@@ -372,7 +400,10 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
             if model is Resource:
                 change.row.linked_track_id = _track_id(change.row.linked_track_id, track_ids)
             curriculum_item_derive(item=change.row)
-        model.objects.bulk_create([change.row for change in creates], batch_size=_BATCH)
+        if creates:
+            bulk_create_with_history(
+                [change.row for change in creates], model, batch_size=_BATCH, **history.defaults
+            )
         updates = plan.updates.get(model, [])
         extra = ("notes_html", "content_changed_at") if model is Resource else ("brief_html",)
         for change in updates:
@@ -383,17 +414,95 @@ def write_plan(plan: Plan, specs: list[TrackSpec], db: dict[str, TrackInDb]) -> 
             if model is Resource and any(name in change.changed for name in CONTENT_MARKED):
                 change.row.content_changed_at = now
             _apply_values(change)
-        _bulk_update(model, updates, (*fields, *extra, "archived_at"))
+        if updates:
+            bulk_update_with_history(
+                [change.row for change in updates],
+                model,
+                [*fields, *extra, "archived_at"],
+                batch_size=_BATCH,
+                **history.defaults,
+            )
 
     # Archive what left its file (and, with --prune, tracks absent from the run).
     for model, pks in plan.archives.items():
         for start in range(0, len(pks), _BATCH):
             model.objects.filter(pk__in=pks[start : start + _BATCH]).update(archived_at=now)
+        rows = plan.archived_rows[model]
+        for row in rows:
+            row.archived_at = now
+        history.record(model, rows, update=True, archived=True)
 
     _sync_track_requires(plan, track_ids, db)
     _sync_module_requires(plan, track_ids, module_ids)
     # Bulk writes send no per-row signals: move the cached structures' versions on here.
-    structure_changed(_touched_track_ids(plan))
+    touched = _touched_track_ids(plan)
+    structure_changed(touched)
+    _stamp_tracks(plan, how, touched)
+
+
+class _History:
+    """History records for one run's rows (django-simple-history's bulk helpers): one date,
+    person and reason for the whole run; tracks and modules also keep their `requires`."""
+
+    def __init__(self, plan: Plan, *, how: str, user):
+        self.plan = plan
+        self.defaults = {
+            "default_user": user,
+            "default_change_reason": how,
+            "default_date": plan.now,
+        }
+
+    def record(self, model: type, rows: list, *, update: bool, archived: bool = False) -> None:
+        if not rows:
+            return
+        if model not in (Track, Module):
+            model.history.bulk_history_create(
+                rows, update=update, batch_size=_BATCH, **self.defaults
+            )
+            return
+        # One insert per distinct `requires` (most rows share the empty one).
+        groups: dict[tuple[str, ...], list] = {}
+        for row in rows:
+            groups.setdefault(tuple(self._requires(model, row, archived)), []).append(row)
+        for requires, group in groups.items():
+            model.history.bulk_history_create(
+                group,
+                update=update,
+                batch_size=_BATCH,
+                custom_historical_attrs={"requires_slugs": list(requires)},
+                **self.defaults,
+            )
+
+    def _requires(self, model: type, row, archived: bool) -> list[str]:
+        if archived:
+            return self.plan.requires_before.get((model, row.pk), [])
+        if model is Track:
+            return sorted(self.plan.track_requires.get(row.slug, []))
+        track_slug = next(
+            (slug for slug, pk in self._track_ids().items() if pk == row.track_id), None
+        )
+        return sorted(self.plan.module_requires.get((track_slug, row.slug), []))
+
+    def _track_ids(self) -> dict[str, int]:
+        if not hasattr(self, "_ids"):
+            self._ids = {slug: track.pk for slug, track in self.plan.tracks.items() if track.pk} | {
+                change.row.slug: change.row.pk for change in self.plan.creates.get(Track, [])
+            }
+        return self._ids
+
+
+def _stamp_tracks(plan: Plan, how: str, touched: set[int]) -> None:
+    """Remember how the run's tracks last changed: edited in the browser, or written (or found
+    equal to) a file. A file that matches a track edited in the browser has caught up with it."""
+    if how == ChangeHow.BROWSER:
+        if touched:
+            Track.objects.filter(pk__in=touched).update(browser_edited_at=plan.now)
+        return
+    stamped = set(touched) | {
+        track.pk for track in plan.tracks.values() if track.browser_ahead_of_file
+    }
+    if stamped:
+        Track.objects.filter(pk__in=stamped).update(file_loaded_at=plan.now)
 
 
 def _touched_track_ids(plan: Plan) -> set[int]:
@@ -419,6 +528,7 @@ def _apply_values(change: _Change) -> None:
 
 
 def _bulk_update(model: type, changes: list[_Change], fields: tuple[str, ...]) -> None:
+    """The rows' own update; their history is recorded by the caller."""
     if changes:
         model.objects.bulk_update(
             [change.row for change in changes], list(fields), batch_size=_BATCH

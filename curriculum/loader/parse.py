@@ -290,8 +290,15 @@ def read_text(path: Path, *, display: str, max_bytes: int) -> tuple[str | None, 
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         return None, LoadError(display, 1, 1, f"cannot read the file: {exc.strerror or exc}")
+    size = path.stat().st_size if len(data) > max_bytes else len(data)
+    return decode_bytes(data, display=display, max_bytes=max_bytes, size=size)
+
+
+def decode_bytes(
+    data: bytes, *, display: str, max_bytes: int, size: int
+) -> tuple[str | None, LoadError | None]:
+    """A file's bytes as text, or an error for oversized and non-UTF-8 content."""
     if len(data) > max_bytes:
-        size = path.stat().st_size
         return None, LoadError(
             display,
             1,
@@ -309,6 +316,31 @@ def read_text(path: Path, *, display: str, max_bytes: int) -> tuple[str | None, 
             column,
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
         )
+
+
+def nodes_from_data(data: object, line: int = 1) -> Node:
+    """Plain data (dicts, lists, text, numbers, booleans, None) as nodes, so data built in code
+    (a track edited in the browser) is validated by the same schema as a file. Every node
+    reports line 1, column 1: callers map errors back by their field path, not position."""
+    if isinstance(data, dict):
+        node = Map(line, 1)
+        for key, value in data.items():
+            child = nodes_from_data(value, line)
+            node.entries.append((Scalar(line, 1, value=key, text=str(key)), child))
+            node.size += child.size + 1
+        return node
+    if isinstance(data, list | tuple):
+        node = Seq(line, 1)
+        for value in data:
+            child = nodes_from_data(value, line)
+            node.items.append(child)
+            node.size += child.size
+        return node
+    if isinstance(data, bool):
+        text = "true" if data else "false"
+    else:
+        text = "" if data is None else str(data)
+    return Scalar(line, 1, value=data, text=text)
 
 
 def parse_text(text: str, *, display: str) -> tuple[Node | None, LoadError | None]:
