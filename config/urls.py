@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("tracks/", include("curriculum.urls")),
     path("tracks/", include(("tracker.track_urls", "track"))),
+    path("tracks/", include("curriculum.curation.urls")),
     path("me/", include("tracker.urls")),
     path("nudges/", include("nudges.urls")),
     path("lead/", include("tracker.lead_urls")),

@@ -39,6 +39,24 @@ def track_export_yaml(*, slug: str) -> str:
             raise TrackNotFound(f"track '{slug}' is archived; only active tracks are exported")
         known = Track.objects.active().order_by("slug").values_list("slug", flat=True)
         raise TrackNotFound(f"unknown track '{slug}' (known: {', '.join(known) or 'none'})")
+    return track_yaml(track_export_data(track=track))
+
+
+def track_yaml(data: dict) -> str:
+    """A track's data (`track_export_data`) as the YAML text of its file."""
+    return yaml.dump(
+        {"track": data},
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
+
+
+def track_export_data(*, track: Track) -> dict:
+    """The track as the plain data of its file (what `track:` holds): active items only, in
+    order, defaults left out. Six queries, whatever the track's size."""
     modules = list(Module.objects.active().filter(track=track).order_by("position", "pk"))
     resources: dict[int, list[Resource]] = {}
     for resource in (
@@ -67,7 +85,7 @@ def track_export_yaml(*, slug: str) -> str:
     _put(data, "tags", list(track.tags), [])
     _put(data, "leads", list(track.lead_emails), [])
     data["modules"] = [
-        _module(
+        module_data(
             module,
             sorted(module_requires.get(module.pk, [])),
             resources.get(module.pk, []),
@@ -75,17 +93,10 @@ def track_export_yaml(*, slug: str) -> str:
         )
         for module in modules
     ]
-    return yaml.dump(
-        {"track": data},
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-        default_flow_style=False,
-    )
+    return data
 
 
-def _module(
+def module_data(
     module: Module, requires: list[str], resources: list[Resource], capstones: list[Capstone]
 ) -> dict:
     data: dict = {"slug": module.slug, "title": module.title}
@@ -96,12 +107,13 @@ def _module(
     else:
         _put(data, "weeks", module.weeks, 1)
     _put(data, "choose", dict(sorted((module.choices_required or {}).items())), {})
-    _put(data, "resources", [_resource(resource) for resource in resources], [])
-    _put(data, "capstones", [_capstone(capstone) for capstone in capstones], [])
+    _put(data, "resources", [resource_data(resource) for resource in resources], [])
+    _put(data, "capstones", [capstone_data(capstone) for capstone in capstones], [])
     return data
 
 
-def _resource(resource: Resource) -> dict:
+def resource_data(resource: Resource) -> dict:
+    """A resource as its file entry (reads `linked_track`: select it with the row)."""
     data: dict = {"slug": resource.slug, "title": resource.title, "kind": resource.kind}
     if resource.linked_track is not None:
         data["track"] = resource.linked_track.slug
@@ -114,7 +126,7 @@ def _resource(resource: Resource) -> dict:
     return data
 
 
-def _capstone(capstone: Capstone) -> dict:
+def capstone_data(capstone: Capstone) -> dict:
     data: dict = {"slug": capstone.slug, "title": capstone.title, "brief": capstone.brief}
     _put(data, "constraints", list(capstone.constraints), [])
     _put(data, "points", capstone.points, DEFAULT_CAPSTONE_POINTS)

@@ -171,7 +171,13 @@ def can_manage_leads(user, track: Track) -> bool:
 
 
 def can_edit_track(user, track: Track) -> bool:
-    """Curate a track's content (the curation pages build on this)."""
+    """Curate a track's content: edit, add, archive, restore and reorder its items, upload and
+    download its YAML (the download holds the leads' addresses). Its leads and staff."""
+    return is_staff(user) or leads_track(user, track)
+
+
+def can_view_track_history(user, track: Track) -> bool:
+    """Read the track's change history (who changed what, when, how): its leads and staff."""
     return is_staff(user) or leads_track(user, track)
 
 

@@ -132,10 +132,14 @@ def read_upload(
 
 
 def read_data(data: dict, *, display: str, source_path: str, expect_slug: str) -> TrackSpec:
-    """A track given as plain data (what the exporter builds, as edited in the browser),
+    """A track given as plain data (what `track:` holds; the exporter builds it, the browser
+    edits it),
     validated by the same schema as a file. Raises CurriculumInvalid."""
     return _checked_spec(
-        nodes_from_data(data), display=display, source_path=source_path, expect_slug=expect_slug
+        nodes_from_data({"track": data}),
+        display=display,
+        source_path=source_path,
+        expect_slug=expect_slug,
     )
 
 

@@ -28,6 +28,9 @@ from .errors import LoadError
 from .parse import Map, Node, Scalar, Seq, describe, shorten
 
 SLUG_MAX = 100
+# Markdown fields (summaries, prerequisites, notes, briefs): long enough for any real text,
+# short enough that a pasted megabyte is refused with a message, not stored.
+MARKDOWN_MAX = 20_000
 MAX_TAG_LENGTH = 50
 MAX_CHOOSE = 100
 _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -313,8 +316,8 @@ KINDS = list(ResourceKind.values)
 TRACK_FIELDS = {
     "slug": (True, slug),
     "title": (True, text(200)),
-    "summary": (False, text(blank=True)),
-    "prerequisites": (False, text(blank=True)),
+    "summary": (False, text(MARKDOWN_MAX, blank=True)),
+    "prerequisites": (False, text(MARKDOWN_MAX, blank=True)),
     "level": (False, enum(list(Level.values), "level")),
     "requires": (False, None),
     "tags": (False, None),
@@ -324,7 +327,7 @@ TRACK_FIELDS = {
 MODULE_FIELDS = {
     "slug": (True, slug),
     "title": (True, text(200)),
-    "summary": (False, text(blank=True)),
+    "summary": (False, text(MARKDOWN_MAX, blank=True)),
     "requires": (False, None),
     "weeks": (False, whole_number(0, MAX_WEEKS)),
     "days": (False, whole_number(0, MAX_DAYS)),
@@ -342,12 +345,12 @@ RESOURCE_FIELDS = {
     "points": (False, whole_number(0, MAX_POINTS)),
     "optional": (False, boolean),
     "choice": (False, slug),
-    "notes": (False, text(blank=True)),
+    "notes": (False, text(MARKDOWN_MAX, blank=True)),
 }
 CAPSTONE_FIELDS = {
     "slug": (True, slug),
     "title": (True, text(300)),
-    "brief": (True, text()),
+    "brief": (True, text(MARKDOWN_MAX)),
     "constraints": (False, None),
     "points": (False, whole_number(0, MAX_POINTS)),
     "review": (False, enum(list(ReviewMode.values), "review mode")),
@@ -381,8 +384,8 @@ def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> Tra
         title=c.value(found, "title", path, TRACK_FIELDS["title"][1], ""),
         source_path=source_path,
         slug_at=Ref("", f"{path}.slug", slug_node.line, slug_node.column),
-        summary=c.value(found, "summary", path, text(blank=True), ""),
-        prerequisites=c.value(found, "prerequisites", path, text(blank=True), ""),
+        summary=c.value(found, "summary", path, text(MARKDOWN_MAX, blank=True), ""),
+        prerequisites=c.value(found, "prerequisites", path, text(MARKDOWN_MAX, blank=True), ""),
         level=c.value(found, "level", path, TRACK_FIELDS["level"][1], Level.BEGINNER),
         tags=c.list_of(found, "tags", path, text(MAX_TAG_LENGTH)),
         leads=_leads(c, found, path),
@@ -457,7 +460,7 @@ def _module(
     module = ModuleSpec(
         slug=c.value(found, "slug", path, slug, ""),
         title=c.value(found, "title", path, MODULE_FIELDS["title"][1], ""),
-        summary=c.value(found, "summary", path, text(blank=True), ""),
+        summary=c.value(found, "summary", path, text(MARKDOWN_MAX, blank=True), ""),
         weeks=c.value(found, "weeks", path, MODULE_FIELDS["weeks"][1], 1),
         days=c.value(found, "days", path, MODULE_FIELDS["days"][1]),
         requires=c.refs(found, "requires", path),

@@ -1,0 +1,209 @@
+"""A track as its file's data, and the edits the browser makes to it.
+
+The data is what `curriculum.exporter.track_export_data` builds: {"slug", "title", ...,
+"modules": [{"slug", ..., "resources": [...], "capstones": [...]}]}. Each edit changes it in
+place; the loader then validates and writes the result. Errors the loader reports come back
+as (field path, message) and are put next to the form field they are about.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..loader import CurriculumInvalid
+
+# URL segment → the singular used in YAML paths and messages.
+KINDS = {"modules": "module", "resources": "resource", "capstones": "capstone"}
+ITEM_LISTS = ("resources", "capstones")
+
+# Keys each kind's form edits (as YAML spells them), in form order.
+EDITABLE = {
+    "track": ("title", "summary", "prerequisites", "level", "tags", "requires"),
+    "modules": ("title", "summary", "weeks", "days", "requires", "choose"),
+    "resources": (
+        "title",
+        "kind",
+        "track",
+        "url",
+        "minutes",
+        "points",
+        "optional",
+        "choice",
+        "notes",
+    ),
+    "capstones": ("title", "brief", "constraints", "points", "review", "optional"),
+}
+_INDEX = re.compile(r"\[\d+\]")
+
+
+class EditInvalid(Exception):
+    """The edit was refused; nothing was written. `fields` maps a form field to its messages,
+    `general` holds messages about the rest of the track."""
+
+    def __init__(self, fields: dict[str, list[str]] | None = None, general: list[str] = ()):
+        self.fields = fields or {}
+        self.general = list(general)
+        super().__init__(
+            "; ".join([*self.general, *(m for ms in self.fields.values() for m in ms)])
+        )
+
+    @classmethod
+    def about(cls, name: str, message: str) -> EditInvalid:
+        return cls({name: [message]})
+
+    @classmethod
+    def from_loader(cls, invalid: CurriculumInvalid, target: str | None) -> EditInvalid:
+        """The loader's messages, each next to the field of `target` (a YAML path such as
+        `track.modules[2].resources[0]`) it is about; anything else is general."""
+        fields: dict[str, list[str]] = {}
+        general: list[str] = []
+        for error in invalid.load_errors:
+            path, _, message = error.message.partition(": ")
+            if not message:
+                path, message = "", error.message
+            name = field_of(path, target)
+            if name is None:
+                general.append(error.message)
+            else:
+                fields.setdefault(name, []).append(_sentence(message))
+        return cls(fields, general)
+
+
+_AT_LINE = re.compile(r" \(already used at line \d+\)")
+
+
+def _sentence(message: str) -> str:
+    """The loader's message as a sentence; edited data has no lines to point at."""
+    message = _AT_LINE.sub(" (already used in this track)", message)
+    return message[:1].upper() + message[1:]
+
+
+def field_of(path: str, target: str | None) -> str | None:
+    """The form field an error at `path` is about, when it is under `target`."""
+    if target is None or not path.startswith(target):
+        return None
+    rest = path[len(target) :]
+    if not rest.startswith("."):
+        return None
+    key = _INDEX.split(rest[1:], maxsplit=1)[0].split(".", 1)[0]
+    return key or None
+
+
+@dataclass
+class Located:
+    """Where an item is in the data, and its YAML path (for error messages)."""
+
+    container: list
+    index: int
+    path: str
+    module: dict | None = None
+    module_index: int = 0
+
+    @property
+    def item(self) -> dict:
+        return self.container[self.index]
+
+
+@dataclass
+class Spot:
+    """A module's place in the data."""
+
+    module: dict
+    index: int
+    items: dict = field(default_factory=dict)
+
+
+def module_at(data: dict, slug: str) -> tuple[int, dict] | None:
+    for index, module in enumerate(data["modules"]):
+        if module["slug"] == slug:
+            return index, module
+    return None
+
+
+def locate(data: dict, kind: str, slug: str) -> Located | None:
+    """The item of `kind` ("modules", "resources", "capstones") with this slug."""
+    if kind == "modules":
+        found = module_at(data, slug)
+        if found is None:
+            return None
+        index, _module = found
+        return Located(data["modules"], index, f"track.modules[{index}]")
+    for module_index, module in enumerate(data["modules"]):
+        items = module.get(kind, [])
+        for index, item in enumerate(items):
+            if item["slug"] == slug:
+                return Located(
+                    items,
+                    index,
+                    f"track.modules[{module_index}].{kind}[{index}]",
+                    module=module,
+                    module_index=module_index,
+                )
+    return None
+
+
+def items_of(module: dict, kind: str) -> list:
+    """The module's list of `kind`, created empty when the file left it out."""
+    return module.setdefault(kind, [])
+
+
+def drop_empty_lists(data: dict) -> None:
+    """Leave out empty `resources:`/`capstones:` lists, as the exporter does."""
+    for module in data["modules"]:
+        for kind in ITEM_LISTS:
+            if kind in module and not module[kind]:
+                del module[kind]
+
+
+# --- form values → file values ---------------------------------------------------------------
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def number(text: str) -> int | str | None:
+    """A number box as the file would hold it: empty is absent, digits a number, anything else
+    stays text (the loader then says what it expected)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return int(text) if _WHOLE.fullmatch(text) else text
+
+
+def words(text: str) -> list[str]:
+    """A comma-separated list (tags)."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def lines(text: str) -> list[str]:
+    """One entry a line (constraints)."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def choose_mapping(text: str) -> dict[str, int | str]:
+    """`choose` as typed: "deep-dive: 2, papers: 3" (a comma or a new line between groups)."""
+    mapping: dict[str, int | str] = {}
+    for part in re.split(r"[,\n]", text or ""):
+        if not part.strip():
+            continue
+        name, colon, count = part.partition(":")
+        if not colon or not name.strip():
+            raise EditInvalid.about(
+                "choose",
+                f"Write each choice group as name: how many (deep-dive: 2); "
+                f"could not read {part.strip()[:60]!r}.",
+            )
+        mapping[name.strip()] = number(count) if number(count) is not None else count.strip()
+    return mapping
+
+
+def choose_text(mapping: dict) -> str:
+    return ", ".join(f"{name}: {count}" for name, count in (mapping or {}).items())
+
+
+def put(item: dict, key: str, value, default=None) -> None:
+    """Set a key the way the exporter writes it: a default value is left out."""
+    if value is None or value == default or value == "" or value == [] or value == {}:
+        item.pop(key, None)
+    else:
+        item[key] = value

@@ -1,0 +1,242 @@
+"""The editing forms. They only carry what people type: every rule about the values is the
+loader's (curriculum.loader.schema), applied when the service validates the edited track, and
+its messages come back next to these fields. What a form checks itself is what no file could
+hold: control characters, and (for uploads) the size before reading."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ..loader.schema import MARKDOWN_MAX, SLUG_MAX
+from ..models import Level, ResourceKind, ReviewMode
+from .data import choose_text
+
+_TEXT_CONTROL = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\x7f"}
+_LINE_CONTROL = _TEXT_CONTROL | {"\t", "\n", "\r"}
+# Bidirectional overrides and isolates make text display as something it is not.
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_UNSTORABLE = {chr(c) for c in range(0xD800, 0xE000)}
+
+
+def _problem(value: str, *, multiline: bool) -> str | None:
+    refused = (_TEXT_CONTROL if multiline else _LINE_CONTROL) | _BIDI | _UNSTORABLE
+    for char in value:
+        if char in refused:
+            return (
+                f"Remove the invisible control character U+{ord(char):04X}: "
+                "this field takes plain text only."
+            )
+    return None
+
+
+class CurationForm(forms.Form):
+    """Text fields that refuse control characters next to the field; nothing else."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            values = self.data.getlist(self.add_prefix(name)) if self.is_bound else []
+            multiline = isinstance(field.widget, forms.Textarea)
+            for value in values:
+                problem = _problem(value, multiline=multiline)
+                if problem:
+                    self.add_error(name, problem)
+                    break
+        return cleaned
+
+
+def _text(label: str, *, help_text: str = "", max_length: int | None = None, required=False):
+    attrs = {"maxlength": max_length} if max_length else {}
+    return forms.CharField(
+        label=label,
+        required=False,  # the loader says what is required, in its own words
+        strip=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs=attrs),
+    )
+
+
+def _markdown(label: str, *, help_text: str = "Markdown.", rows: int = 5):
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows, "maxlength": MARKDOWN_MAX}),
+    )
+
+
+def _number(label: str, help_text: str = ""):
+    # Text, not a number field: the loader reads it as the file would and says what it wants.
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 6}),
+    )
+
+
+def _choice(label: str, choices, help_text: str = ""):
+    # Any value is carried to the loader, which names the ones it knows.
+    return forms.CharField(
+        label=label, required=False, help_text=help_text, widget=forms.Select(choices=choices)
+    )
+
+
+def _checks(label: str, choices, help_text: str = ""):
+    return forms.MultipleChoiceField(
+        label=label,
+        required=False,
+        choices=choices,
+        help_text=help_text,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class TrackForm(CurationForm):
+    title = _text("Title", max_length=200)
+    summary = _markdown("Summary")
+    prerequisites = _markdown(
+        "Prerequisites", help_text="Markdown: what learners should know or have before starting."
+    )
+    level = _choice("Level", Level.choices)
+    tags = _text("Tags", help_text="Separated by commas.")
+    requires = _checks("Tracks to finish first", [])
+
+    def __init__(self, *args, tracks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requires"].choices = list(tracks)
+
+    @staticmethod
+    def initial_from(data: dict) -> dict:
+        return {
+            "title": data.get("title", ""),
+            "summary": data.get("summary", ""),
+            "prerequisites": data.get("prerequisites", ""),
+            "level": data.get("level", Level.BEGINNER),
+            "tags": ", ".join(data.get("tags", [])),
+            "requires": data.get("requires", []),
+        }
+
+
+class _SlugMixin:
+    slug_help = "Lowercase letters, digits and hyphens. It identifies the item for good."
+
+
+class ModuleForm(CurationForm):
+    slug = _text("Slug", max_length=SLUG_MAX, help_text=_SlugMixin.slug_help)
+    title = _text("Title", max_length=200)
+    summary = _markdown("Summary")
+    weeks = _number("Weeks", "Pacing hint: how many weeks it takes (default 1).")
+    days = _number("Days", "For modules shorter than a week: days instead of weeks.")
+    requires = _checks("Modules to finish first", [])
+    choose = _text(
+        "Choice groups: how many to finish",
+        help_text="For example deep-dive: 2. A group left out asks for one.",
+    )
+
+    def __init__(self, *args, modules=(), adding=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requires"].choices = list(modules)
+        if not adding:
+            del self.fields["slug"]
+
+    @staticmethod
+    def initial_from(data: dict) -> dict:
+        return {
+            "title": data.get("title", ""),
+            "summary": data.get("summary", ""),
+            "weeks": data.get("weeks", "" if "days" in data else 1),
+            "days": data.get("days", ""),
+            "requires": data.get("requires", []),
+            "choose": choose_text(data.get("choose", {})),
+        }
+
+
+class ResourceForm(CurationForm):
+    slug = _text("Slug", max_length=SLUG_MAX, help_text=_SlugMixin.slug_help)
+    module = _choice("Module", [])
+    title = _text("Title", max_length=300)
+    kind = _choice("Kind", ResourceKind.choices)
+    track = _choice(
+        "Track it stands for", [], "Only for kind Track: finishing that track makes it done."
+    )
+    url = _text("Link (URL)", max_length=1000)
+    minutes = _number("Minutes", "Your estimate of the time it takes.")
+    points = _number("Points", "Leave empty: its minutes, or a default by kind.")
+    optional = forms.BooleanField(label="Optional (never blocks completion)", required=False)
+    choice = _text(
+        "Choice group",
+        max_length=SLUG_MAX,
+        help_text="Resources of a module sharing a group name are alternatives.",
+    )
+    notes = _markdown("Notes")
+
+    def __init__(self, *args, modules=(), tracks=(), adding=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["module"].widget.choices = list(modules)
+        self.fields["track"].widget.choices = [("", "(none)"), *tracks]
+        if not adding:
+            del self.fields["slug"]
+
+    @staticmethod
+    def initial_from(data: dict, module: str) -> dict:
+        return {
+            "module": module,
+            "title": data.get("title", ""),
+            "kind": data.get("kind", ""),
+            "track": data.get("track", ""),
+            "url": data.get("url", ""),
+            "minutes": data.get("minutes", ""),
+            "points": data.get("points", ""),
+            "optional": data.get("optional", False),
+            "choice": data.get("choice", ""),
+            "notes": data.get("notes", ""),
+        }
+
+
+class CapstoneForm(CurationForm):
+    slug = _text("Slug", max_length=SLUG_MAX, help_text=_SlugMixin.slug_help)
+    module = _choice("Module", [])
+    title = _text("Title", max_length=300)
+    brief = _markdown("Brief", rows=8)
+    constraints = forms.CharField(
+        label="Constraints",
+        required=False,
+        help_text="One a line: what the work must meet.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    points = _number("Points", "Default 100.")
+    review = _choice("Reviewed by", ReviewMode.choices)
+    optional = forms.BooleanField(label="Optional (never blocks completion)", required=False)
+
+    def __init__(self, *args, modules=(), adding=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["module"].widget.choices = list(modules)
+        if not adding:
+            del self.fields["slug"]
+
+    @staticmethod
+    def initial_from(data: dict, module: str) -> dict:
+        return {
+            "module": module,
+            "title": data.get("title", ""),
+            "brief": data.get("brief", ""),
+            "constraints": "\n".join(data.get("constraints", [])),
+            "points": data.get("points", ""),
+            "review": data.get("review", ReviewMode.LEAD),
+            "optional": data.get("optional", False),
+        }
+
+
+FORMS = {"modules": ModuleForm, "resources": ResourceForm, "capstones": CapstoneForm}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="YAML file of the track",
+        help_text="The track's file as in seeds/ (at most 1 MB). Nothing changes until you "
+        "check the preview and apply it.",
+        allow_empty_file=True,
+        error_messages={"required": "Choose a .yaml file to upload."},
+    )

@@ -1,0 +1,436 @@
+"""Reads of curation: the editing outline of a track, an upload's preview (what it would
+create, update, archive and restore, field by field, with the learners and points each
+archive touches) and the track's change history. Each runs a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Sum
+
+from tracker.models import CapstoneSubmission, PointsEntry, Progress, ProgressStatus
+
+from ..loader import CurriculumInvalid, load_specs, read_upload
+from ..loader.apply import Plan
+from ..models import Capstone, Module, Resource, Track, TrackUpload
+
+# --- the outline -------------------------------------------------------------------------------
+
+
+@dataclass
+class OutlineModule:
+    module: Module
+    resources: list[Resource] = field(default_factory=list)
+    capstones: list[Capstone] = field(default_factory=list)
+    first: bool = False
+    last: bool = False
+
+
+@dataclass
+class Outline:
+    track: Track
+    modules: list[OutlineModule]
+    archived_modules: list[Module]
+    archived_resources: list[Resource]
+    archived_capstones: list[Capstone]
+
+    @property
+    def module_choices(self) -> list[tuple[str, str]]:
+        return [(row.module.slug, row.module.title) for row in self.modules]
+
+
+def curation_outline(*, track: Track) -> Outline:
+    """The track's modules in order with their resources and capstones, and what is archived
+    (three queries, whatever the track's size)."""
+    modules = list(Module.objects.filter(track=track).order_by("position", "pk"))
+    resources = list(
+        Resource.objects.filter(track=track)
+        .select_related("linked_track")
+        .order_by("position", "pk")
+    )
+    capstones = list(Capstone.objects.filter(track=track).order_by("position", "pk"))
+    by_id = {module.pk: module for module in modules}
+    active = [OutlineModule(module) for module in modules if module.archived_at is None]
+    rows = {row.module.pk: row for row in active}
+    archived_resources, archived_capstones = [], []
+    for resource in resources:
+        resource.module = by_id[resource.module_id]
+        if resource.archived_at is None and resource.module_id in rows:
+            rows[resource.module_id].resources.append(resource)
+        elif resource.archived_at is not None:
+            archived_resources.append(resource)
+    for capstone in capstones:
+        capstone.module = by_id[capstone.module_id]
+        if capstone.archived_at is None and capstone.module_id in rows:
+            rows[capstone.module_id].capstones.append(capstone)
+        elif capstone.archived_at is not None:
+            archived_capstones.append(capstone)
+    if active:
+        active[0].first = True
+        active[-1].last = True
+    return Outline(
+        track=track,
+        modules=active,
+        archived_modules=[module for module in modules if module.archived_at is not None],
+        archived_resources=archived_resources,
+        archived_capstones=archived_capstones,
+    )
+
+
+def other_tracks(*, track: Track) -> list[tuple[str, str]]:
+    """(slug, title) of the active tracks a track may require or stand for."""
+    return list(
+        Track.objects.active().exclude(pk=track.pk).order_by("title").values_list("slug", "title")
+    )
+
+
+# --- an upload's preview -------------------------------------------------------------------
+
+
+@dataclass
+class FieldChange:
+    name: str
+    before: str
+    after: str
+
+
+@dataclass
+class PreviewItem:
+    noun: str  # track, module, resource, capstone
+    slug: str
+    title: str
+    changes: list[FieldChange] = field(default_factory=list)
+    learners: int = 0  # archives: learners with progress or work on it
+    points: int = 0  # archives: points those learners hold for it
+
+
+@dataclass
+class Preview:
+    upload: TrackUpload
+    version: int
+    created: list[PreviewItem] = field(default_factory=list)
+    updated: list[PreviewItem] = field(default_factory=list)
+    archived: list[PreviewItem] = field(default_factory=list)
+    restored: list[PreviewItem] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.created or self.updated or self.archived or self.restored)
+
+    @property
+    def learners_at_stake(self) -> int:
+        return sum(item.learners for item in self.archived)
+
+    @property
+    def points_at_stake(self) -> int:
+        return sum(item.points for item in self.archived)
+
+
+_NOUNS = {Track: "track", Module: "module", Resource: "resource", Capstone: "capstone"}
+_SHOWN = {
+    "module_id": "module",
+    "linked_track_id": "track",
+    "lead_emails": "leads",
+    "points_override": "points",
+    "points": "points earned",
+    "choices_required": "choose",
+    "position": "place in its list",
+}
+LONG = 400
+
+
+def _show(value) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    text = str(value)
+    return text if len(text) <= LONG else text[: LONG - 1] + "…"
+
+
+def upload_preview(*, upload: TrackUpload) -> Preview:
+    """What applying `upload` would do to its track now, from the loader's own dry run."""
+    track = Track.objects.get(pk=upload.track_id)
+    preview = Preview(upload=upload, version=track.structure_version)
+    try:
+        spec = read_upload(
+            upload.text.encode("utf-8"),
+            display=upload.filename,
+            source_path=track.source_path or upload.filename,
+            expect_slug=track.slug,
+        )
+        plan = load_specs([spec], dry_run=True).changes
+    except CurriculumInvalid as invalid:
+        preview.errors = [f"{e.line}:{e.column}: {e.message}" for e in invalid.load_errors]
+        return preview
+    _fill(preview, plan, track)
+    return preview
+
+
+def _fill(preview: Preview, plan: Plan, track: Track) -> None:
+    module_slugs = dict(Module.objects.filter(track=track).values_list("pk", "slug"))
+    track_slugs = dict(Track.objects.values_list("pk", "slug"))
+    for model, changes in plan.creates.items():
+        for change in changes:
+            preview.created.append(
+                PreviewItem(_NOUNS[model], change.row.slug, change.values.get("title", ""))
+            )
+    for model, changes in plan.updates.items():
+        for change in changes:
+            if not change.counted:
+                continue
+            row = change.row
+            item = PreviewItem(_NOUNS[model], row.slug, change.values.get("title", row.title))
+            for name in change.changed:
+                item.changes.append(
+                    _field_change(model, name, change, plan, track, module_slugs, track_slugs)
+                )
+            (preview.restored if change.restore else preview.updated).append(item)
+    for model, rows in plan.archived_rows.items():
+        for row in rows:
+            preview.archived.append(PreviewItem(_NOUNS[model], row.slug, row.title))
+    _count_at_stake(preview, plan)
+
+
+def _field_change(model, name, change, plan, track, module_slugs, track_slugs) -> FieldChange:
+    row = change.row
+    if name == "requires":
+        if model is Track:
+            before = sorted(Track.objects.get(pk=row.pk).requires.values_list("slug", flat=True))
+            after = plan.track_requires.get(row.slug, [])
+        else:
+            before = plan.requires_before.get((Module, row.pk), [])
+            after = plan.module_requires.get((track.slug, row.slug), [])
+        return FieldChange("requires", _show(sorted(before)), _show(sorted(after)))
+    if name == "module_id":
+        return FieldChange("module", module_slugs.get(row.module_id, "?"), change.module_key[1])
+    after = change.values[name]
+    if name == "linked_track_id":
+        before = track_slugs.get(row.linked_track_id)
+        after = getattr(after, "slug", None) or track_slugs.get(after)
+        return FieldChange("track", _show(before), _show(after))
+    before = getattr(row, name)
+    if name == "position":
+        before, after = before + 1, after + 1
+    return FieldChange(_SHOWN.get(name, name), _show(before), _show(after))
+
+
+def _count_at_stake(preview: Preview, plan: Plan) -> None:
+    """For each item the upload would archive: how many learners have progress (or work, for
+    a capstone) on it and the net points they hold for it; two queries per kind. A module
+    counts what its resources and capstones hold."""
+    resources = [row.pk for row in plan.archived_rows.get(Resource, [])]
+    capstones = [row.pk for row in plan.archived_rows.get(Capstone, [])]
+    learners: dict[tuple[str, int], int] = {}
+    points: dict[tuple[str, int], int] = {}
+    if resources:
+        for pk, n in (
+            Progress.objects.filter(resource_id__in=resources)
+            .exclude(status=ProgressStatus.NOT_STARTED)
+            .values_list("resource_id")
+            .annotate(n=Count("learner_id", distinct=True))
+        ):
+            learners[("resource", pk)] = n
+        for pk, total in (
+            PointsEntry.objects.filter(resource_id__in=resources)
+            .values_list("resource_id")
+            .annotate(total=Sum("amount"))
+        ):
+            points[("resource", pk)] = total or 0
+    if capstones:
+        for pk, n in (
+            CapstoneSubmission.objects.filter(capstone_id__in=capstones)
+            .values_list("capstone_id")
+            .annotate(n=Count("learner_id", distinct=True))
+        ):
+            learners[("capstone", pk)] = n
+        for pk, total in (
+            PointsEntry.objects.filter(capstone_id__in=capstones)
+            .values_list("capstone_id")
+            .annotate(total=Sum("amount"))
+        ):
+            points[("capstone", pk)] = total or 0
+    by_slug = {}
+    for model, rows in plan.archived_rows.items():
+        for row in rows:
+            by_slug[(_NOUNS[model], row.slug)] = (row, model)
+    for item in preview.archived:
+        row, model = by_slug[(item.noun, item.slug)]
+        if model in (Resource, Capstone):
+            key = (item.noun, row.pk)
+            item.learners, item.points = learners.get(key, 0), points.get(key, 0)
+    # A module: the learners with progress on any of its archived resources, and the points
+    # its archived resources and capstones hold.
+    modules = [row.pk for row in plan.archived_rows.get(Module, [])]
+    if not modules:
+        return
+    module_learners = dict(
+        Progress.objects.filter(resource__module_id__in=modules, resource_id__in=resources)
+        .exclude(status=ProgressStatus.NOT_STARTED)
+        .values_list("resource__module_id")
+        .annotate(n=Count("learner_id", distinct=True))
+    )
+    module_points: dict[int, int] = {}
+    for model in (Resource, Capstone):
+        for row in plan.archived_rows.get(model, []):
+            module_points[row.module_id] = module_points.get(row.module_id, 0) + points.get(
+                (_NOUNS[model], row.pk), 0
+            )
+    for item in preview.archived:
+        row, model = by_slug[(item.noun, item.slug)]
+        if model is Module:
+            item.learners = module_learners.get(row.pk, 0)
+            item.points = module_points.get(row.pk, 0)
+
+
+# --- a track's history -------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    noun: str
+    slug: str
+    title: str
+    date: object
+    how: str
+    who: str
+    kind: str  # "created", "changed", "archived", "restored", "deleted"
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass
+class HistoryPage:
+    track: Track
+    page: object  # a Paginator page of the union rows
+    entries: list[HistoryEntry]
+
+
+HISTORY_PAGE_SIZE = 25
+_MODELS = {"track": Track, "module": Module, "resource": Resource, "capstone": Capstone}
+# Fields a record shows, in the order people read them (attnames; others are bookkeeping).
+_HIDDEN = {"id", "track_id", "slug", "archived_at", "content_changed_at"}
+
+
+def _historical(model):
+    return model.history.model
+
+
+def track_history(*, track: Track, page: str | int | None) -> HistoryPage:
+    """Every recorded change to the track and its modules, resources and capstones, newest
+    first, 25 a page, each with what changed from what to what. A fixed number of queries:
+    one count and one page over the four history tables, then per table the page's records
+    and the records before them, and the slugs the records name."""
+    from django.core.paginator import Paginator
+    from django.db.models import CharField, Value
+
+    parts = []
+    for noun, model in _MODELS.items():
+        scope = {"id": track.pk} if model is Track else {"track_id": track.pk}
+        parts.append(
+            _historical(model)
+            .objects.filter(**scope)
+            .order_by()
+            .values_list(Value(noun, output_field=CharField()), "history_id", "history_date")
+        )
+    union = parts[0].union(*parts[1:], all=True).order_by("-history_date", "-history_id")
+    paginator = Paginator(union, HISTORY_PAGE_SIZE)
+    current = paginator.get_page(page)
+    rows = list(current.object_list)
+    wanted: dict[str, list[int]] = {}
+    for noun, history_id, _date in rows:
+        wanted.setdefault(noun, []).append(history_id)
+    records, previous = {}, {}
+    for noun, ids in wanted.items():
+        found, before = _records_with_previous(_MODELS[noun], ids)
+        records.update({(noun, r.history_id): r for r in found})
+        previous.update({(noun, r.history_id): r for r in before})
+    names = _names(track) if rows else ({}, {})
+    entries = []
+    for noun, history_id, _date in rows:
+        record = records[(noun, history_id)]
+        prev = previous.get((noun, getattr(record, "prev_history_id", None)))
+        entries.append(_entry(noun, record, prev, names))
+    return HistoryPage(track=track, page=current, entries=entries)
+
+
+def _records_with_previous(model, ids: list[int]):
+    from django.db.models import OuterRef, Subquery
+
+    historical = _historical(model)
+    earlier = (
+        historical.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+        .order_by("-history_id")
+        .values("history_id")[:1]
+    )
+    found = list(
+        historical.objects.filter(history_id__in=ids)
+        .annotate(prev_history_id=Subquery(earlier))
+        .select_related("history_user__profile")
+    )
+    prev_ids = [r.prev_history_id for r in found if r.prev_history_id]
+    before = list(historical.objects.filter(history_id__in=prev_ids)) if prev_ids else []
+    return found, before
+
+
+def _names(track: Track) -> tuple[dict[int, str], dict[int, str]]:
+    modules = dict(Module.objects.filter(track=track).values_list("pk", "slug"))
+    tracks = dict(Track.objects.values_list("pk", "slug"))
+    return modules, tracks
+
+
+def _who(record) -> str:
+    from tracker.models import public_name
+
+    user = record.history_user
+    if user is None:
+        return "a command" if record.history_change_reason == "load_curriculum" else "—"
+    return public_name(user)
+
+
+def _entry(noun: str, record, prev, names) -> HistoryEntry:
+    entry = HistoryEntry(
+        noun=noun,
+        slug=record.slug,
+        title=record.title,
+        date=record.history_date,
+        how=record.history_change_reason or "saved outside the editor",
+        who=_who(record),
+        kind="changed",
+    )
+    if record.history_type == "+":
+        entry.kind = "created"
+        return entry
+    if record.history_type == "-":
+        entry.kind = "deleted"
+        return entry
+    if prev is None:
+        return entry
+    if prev.archived_at is None and record.archived_at is not None:
+        entry.kind = "archived"
+    elif prev.archived_at is not None and record.archived_at is None:
+        entry.kind = "restored"
+    modules, tracks = names
+    for tracked in record.tracked_fields:
+        name = tracked.attname
+        if name in _HIDDEN:
+            continue
+        before, after = getattr(prev, name), getattr(record, name)
+        if before == after:
+            continue
+        if name == "module_id":
+            before, after = modules.get(before, before), modules.get(after, after)
+        elif name == "linked_track_id":
+            before, after = tracks.get(before, before), tracks.get(after, after)
+        elif name == "position":
+            before, after = before + 1, after + 1
+        entry.changes.append(FieldChange(_SHOWN.get(name, name), _show(before), _show(after)))
+    before = getattr(prev, "requires_slugs", None)
+    after = getattr(record, "requires_slugs", None)
+    if before is not None and after is not None and before != after:
+        entry.changes.append(FieldChange("requires", _show(before), _show(after)))
+    return entry

@@ -1,0 +1,461 @@
+"""Curation pages, under /tracks/<slug>/edit/ (and the history at /tracks/<slug>/history/).
+
+One function per page. Every control is a real form or link first: without JavaScript a save
+posts and redirects back to the item on the outline; with htmx the item's row swaps in place
+(its form, then the saved row). A signed-in person who may not edit a public track gets 403;
+an archived track they may not see, 404. Writes are the services'; decisions the permission
+module's."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tracker import permissions
+from tracker.services import NotAllowed, ServiceError
+from tracker.views.track import learner_required
+
+from ..exporter import track_export_data, track_yaml
+from ..models import Track, TrackUpload, UploadStatus
+from . import selectors, services
+from .data import KINDS, EditInvalid, locate
+from .forms import FORMS, TrackForm, UploadForm
+
+OUTLINE = "curriculum/curation/outline.html"
+ITEM = "curriculum/curation/item.html"
+
+
+def _editable_track(request: HttpRequest, slug: str) -> Track:
+    track = get_object_or_404(Track, slug=slug)
+    if not permissions.can_view_track(request.user, track):
+        raise Http404("No such track.")
+    if not permissions.can_edit_track(request.user, track):
+        raise PermissionDenied(f"Only the leads of {track.title} and staff can edit it.")
+    return track
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise Http404("No such kind of item.")
+    return kind
+
+
+def _anchor(track: Track, kind: str = "", slug: str = "") -> str:
+    url = reverse("curation:outline", kwargs={"slug": track.slug})
+    return f"{url}#{KINDS[kind]}-{slug}" if kind else url
+
+
+@never_cache
+@learner_required
+@require_GET
+def outline(request: HttpRequest, slug: str) -> HttpResponse:
+    track = _editable_track(request, slug)
+    return render(request, OUTLINE, _outline_context(track))
+
+
+def _outline_context(track: Track) -> dict:
+    outline = selectors.curation_outline(track=track)
+    return {"track": track, "outline": outline, "kinds": KINDS}
+
+
+# --- the track's own fields ---------------------------------------------------------------------
+
+
+@never_cache
+@learner_required
+@require_http_methods(["GET", "POST"])
+def edit_track(request: HttpRequest, slug: str) -> HttpResponse:
+    track = _editable_track(request, slug)
+    tracks = selectors.other_tracks(track=track)
+    if request.method == "GET":
+        form = TrackForm(
+            initial=TrackForm.initial_from(track_export_data(track=track)), tracks=tracks
+        )
+        return _track_form(request, track, form)
+    form = TrackForm(request.POST, tracks=tracks)
+    if form.is_valid():
+        try:
+            message = services.curation_track_edit(
+                user=request.user, track=track, values=form.cleaned_data
+            )
+        except EditInvalid as invalid:
+            _add_errors(form, invalid)
+        except NotAllowed as refusal:
+            raise PermissionDenied(str(refusal)) from None
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, message)
+            return redirect(_anchor(track))
+    return _track_form(request, track, form, status=400)
+
+
+def _track_form(request, track, form, status=200) -> HttpResponse:
+    return render(
+        request,
+        "curriculum/curation/track_form.html",
+        {"track": track, "form": form},
+        status=status,
+    )
+
+
+def _add_errors(form, invalid: EditInvalid) -> None:
+    for name, problems in invalid.fields.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+    for problem in invalid.general:
+        form.add_error(None, problem)
+
+
+# --- modules, resources and capstones -------------------------------------------------------------
+
+
+def _form_for(kind: str, track: Track, outline, data=None, initial=None, adding=False):
+    form_class = FORMS[kind]
+    kwargs = {"adding": adding}
+    if kind == "modules":
+        kwargs["modules"] = [(row.module.slug, row.module.title) for row in outline.modules]
+    else:
+        kwargs["modules"] = outline.module_choices
+    if kind == "resources":
+        kwargs["tracks"] = selectors.other_tracks(track=track)
+    return form_class(data, initial=initial, **kwargs)
+
+
+def _values(kind: str, form) -> tuple[dict, str | None]:
+    values = {name: value for name, value in form.cleaned_data.items() if name != "module"}
+    return values, form.cleaned_data.get("module") or None
+
+
+@never_cache
+@learner_required
+@require_http_methods(["GET", "POST"])
+def edit_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResponse:
+    track = _editable_track(request, slug)
+    kind = _kind(kind)
+    outline = selectors.curation_outline(track=track)
+    row = _outline_row(outline, kind, item)
+    if row is None:
+        raise Http404("No such item in this track.")
+    if request.method == "GET":
+        if request.htmx and "show" in request.GET:  # "Cancel" in the inline editor
+            return _render_row(request, track, outline, kind, item)
+        form = _form_for(kind, track, outline, initial=_initial(track, kind, item))
+        return _item_form(request, track, kind, row, form)
+    form = _form_for(kind, track, outline, data=request.POST)
+    if form.is_valid():
+        values, module = _values(kind, form)
+        try:
+            message = services.curation_item_edit(
+                user=request.user, track=track, kind=kind, slug=item, values=values, module=module
+            )
+        except EditInvalid as invalid:
+            _add_errors(form, invalid)
+        except NotAllowed as refusal:
+            raise PermissionDenied(str(refusal)) from None
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            if request.htmx:
+                track.refresh_from_db()
+                return _render_row(request, track, None, kind, item, message=message)
+            messages.success(request, message)
+            return redirect(_anchor(track, kind, item))
+    return _item_form(request, track, kind, row, form, status=200 if request.htmx else 400)
+
+
+def _initial(track: Track, kind: str, item: str) -> dict:
+    data = track_export_data(track=track)
+    found = locate(data, kind, item)
+    form_class = FORMS[kind]
+    if kind == "modules":
+        return form_class.initial_from(found.item)
+    return form_class.initial_from(found.item, found.module["slug"])
+
+
+def _outline_row(outline, kind: str, slug: str):
+    for row in outline.modules:
+        if kind == "modules" and row.module.slug == slug:
+            return row.module
+        for item in getattr(row, kind, []) if kind != "modules" else []:
+            if item.slug == slug:
+                return item
+    return None
+
+
+def _item_form(request, track, kind, row, form, status=200) -> HttpResponse:
+    context = {"track": track, "kind": kind, "noun": KINDS[kind], "row": row, "form": form}
+    if request.htmx:
+        return render(request, f"{ITEM}#item-form", context, status=status)
+    return render(request, ITEM, context, status=status)
+
+
+def _render_row(request, track, outline, kind, slug, message: str = "") -> HttpResponse:
+    outline = outline or selectors.curation_outline(track=track)
+    context = _outline_context(track) | {"outline": outline, "message": message}
+    if kind == "modules":
+        module_row = next(row for row in outline.modules if row.module.slug == slug)
+        context["module_row"] = module_row
+        return render(request, f"{OUTLINE}#module-head", context | {"oob_status": True})
+    module_row = next(
+        row for row in outline.modules if any(i.slug == slug for i in getattr(row, kind))
+    )
+    item = next(i for i in getattr(module_row, kind) if i.slug == slug)
+    items = getattr(module_row, kind)
+    context |= {
+        "module_row": module_row,
+        "item": item,
+        "kind": kind,
+        "noun": KINDS[kind],
+        "first": items[0] is item,
+        "last": items[-1] is item,
+        "oob_status": True,
+    }
+    return render(request, f"{OUTLINE}#item-row", context)
+
+
+@never_cache
+@learner_required
+@require_http_methods(["GET", "POST"])
+def add_item(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    track = _editable_track(request, slug)
+    kind = _kind(kind)
+    outline = selectors.curation_outline(track=track)
+    if request.method == "GET":
+        initial = {"module": request.GET.get("module", "")}
+        if kind == "resources":
+            initial["kind"] = "video"
+        form = _form_for(kind, track, outline, initial=initial, adding=True)
+        return _add_form(request, track, kind, form)
+    form = _form_for(kind, track, outline, data=request.POST, adding=True)
+    if form.is_valid():
+        values, module = _values(kind, form)
+        try:
+            message = services.curation_item_add(
+                user=request.user, track=track, kind=kind, values=values, module=module
+            )
+        except EditInvalid as invalid:
+            _add_errors(form, invalid)
+        except NotAllowed as refusal:
+            raise PermissionDenied(str(refusal)) from None
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, message)
+            return redirect(_anchor(track, kind, values.get("slug", "")))
+    return _add_form(request, track, kind, form, status=400)
+
+
+def _add_form(request, track, kind, form, status=200) -> HttpResponse:
+    context = {"track": track, "kind": kind, "noun": KINDS[kind], "form": form, "adding": True}
+    return render(request, ITEM, context, status=status)
+
+
+def _item_action(request: HttpRequest, slug: str, kind: str, item: str, act) -> HttpResponse:
+    track = _editable_track(request, slug)
+    kind = _kind(kind)
+    try:
+        message = act(track, kind)
+    except NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    except EditInvalid as invalid:
+        messages.error(request, f"Nothing was changed: {invalid}")
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, message)
+    if request.htmx:
+        return _htmx_outline(request, track)
+    return redirect(_anchor(track, kind, item))
+
+
+def _htmx_outline(request: HttpRequest, track: Track) -> HttpResponse:
+    """The outline's body after a change that moves things around (reorder, archive,
+    restore): one swap, with the messages, and focus kept on the control pressed."""
+    track.refresh_from_db()
+    context = _outline_context(track) | {
+        "focus": request.POST.get("focus", ""),
+        "htmx_messages": True,
+        "oob_status": True,
+    }
+    return render(request, f"{OUTLINE}#outline-body", context)
+
+
+@never_cache
+@learner_required
+@require_POST
+def archive_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResponse:
+    return _item_action(
+        request,
+        slug,
+        kind,
+        item,
+        lambda track, kind: services.curation_item_archive(
+            user=request.user, track=track, kind=kind, slug=item
+        ),
+    )
+
+
+@never_cache
+@learner_required
+@require_POST
+def restore_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResponse:
+    return _item_action(
+        request,
+        slug,
+        kind,
+        item,
+        lambda track, kind: services.curation_item_restore(
+            user=request.user, track=track, kind=kind, slug=item
+        ),
+    )
+
+
+@never_cache
+@learner_required
+@require_POST
+def move_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResponse:
+    return _item_action(
+        request,
+        slug,
+        kind,
+        item,
+        lambda track, kind: services.curation_item_move(
+            user=request.user,
+            track=track,
+            kind=kind,
+            slug=item,
+            direction=request.POST.get("direction", ""),
+        ),
+    )
+
+
+# --- YAML: download, upload, preview, apply -----------------------------------------------------
+
+
+@never_cache
+@learner_required
+@require_GET
+def download(request: HttpRequest, slug: str) -> HttpResponse:
+    track = _editable_track(request, slug)
+    if track.archived_at is not None:
+        raise Http404("Archived tracks are not exported.")
+    response = HttpResponse(
+        track_yaml(track_export_data(track=track)), content_type="application/yaml; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{track.slug}.yaml"'
+    return response
+
+
+@never_cache
+@learner_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest, slug: str) -> HttpResponse:
+    track = _editable_track(request, slug)
+    limit = services._max_bytes()
+    form = UploadForm()
+    errors: list[str] = []
+    if request.method == "POST":
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > limit + 64 * 1024:  # refuse before reading a huge body at all
+            form = UploadForm()
+            form.errors["file"] = form.error_class(
+                [f"The file is too large: the limit is {limit:,} bytes (about 1 MB)."]
+            )
+            return _upload_page(request, track, form, errors, status=400)
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            handle = form.cleaned_data["file"]
+            if handle.size > limit:
+                form.add_error(
+                    "file", f"The file is {handle.size:,} bytes; the limit is {limit:,}."
+                )
+            else:
+                try:
+                    saved = services.track_upload_create(
+                        user=request.user, track=track, filename=handle.name, data=handle.read()
+                    )
+                except services.UploadInvalid as invalid:
+                    errors = invalid.errors
+                    form.add_error(
+                        "file", "The file was not accepted; nothing was changed. See below."
+                    )
+                except NotAllowed as refusal:
+                    raise PermissionDenied(str(refusal)) from None
+                else:
+                    return redirect("curation:upload_preview", slug=track.slug, pk=saved.pk)
+    status = 400 if form.errors else 200
+    return _upload_page(request, track, form, errors, status=status)
+
+
+def _upload_page(request, track, form, errors, status=200) -> HttpResponse:
+    return render(
+        request,
+        "curriculum/curation/upload.html",
+        {"track": track, "form": form, "errors": errors},
+        status=status,
+    )
+
+
+@never_cache
+@learner_required
+@require_http_methods(["GET", "POST"])
+def upload_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    track = _editable_track(request, slug)
+    upload_row = TrackUpload.objects.filter(pk=pk, track=track).first()
+    if upload_row is None:
+        raise Http404("No such upload.")
+    notice = ""
+    status = 200
+    if request.method == "POST":
+        if upload_row.status != UploadStatus.PENDING:
+            messages.error(request, "This upload was already applied or cancelled.")
+            return redirect(request.path)
+        try:
+            if request.POST.get("action") == "cancel":
+                services.track_upload_cancel(user=request.user, upload=upload_row)
+                messages.success(request, f"Cancelled {upload_row.filename}: nothing was changed.")
+                return redirect(_anchor(track))
+            version = int(request.POST.get("version") or -1)
+            report = services.track_upload_apply(
+                user=request.user, upload=upload_row, version=version
+            )
+        except NotAllowed as refusal:
+            raise PermissionDenied(str(refusal)) from None
+        except services.TrackChanged as changed:
+            notice, status = str(changed), 409
+        except services.UploadInvalid as invalid:
+            notice, status = "Nothing was changed: " + "; ".join(invalid.errors), 400
+        except (ServiceError, ValueError) as error:
+            notice, status = f"Nothing was changed: {error}", 400
+        else:
+            messages.success(request, f"Applied {upload_row.filename}: {report.summary_line()}.")
+            return redirect(_anchor(track))
+    preview = selectors.upload_preview(upload=upload_row)
+    return render(
+        request,
+        "curriculum/curation/preview.html",
+        {"track": track, "preview": preview, "notice": notice, "Status": UploadStatus},
+        status=status,
+    )
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+@never_cache
+@learner_required
+@require_GET
+def history(request: HttpRequest, slug: str) -> HttpResponse:
+    track = get_object_or_404(Track, slug=slug)
+    if not permissions.can_view_track(request.user, track):
+        raise Http404("No such track.")
+    if not permissions.can_view_track_history(request.user, track):
+        raise PermissionDenied(f"Only the leads of {track.title} and staff can read its history.")
+    page = selectors.track_history(track=track, page=request.GET.get("page"))
+    return render(request, "curriculum/curation/history.html", {"track": track, "history": page})
