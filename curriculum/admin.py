@@ -1,14 +1,59 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from . import services
-from .models import Capstone, Module, Resource, Track
+from .curation import services as curation
+from .models import Capstone, ChangeHow, Module, Resource, Track
+
+_KINDS = {Module: "modules", Resource: "resources", Capstone: "capstones"}
 
 
 class CurriculumAdmin(admin.ModelAdmin):
-    """Saves go through the curriculum service so Markdown and points stay derived."""
+    """Saves go through the curriculum service so Markdown and points stay derived, and are
+    recorded in the history as made in the admin. Rows are never deleted here (progress,
+    notes, submissions and points hang on them): archive and restore them instead."""
+
+    actions = ["archive_selected", "restore_selected"]
 
     def save_model(self, request, obj, form, change):
+        obj._change_reason = ChangeHow.ADMIN
         services.curriculum_item_save(item=obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Archive the selected items (learners keep their progress)")
+    def archive_selected(self, request, queryset):
+        self._each(request, queryset, curation.curation_item_archive, "archived")
+
+    @admin.action(description="Restore the selected archived items")
+    def restore_selected(self, request, queryset):
+        self._each(request, queryset, curation.curation_item_restore, "restored")
+
+    def _each(self, request, queryset, act, verb: str) -> None:
+        done = 0
+        for row in queryset.select_related("track") if self.model is not Track else queryset:
+            try:
+                if self.model is Track:
+                    message = curation.track_set_archived(
+                        user=request.user, track=row, archived=verb == "archived"
+                    )
+                else:
+                    message = act(
+                        user=request.user, track=row.track, kind=_KINDS[self.model], slug=row.slug
+                    )
+            except (curation.EditInvalid, services_errors()) as error:
+                self.message_user(request, f"{row}: {error}", messages.ERROR)
+            else:
+                done += 1
+                self.message_user(request, message, messages.SUCCESS)
+        if not done:
+            self.message_user(request, f"Nothing was {verb}.", messages.WARNING)
+
+
+def services_errors():
+    from tracker.services import ServiceError
+
+    return ServiceError
 
 
 @admin.register(Track)

@@ -57,6 +57,7 @@ class World:
     y_submission: object  # C's submitted work on Y
     certificate: object  # B's certificate of track Z
     lead_capstone: object
+    upload: object = None  # a pending YAML upload for X
     track_content_type: int = 0
     sessions: dict = field(default_factory=dict)  # role → session key (logged in once)
     unsubscribe_token: str = ""  # B's nudge unsubscribe link
@@ -77,7 +78,9 @@ B_EMAIL = "owner-b@example.com"
 
 
 def build_world() -> World:
-    from curriculum.models import ReviewMode
+    from django.utils import timezone
+
+    from curriculum.models import ReviewMode, Track, TrackUpload
     from tests.factories import (
         CapstoneFactory,
         ModuleFactory,
@@ -110,6 +113,8 @@ def build_world() -> World:
     )
     y_capstone = CapstoneFactory(module=ModuleFactory(track=y), constraints=constraints)
     z_resource = ResourceFactory(module=ModuleFactory(track=z), slug="z1")
+    ResourceFactory(module=ModuleFactory(track=TrackFactory(slug="archived")))
+    Track.objects.filter(slug="archived").update(archived_at=timezone.now())
 
     staff = users["staff"]
     services.track_lead_grant(track=x, user=users["lead"], granted_by=staff)
@@ -155,8 +160,6 @@ def build_world() -> World:
     from tracker.models import Certificate
 
     Group.objects.create(name="Matrix group")
-    from django.utils import timezone
-
     from nudges.models import BouncedAddress, NudgeDelivery
 
     now = timezone.now()
@@ -175,6 +178,9 @@ def build_world() -> World:
         y_submission=y_submission,
         certificate=Certificate.objects.get(learner=owner, track=z),
         lead_capstone=lead_capstone,
+        upload=TrackUpload.objects.create(
+            track=x, uploaded_by=users["lead"], filename="x.yaml", text="", created_at=now
+        ),
         track_content_type=ContentType.objects.get_for_model(type(x)).pk,
         unsubscribe_token=unsubscribe_token(owner.pk),
         admin_pks=admin_objects(),
@@ -410,6 +416,106 @@ row(
     case="Y's leads page (lead of X on Y)",
 )
 
+# Curation (/tracks/<slug>/edit/...) and the change history: leads of the track and staff;
+# other signed-in people may know a public track's pages exist (403). POSTs with an empty or
+# unchanged body change nothing (a form answers 400 with its messages).
+EDITORS_GET = members(403, lead=200, staff=200)
+EDITORS_ONLY_GET = members(403, lead=405, staff=405)
+row("tracks/<slug:slug>/edit/", lambda w: "/tracks/x/edit/", EDITORS_GET, EDITORS_ONLY_GET)
+row(
+    "tracks/<slug:slug>/edit/",
+    lambda w: "/tracks/y/edit/",
+    members(403, other_lead=200, staff=200),
+    members(403, other_lead=405, staff=405),
+    case="Y's editor (lead of X on Y)",
+)
+row(
+    "tracks/<slug:slug>/edit/track/",
+    lambda w: "/tracks/x/edit/track/",
+    EDITORS_GET,
+    members(403, lead=400, staff=400),
+    data={"title": ""},
+)
+row(
+    "tracks/<slug:slug>/edit/add/<itemkind:kind>/",
+    lambda w: "/tracks/x/edit/add/resources/?module=m",
+    EDITORS_GET,
+    members(403, lead=400, staff=400),
+    data={"slug": "", "title": ""},
+)
+row(
+    "tracks/<slug:slug>/edit/<itemkind:kind>/<slug:item>/",
+    lambda w: "/tracks/x/edit/resources/r1/",
+    EDITORS_GET,
+    members(403, lead=400, staff=400),
+    data={"title": "", "kind": "video"},
+)
+row(
+    "tracks/<slug:slug>/edit/<itemkind:kind>/<slug:item>/",
+    lambda w: "/tracks/x/edit/resources/no-such-item/",
+    members(403, lead=404, staff=404),
+    members(403, lead=404, staff=404),
+    case="an item that does not exist",
+)
+row(
+    "tracks/<slug:slug>/edit/<itemkind:kind>/<slug:item>/archive",
+    lambda w: "/tracks/x/edit/resources/r1/archive",
+    EDITORS_ONLY_GET,
+    members(403, lead=ANY_REDIRECT, staff=ANY_REDIRECT),
+)
+row(
+    "tracks/<slug:slug>/edit/<itemkind:kind>/<slug:item>/restore",
+    lambda w: "/tracks/x/edit/resources/r1/restore",
+    EDITORS_ONLY_GET,
+    members(403, lead=ANY_REDIRECT, staff=ANY_REDIRECT),  # not archived: a message, no change
+)
+row(
+    "tracks/<slug:slug>/edit/<itemkind:kind>/<slug:item>/move",
+    lambda w: "/tracks/x/edit/modules/m/move",
+    EDITORS_ONLY_GET,
+    members(403, lead=ANY_REDIRECT, staff=ANY_REDIRECT),
+    data={"direction": "up"},
+)
+row(
+    "tracks/<slug:slug>/edit/upload/",
+    lambda w: "/tracks/x/edit/upload/",
+    EDITORS_GET,
+    members(403, lead=400, staff=400),
+)
+row(
+    "tracks/<slug:slug>/edit/upload/<int:pk>/",
+    lambda w: f"/tracks/x/edit/upload/{w.upload.pk}/",
+    EDITORS_GET,
+    members(403, lead=ANY_REDIRECT, staff=ANY_REDIRECT),
+    data={"action": "cancel"},
+)
+row(
+    "tracks/<slug:slug>/edit/upload/<int:pk>/",
+    lambda w: f"/tracks/y/edit/upload/{w.upload.pk}/",
+    members(403, other_lead=404, staff=404),
+    members(403, other_lead=404, staff=404),
+    case="X's upload under Y's address (lead of Y)",
+)
+row(
+    "tracks/<slug:slug>/edit/download.yaml",
+    lambda w: "/tracks/x/edit/download.yaml",
+    EDITORS_GET,
+    EDITORS_ONLY_GET,
+)
+row(
+    "tracks/<slug:slug>/history/",
+    lambda w: "/tracks/x/history/",
+    EDITORS_GET,
+    EDITORS_ONLY_GET,
+)
+row(
+    "tracks/<slug:slug>/history/",
+    lambda w: "/tracks/archived/history/",
+    members(404, staff=200),
+    members(404, staff=405),
+    case="an archived track (only its leads and staff may know it)",
+)
+
 
 # The admin: staff only. Everyone else is sent to log in (non-staff to the admin's log-in, which
 # sends the anonymous on to ours). Staff's answers depend on what each ModelAdmin allows: a new
@@ -437,6 +543,9 @@ EDITABLE = AdminKind()
 READ_ONLY = AdminKind(add=(403, 403), change=(200, 403), delete=(403, 403))
 # Submissions: staff review through the change form (an empty POST makes no decision).
 REVIEWED = AdminKind(add=(403, 403), change=(200, ANY_REDIRECT), delete=(403, 403))
+# Curriculum rows: edited, archived and restored (actions), never deleted (that would take
+# learners' progress and points with them).
+CURRICULUM = AdminKind(delete=(403, 403))
 # Lead roles: granted with "add", revoked with an action, never edited or deleted.
 GRANTED = AdminKind(change=(200, 403), delete=(403, 403))
 
@@ -445,10 +554,10 @@ ADMIN_MODELS = {
     "auth/group": EDITABLE,
     "auth/user": EDITABLE,
     "sites/site": EDITABLE,
-    "curriculum/track": EDITABLE,
-    "curriculum/module": EDITABLE,
-    "curriculum/resource": EDITABLE,
-    "curriculum/capstone": EDITABLE,
+    "curriculum/track": CURRICULUM,
+    "curriculum/module": CURRICULUM,
+    "curriculum/resource": CURRICULUM,
+    "curriculum/capstone": CURRICULUM,
     "tracker/profile": READ_ONLY,
     "tracker/enrolment": READ_ONLY,
     "tracker/progress": READ_ONLY,

@@ -176,6 +176,11 @@ def can_edit_track(user, track: Track) -> bool:
     return is_staff(user) or leads_track(user, track)
 
 
+def can_archive_track(user, track: Track) -> bool:
+    """Archive or restore a whole track (the admin's action): staff only."""
+    return is_staff(user)
+
+
 def can_view_track_history(user, track: Track) -> bool:
     """Read the track's change history (who changed what, when, how): its leads and staff."""
     return is_staff(user) or leads_track(user, track)

@@ -345,8 +345,8 @@ def track_history(*, track: Track, page: str | int | None) -> HistoryPage:
     for noun, history_id, _date in rows:
         wanted.setdefault(noun, []).append(history_id)
     records, previous = {}, {}
-    for noun, ids in wanted.items():
-        found, before = _records_with_previous(_MODELS[noun], ids)
+    for noun in _MODELS if rows else ():  # every table, so the count never depends on the mix
+        found, before = _records_with_previous(_MODELS[noun], wanted.get(noun, []))
         records.update({(noun, r.history_id): r for r in found})
         previous.update({(noun, r.history_id): r for r in before})
     names = _names(track) if rows else ({}, {})
@@ -368,12 +368,12 @@ def _records_with_previous(model, ids: list[int]):
         .values("history_id")[:1]
     )
     found = list(
-        historical.objects.filter(history_id__in=ids)
+        historical.objects.filter(history_id__in=ids or [0])
         .annotate(prev_history_id=Subquery(earlier))
         .select_related("history_user__profile")
     )
-    prev_ids = [r.prev_history_id for r in found if r.prev_history_id]
-    before = list(historical.objects.filter(history_id__in=prev_ids)) if prev_ids else []
+    prev_ids = [r.prev_history_id for r in found if r.prev_history_id] or [0]
+    before = list(historical.objects.filter(history_id__in=prev_ids))
     return found, before
 
 

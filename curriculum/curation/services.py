@@ -66,6 +66,7 @@ __all__ = [
     "track_upload_apply",
     "track_upload_cancel",
     "track_upload_create",
+    "track_set_archived",
 ]
 
 
@@ -323,6 +324,46 @@ def curation_item_move(*, user, track: Track, kind: str, slug: str, direction: s
         return _Edit(None, f"Moved “{title}” {direction}.")
 
     return _rewrite(user=user, track=track, edit=edit)[1]
+
+
+def track_set_archived(*, user, track: Track, archived: bool) -> str:
+    """Archive a whole track (hidden from learners, their progress and certificates kept) or
+    restore it: staff only. A track that other active tracks require or stand for stays."""
+    if not permissions.can_archive_track(user, track):
+        raise NotAllowed("Only staff can archive or restore a track.")
+    from ..structure import structure_changed
+
+    with transaction.atomic():
+        row = Track.objects.select_for_update().get(pk=track.pk)
+        if (row.archived_at is not None) == archived:
+            return f"{row.title} was already {'archived' if archived else 'active'}."
+        if archived:
+            naming = sorted(
+                {
+                    *Track.objects.active().filter(requires=row).values_list("slug", flat=True),
+                    *Resource.objects.active()
+                    .filter(linked_track=row, track__archived_at__isnull=True)
+                    .values_list("track__slug", flat=True),
+                }
+            )
+            if naming:
+                raise ServiceError(
+                    f"{row.title} is required by or part of {', '.join(naming)}: change those "
+                    "first."
+                )
+        row.archived_at = timezone.now() if archived else None
+        Track.objects.filter(pk=row.pk).update(archived_at=row.archived_at)
+        Track.history.bulk_history_create(
+            [row],
+            update=True,
+            default_user=user,
+            default_change_reason=ChangeHow.ADMIN,
+            custom_historical_attrs={
+                "requires_slugs": sorted(row.requires.values_list("slug", flat=True))
+            },
+        )
+        structure_changed([row.pk])
+    return f"{'Archived' if archived else 'Restored'} {row.title}."
 
 
 # --- uploads ---------------------------------------------------------------------------------

@@ -107,10 +107,14 @@ def test_add_archive_and_restore_keep_learners_progress_and_points(world):
     assert resource("extra").module.slug == "two" and resource("extra").points == 10
     notebook = resource("notebook")
     points = PointsEntry.objects.filter(resource=notebook).count()
-    services.curation_item_archive(user=world.lead, track=world.track, kind="resources", slug="notebook")
+    services.curation_item_archive(
+        user=world.lead, track=world.track, kind="resources", slug="notebook"
+    )
     assert resource("notebook").archived_at is not None
     assert Progress.objects.filter(resource=notebook).exists()
-    services.curation_item_restore(user=world.lead, track=world.track, kind="resources", slug="notebook")
+    services.curation_item_restore(
+        user=world.lead, track=world.track, kind="resources", slug="notebook"
+    )
     restored = resource("notebook")
     assert restored.archived_at is None and restored.pk == notebook.pk and restored.position == 1
     assert PointsEntry.objects.filter(resource=notebook).count() == points
@@ -130,7 +134,9 @@ def test_archiving_a_module_takes_its_items_and_restoring_brings_them_back(world
 def test_the_last_module_cannot_be_archived(world):
     services.curation_item_archive(user=world.lead, track=world.track, kind="modules", slug="two")
     with pytest.raises(EditInvalid) as caught:
-        services.curation_item_archive(user=world.lead, track=world.track, kind="modules", slug="one")
+        services.curation_item_archive(
+            user=world.lead, track=world.track, kind="modules", slug="one"
+        )
     assert "a track needs at least one module" in str(caught.value)
     assert Module.objects.active().filter(track__slug="pets").count() == 1
 
@@ -174,7 +180,9 @@ def test_a_duplicate_slug_is_refused_by_the_loader(world):
             module="two",
             values={"slug": "video", "title": "Clash", "brief": "x"},
         )
-    assert "Duplicate item slug 'video' (already used in this track)" == caught.value.fields["slug"][0]
+    assert (
+        caught.value.fields["slug"][0] == "Duplicate item slug 'video' (already used in this track)"
+    )
 
 
 def test_an_edit_that_changes_nothing_writes_nothing(world):
@@ -184,7 +192,12 @@ def test_an_edit_that_changes_nothing_writes_nothing(world):
         track=world.track,
         kind="resources",
         slug="video",
-        values={"title": "Lesson video", "kind": "video", "url": "https://example.com/video", "minutes": "20"},
+        values={
+            "title": "Lesson video",
+            "kind": "video",
+            "url": "https://example.com/video",
+            "minutes": "20",
+        },
     )
     assert Resource.history.count() == before
     assert not Track.objects.get(pk=world.track.pk).browser_ahead_of_file
