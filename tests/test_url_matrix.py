@@ -420,13 +420,13 @@ row(
 # other signed-in people may know a public track's pages exist (403). POSTs with an empty or
 # unchanged body change nothing (a form answers 400 with its messages).
 EDITORS_GET = members(403, lead=200, staff=200)
-EDITORS_ONLY_GET = members(403, lead=405, staff=405)
+EDITORS_ONLY_GET = members(405)  # the method is refused before anything else
 row("tracks/<slug:slug>/edit/", lambda w: "/tracks/x/edit/", EDITORS_GET, EDITORS_ONLY_GET)
 row(
     "tracks/<slug:slug>/edit/",
     lambda w: "/tracks/y/edit/",
     members(403, other_lead=200, staff=200),
-    members(403, other_lead=405, staff=405),
+    members(405),
     case="Y's editor (lead of X on Y)",
 )
 row(
@@ -512,7 +512,7 @@ row(
     "tracks/<slug:slug>/history/",
     lambda w: "/tracks/archived/history/",
     members(404, staff=200),
-    members(404, staff=405),
+    members(405),
     case="an archived track (only its leads and staff may know it)",
 )
 

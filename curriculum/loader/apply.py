@@ -460,17 +460,23 @@ class _History:
                 rows, update=update, batch_size=_BATCH, **self.defaults
             )
             return
-        # One insert per distinct `requires` (most rows share the empty one).
-        groups: dict[tuple[str, ...], list] = {}
-        for row in rows:
-            groups.setdefault(tuple(self._requires(model, row, archived)), []).append(row)
-        for requires, group in groups.items():
-            model.history.bulk_history_create(
-                group,
-                update=update,
-                batch_size=_BATCH,
-                custom_historical_attrs={"requires_slugs": list(requires)},
-                **self.defaults,
+        # One insert for all, then one update for the rows that require something.
+        records = model.history.bulk_history_create(
+            rows,
+            update=update,
+            batch_size=_BATCH,
+            custom_historical_attrs={"requires_slugs": []},
+            **self.defaults,
+        )
+        requiring = []
+        for row, record in zip(rows, records, strict=True):
+            requires = self._requires(model, row, archived)
+            if requires:
+                record.requires_slugs = requires
+                requiring.append(record)
+        if requiring:
+            model.history.model.objects.bulk_update(
+                requiring, ["requires_slugs"], batch_size=_BATCH
             )
 
     def _requires(self, model: type, row, archived: bool) -> list[str]:

@@ -58,7 +58,7 @@ class World:
 def build(*, progress: bool = True) -> World:
     load_text(TRACK_YAML)
     track = Track.objects.get(slug="pets")
-    staff = UserFactory(username="staff", is_staff=True)
+    staff = UserFactory(username="staff", is_staff=True, is_superuser=True)
     lead = UserFactory(username="lead")
     services.track_lead_grant(track=track, user=lead, granted_by=staff)
     load_text(TRACK_YAML.replace("slug: pets", "slug: other").replace("Pets", "Other"))

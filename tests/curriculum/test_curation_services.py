@@ -201,3 +201,26 @@ def test_an_edit_that_changes_nothing_writes_nothing(world):
     )
     assert Resource.history.count() == before
     assert not Track.objects.get(pk=world.track.pk).browser_ahead_of_file
+
+
+def test_loading_the_seeds_records_history_in_bulk_and_a_reload_writes_nothing(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from curriculum.loader import load_paths
+
+    with CaptureQueriesContext(connection) as first:
+        report = load_paths(["seeds/"])
+    items = sum(
+        model.history.filter(history_change_reason="load_curriculum").count()
+        for model in (Track, Module, Resource, Capstone)
+    )
+    assert items == report.created  # one record per row created, by the command
+    history_inserts = [q for q in first if 'INSERT INTO "curriculum_historical' in q["sql"]]
+    assert len(history_inserts) <= 8  # bulk: one statement per model (and batch)
+    with CaptureQueriesContext(connection) as again:
+        load_paths(["seeds/"])
+    writes = [
+        q["sql"] for q in again if q["sql"].split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
+    ]
+    assert writes == []
