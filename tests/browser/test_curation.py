@@ -1,0 +1,126 @@
+"""Curation in a real browser: a lead edits a resource title in place and the learner's page
+shows it; reorders two modules by keyboard; uploads a YAML file that archives a resource, sees
+how many learners have progress on it, cancels, uploads again and applies; reads the history.
+A learner who is not a lead gets 403 or 404 on each of those pages."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from curriculum.models import Resource
+from tests.browser.test_lead_reviews import signed_in
+from tests.curriculum.curation_world import TRACK_YAML, build
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WITHOUT_NOTEBOOK = TRACK_YAML.replace(
+    """        - slug: notebook
+          title: Lesson notebook
+          kind: notebook
+          url: https://example.com/nb
+""",
+    "",
+)
+
+
+def upload(page, live_server):
+    page.goto(f"{live_server.url}/tracks/pets/edit/upload/")
+    page.get_by_label("YAML file of the track").set_input_files(
+        files=[
+            {
+                "name": "pets.yaml",
+                "mimeType": "application/yaml",
+                "buffer": WITHOUT_NOTEBOOK.encode(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", name="Preview of pets.yaml")).to_be_visible()
+
+
+def test_a_lead_curates_a_track_in_the_browser(browser, live_server):
+    world = build()
+    context, page = signed_in(browser, live_server, world.lead)
+    learner_context, learner_page = signed_in(browser, live_server, world.learner)
+
+    # Edit a resource title in place (HTMX), then the learner sees it on the track page.
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+    page.get_by_role("link", name="Edit resource Lesson video").click()
+    row = page.locator("#resource-video")
+    row.get_by_label("Title").fill("Lesson video, recut")
+    row.get_by_role("button", name="Save resource Lesson video").click()
+    expect(page.locator("#resource-video")).to_contain_text("Lesson video, recut")
+    expect(
+        page.locator("#resource-video").get_by_role("button", name="Save resource Lesson video")
+    ).to_have_count(0)
+    expect(page.get_by_test_id("sync-status")).to_contain_text("The YAML in git is behind")
+    assert page.url.endswith("/tracks/pets/edit/")  # swapped in place, no reload
+    learner_page.goto(f"{live_server.url}/tracks/pets/")
+    expect(learner_page.get_by_role("link", name="Lesson video, recut", exact=True)).to_be_visible()
+
+    # Reorder two modules by keyboard: focus "Move down", press Enter; focus stays on it.
+    modules = page.get_by_test_id("module")
+    expect(modules.first).to_contain_text("Lesson one")
+    move = page.get_by_role("button", name="Move down Lesson one")
+    move.focus()
+    page.keyboard.press("Enter")
+    expect(modules.first).to_contain_text("Lesson two")
+    expect(page.get_by_role("button", name="Move down Lesson one")).to_be_focused()
+    learner_page.goto(f"{live_server.url}/tracks/pets/")
+    body = learner_page.content()
+    assert body.index("Lesson two") < body.index("Lesson one")
+
+    # Upload a file that archives the notebook: the preview counts the learner who did it.
+    upload(page, live_server)
+    archived = page.get_by_test_id("preview-archived")
+    expect(archived).to_contain_text("Lesson notebook")
+    expect(archived.get_by_test_id("archive-learners")).to_have_text("1 learner")
+    page.get_by_role("button", name="Cancel the upload").click()
+    expect(page.get_by_text("nothing was changed")).to_be_visible()
+    assert Resource.objects.get(track__slug="pets", slug="notebook").archived_at is None
+
+    upload(page, live_server)
+    page.get_by_role("button", name="Apply these changes").click()
+    expect(page.get_by_text("Applied pets.yaml")).to_be_visible()
+    assert Resource.objects.get(track__slug="pets", slug="notebook").archived_at is not None
+    expect(page.get_by_test_id("archived")).to_contain_text("Lesson notebook")
+    learner_page.goto(f"{live_server.url}/tracks/pets/")
+    expect(learner_page.get_by_role("link", name="Lesson notebook", exact=True)).to_have_count(0)
+
+    # The history: newest first, who and how.
+    page.goto(f"{live_server.url}/tracks/pets/history/")
+    entries = page.get_by_test_id("history-entry")
+    expect(entries.first).to_contain_text("YAML upload")
+    expect(page.get_by_test_id("history")).to_contain_text("browser edit")
+    expect(page.get_by_test_id("history")).to_contain_text("Lesson video, recut")
+    assert not page.console_errors, page.console_errors
+
+    # A learner who is not a lead: 403 on every curation page of this public track.
+    for path in (
+        "/tracks/pets/edit/",
+        "/tracks/pets/edit/resources/video/",
+        "/tracks/pets/edit/upload/",
+        "/tracks/pets/edit/download.yaml",
+        "/tracks/pets/history/",
+    ):
+        response = learner_page.goto(f"{live_server.url}{path}")
+        assert response.status in (403, 404), path
+    context.close()
+    learner_context.close()
+
+
+def test_editing_without_javascript(browser, live_server):
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead, javascript=False)
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+    page.get_by_role("link", name="Edit resource Lesson video").click()
+    page.get_by_label("Title").fill("")
+    page.get_by_role("button", name="Save resource Lesson video").click()
+    expect(page.get_by_test_id("error-title")).to_have_text("Must not be empty")
+    page.get_by_label("Title").fill("Plain form title")
+    page.get_by_role("button", name="Save resource Lesson video").click()
+    expect(page.locator("#resource-video")).to_contain_text("Plain form title")
+    page.get_by_role("button", name="Move down Lesson one").click()
+    expect(page.get_by_test_id("module").first).to_contain_text("Lesson two")
+    context.close()
