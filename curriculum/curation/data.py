@@ -63,6 +63,9 @@ class EditInvalid(Exception):
             if not message:
                 path, message = "", error.message
             name = field_of(path, target)
+            missing = _MISSING.fullmatch(message)
+            if name is None and missing and path == target:
+                name = missing.group(1)  # "missing required key 'slug'": that field's
             if name is None:
                 general.append(error.message)
             else:
@@ -70,6 +73,7 @@ class EditInvalid(Exception):
         return cls(fields, general)
 
 
+_MISSING = re.compile(r"missing required key '([a-z]+)'.*")
 _AT_LINE = re.compile(r" \(already used at line \d+\)")
 
 

@@ -7,42 +7,27 @@ from __future__ import annotations
 
 from django import forms
 
+from ops.forms import StrictInputForm
+
 from ..loader.schema import MARKDOWN_MAX, SLUG_MAX
 from ..models import Level, ResourceKind, ReviewMode
 from .data import choose_text
 
-_TEXT_CONTROL = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\x7f"}
-_LINE_CONTROL = _TEXT_CONTROL | {"\t", "\n", "\r"}
-# Bidirectional overrides and isolates make text display as something it is not.
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-_UNSTORABLE = {chr(c) for c in range(0xD800, 0xE000)}
 
+class CurationForm(StrictInputForm, forms.Form):
+    """Control characters and bidi overrides are refused next to the field (StrictInputForm);
+    every other rule is the loader's. Each field with errors points at them
+    (`aria-describedby`), so a screen reader reads the message with the field."""
 
-def _problem(value: str, *, multiline: bool) -> str | None:
-    refused = (_TEXT_CONTROL if multiline else _LINE_CONTROL) | _BIDI | _UNSTORABLE
-    for char in value:
-        if char in refused:
-            return (
-                f"Remove the invisible control character U+{ord(char):04X}: "
-                "this field takes plain text only."
-            )
-    return None
-
-
-class CurationForm(forms.Form):
-    """Text fields that refuse control characters next to the field; nothing else."""
-
-    def clean(self):
-        cleaned = super().clean()
-        for name, field in self.fields.items():
-            values = self.data.getlist(self.add_prefix(name)) if self.is_bound else []
-            multiline = isinstance(field.widget, forms.Textarea)
-            for value in values:
-                problem = _problem(value, multiline=multiline)
-                if problem:
-                    self.add_error(name, problem)
-                    break
-        return cleaned
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                bound = self[name]
+                ids = [f"{bound.auto_id}-errors"]
+                if self.fields[name].help_text:
+                    ids.append(f"{bound.auto_id}_helptext")
+                self.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
 
 
 def _text(label: str, *, help_text: str = "", max_length: int | None = None, required=False):
@@ -232,7 +217,7 @@ class CapstoneForm(CurationForm):
 FORMS = {"modules": ModuleForm, "resources": ResourceForm, "capstones": CapstoneForm}
 
 
-class UploadForm(forms.Form):
+class UploadForm(CurationForm):
     file = forms.FileField(
         label="YAML file of the track",
         help_text="The track's file as in seeds/ (at most 1 MB). Nothing changes until you "

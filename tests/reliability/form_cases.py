@@ -242,4 +242,96 @@ FORM_CASES: list[FormCase] = [
         valid=lambda w: {"user": str(w.learner.pk), "track": str(w.track.pk)},
         fields={"user": Choice(required=True), "track": Choice(required=True)},
     ),
+    # Curation (curriculum/curation/forms.py): every rule about the values is the loader's,
+    # its message put next to the field; control characters are refused by StrictInputForm.
+    FormCase(
+        name="curate: the track's details",
+        form="curriculum.curation.forms.TrackForm",
+        covers_also=["curriculum.curation.forms.CurationForm"],
+        user="staff",
+        url=lambda w: f"/tracks/{w.track.slug}/edit/track/",
+        valid=lambda w: {"title": "A renamed track", "level": "advanced", "tags": "vision"},
+        fields={
+            "title": Text(max_length=200, required=True),
+            "summary": Text(max_length=20_000, multiline=True),
+            "prerequisites": Text(max_length=20_000, multiline=True),
+            "level": Choice(),
+            "tags": Text(max_length=50),
+        },
+    ),
+    FormCase(
+        name="curate: a module",
+        form="curriculum.curation.forms.ModuleForm",
+        user="staff",
+        url=lambda w: f"/tracks/{w.track.slug}/edit/modules/{w.resource.module.slug}/",
+        valid=lambda w: {"title": "A renamed module", "weeks": "2"},
+        fields={
+            "title": Text(max_length=200, required=True),
+            "summary": Text(max_length=20_000, multiline=True),
+            "weeks": Number(),
+            "days": Number(),
+        },
+    ),
+    FormCase(
+        name="curate: a resource",
+        form="curriculum.curation.forms.ResourceForm",
+        user="staff",
+        url=lambda w: f"/tracks/{w.track.slug}/edit/resources/{w.resource.slug}/",
+        valid=lambda w: {
+            "module": w.resource.module.slug,
+            "title": "A renamed resource",
+            "kind": "video",
+            "url": "https://example.com/new",
+            "minutes": "15",
+        },
+        fields={
+            "title": Text(max_length=300, required=True),
+            "kind": Choice(required=True),
+            "url": Link(max_length=1000),
+            "minutes": Number(),
+            "points": Number(),
+            "choice": Text(max_length=100),
+            "notes": Text(max_length=20_000, multiline=True),
+        },
+    ),
+    FormCase(
+        name="curate: add a capstone",
+        form="curriculum.curation.forms.CapstoneForm",
+        user="staff",
+        url=lambda w: f"/tracks/{w.track.slug}/edit/add/capstones/",
+        valid=lambda w: {
+            "slug": "new-capstone",
+            "module": w.resource.module.slug,
+            "title": "A new capstone",
+            "brief": "Build it.",
+            "review": "lead",
+        },
+        fields={
+            "slug": Text(max_length=100, required=True),
+            "title": Text(max_length=300, required=True),
+            "brief": Text(max_length=20_000, multiline=True, required=True),
+            "constraints": Text(max_length=500, multiline=True),
+            "points": Number(),
+            "review": Choice(),
+        },
+    ),
+    FormCase(
+        name="curate: upload a YAML file",
+        form="curriculum.curation.forms.UploadForm",
+        user="staff",
+        url=lambda w: f"/tracks/{w.track.slug}/edit/upload/",
+        valid=lambda w: {"file": _track_file(w)},
+        # One file field: its bad inputs (binary, huge, not YAML, another track's) are
+        # tests/curriculum/test_curation_pages.py's.
+        fields={},
+    ),
 ]
+
+
+def _track_file(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from curriculum.exporter import track_export_data, track_yaml
+
+    text = track_yaml(track_export_data(track=w.track))
+    return SimpleUploadedFile(f"{w.track.slug}.yaml", text.encode(), "application/yaml")
