@@ -202,6 +202,11 @@ class TrackStructure:
     _by_slug: Mapping[str, ResourceNode] = field(repr=False)
     _modules: Mapping[int, ModuleNode] = field(repr=False)
 
+    @property
+    def pk(self) -> int:
+        """As a Track's (the permission module and templates take either)."""
+        return self.id
+
     def get_absolute_url(self) -> str:
         return self.urls.page
 
@@ -219,6 +224,13 @@ class TrackStructure:
 
     def module_by_slug(self, slug: str) -> ModuleNode | None:
         return next((m for m in self.modules if m.slug == slug), None)
+
+    def module_of_item(self, slug: str) -> ModuleNode | None:
+        """The module holding the resource or capstone `slug` (None if no active one)."""
+        resource = self._by_slug.get(slug)
+        if resource is not None:
+            return self._modules[resource.module_id]
+        return next((m for m in self.modules if any(c.slug == slug for c in m.capstones)), None)
 
     @property
     def resource_count(self) -> int:

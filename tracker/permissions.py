@@ -125,8 +125,12 @@ def can_enrol(user, track: Track) -> bool:
     return is_signed_in(user) and track.archived_at is None
 
 
-def can_log_progress(user, resource: Resource) -> bool:
-    return resource.archived_at is None and is_enrolled(user, resource.track_id)
+def can_log_progress(user, resource: Resource, *, enrolled: bool | None = None) -> bool:
+    """`enrolled`: the caller's own fresh reading of the enrolment, when it has one (the
+    progress service reads it in the statement that locks the learner's profile)."""
+    if enrolled is None:
+        enrolled = is_enrolled(user, resource.track_id)
+    return resource.archived_at is None and is_signed_in(user) and enrolled
 
 
 def can_keep_notes(user, resource: Resource) -> bool:

@@ -98,12 +98,30 @@
     if (event.detail.successful) requestProblem("");
   });
 
+  /* A large track's later modules load as they come into view. A link from elsewhere (the
+   * dashboard, an email, the history) to a resource in one of them finds no row to scroll to:
+   * ask the page again for the module holding it (?item=), which the server renders in full. */
+  function openLinkedItem() {
+    var match = /^#(resource|capstone)-([\w-]+)$/.exec(window.location.hash);
+    if (!match || document.getElementById(match[1] + "-" + match[2])) return;
+    if (!document.querySelector("[data-module-more]")) return;
+    var url = new URL(window.location.href);
+    if (url.searchParams.has("item")) return; // asked already: the item is gone
+    url.searchParams.set("item", match[2]);
+    window.location.replace(url.toString());
+  }
+
   /* The shortcuts button only makes sense with JavaScript; reveal it once the page is wired
    * up (htmx, loaded before this file, processes the page on DOMContentLoaded too). */
   function reveal() {
     var openers = document.querySelectorAll("[data-open-dialog][hidden]");
     for (var i = 0; i < openers.length; i++) openers[i].hidden = false;
   }
-  if (document.readyState === "complete") reveal();
-  else document.addEventListener("DOMContentLoaded", reveal);
+  function ready() {
+    reveal();
+    openLinkedItem();
+  }
+  if (document.readyState === "complete") ready();
+  else document.addEventListener("DOMContentLoaded", ready);
+  window.addEventListener("hashchange", openLinkedItem);
 })();

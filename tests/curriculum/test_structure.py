@@ -269,7 +269,7 @@ def test_a_deleted_track_has_no_structure(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_load_in_another_process_is_seen_by_the_next_read_here(tmp_path):
+def test_a_load_in_another_process_is_seen_by_the_next_request_here(tmp_path, client):
     if connection.vendor != "postgresql":
         from tests.conftest import missing_service
 
@@ -282,6 +282,7 @@ def test_a_load_in_another_process_is_seen_by_the_next_read_here(tmp_path):
         return track_structure(track.pk, track.structure_version)
 
     assert current().resource_by_slug("r").title == "R"
+    assert 'class="resource-title">R<' in client.get("/tracks/other/").content.decode()
     assert Track.objects.get(slug="other").pk in cached_structures()  # this process keeps it
 
     write(tmp_path, "other", OTHER.replace("title: R,", "title: Renamed by another process,"))
@@ -300,4 +301,9 @@ def test_a_load_in_another_process_is_seen_by_the_next_read_here(tmp_path):
         timeout=120,
     )
     assert finished.returncode == 0, finished.stderr
+    # The next request reads the track row it reads anyway, sees a newer version, rebuilds.
+    assert (
+        'class="resource-title">Renamed by another process<'
+        in client.get("/tracks/other/").content.decode()
+    )
     assert current().resource_by_slug("r").title == "Renamed by another process"

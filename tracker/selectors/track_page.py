@@ -1,86 +1,138 @@
-"""Reads behind the track page, the status/notes fragments and /me/revisit/.
+"""Reads behind the track page, its modules loaded as they come into view, the mark-done
+answer and /me/revisit/.
 
-`learner_track_page` loads everything the track page shows in a fixed number of queries
-(track + modules + resources + capstones + prerequisites, then the learner's enrolment,
-progress, notes and capstone submissions; when the track has resources of kind track, the
-learner's progress in those tracks too) and joins it in Python into rows the template walks
-without touching the database.
+The curriculum comes from the track's cached structure (`curriculum.structure`: no query
+while the track is unchanged); the learner's state from a fixed number of queries whatever
+the track's size: the track row with the learner's enrolment and certificate joined, then
+their progress, notes and capstone submissions in the track (the progress query also brings
+their completions in the tracks that resources of kind track stand for, and one more query
+reads those tracks' versions). A visitor who is not logged in costs the track row only.
+
+Rows hold plain values (the structure's nodes, the learner's status, note and submission), so
+the template walks them without a query and without a failing lookup.
+
+Large tracks (more than `WHOLE_TRACK_ROWS` rows) render their first modules with the page
+(whole modules, `FIRST_ROWS` rows or a little more) and every other module as its heading,
+its progress and a link to the page showing it (`?module=<slug>`), which htmx follows as the
+module comes into view.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from curriculum.models import Capstone, Module, Resource, Track
-from curriculum.selectors import track_with_contents
+from django.db.models import F, FilteredRelation, Q
+from django.http import Http404
+from django.template.backends.utils import csrf_input
+from django.urls import reverse
+from django.utils.safestring import SafeString
 
-from ..completion import ModuleProgress, TrackProgress, track_progress
+from curriculum.models import Track
+from curriculum.structure import (
+    CapstoneNode,
+    ModuleNode,
+    ModuleRef,
+    ResourceNode,
+    TrackRef,
+    TrackStructure,
+    track_structure,
+    track_structures,
+)
+
+from ..completion import ModuleProgress, TrackProgress, module_progress, track_progress
 from ..models import (
     CapstoneSubmission,
-    Certificate,
     Enrolment,
     Progress,
     ProgressStatus,
     ResourceNote,
     SubmissionStatus,
 )
-from .core import done_ids, learner_tracks_progress, progress_by_resource
 
 __all__ = [
-    "ChoiceGroup",
-    "LinkedTrack",
-    "ResourceRow",
+    "FIRST_ROWS",
+    "WHOLE_TRACK_ROWS",
+    "NO_NOTE",
     "CapstoneRow",
+    "LinkedTrack",
     "ModuleRow",
-    "TrackPageState",
-    "learner_track_page",
-    "active_enrolment",
-    "note_for",
+    "NoteState",
+    "ResourceRow",
     "RevisitGroup",
+    "TrackPageState",
+    "active_enrolment",
+    "eager_module_ids",
+    "learner_track_page",
+    "note_for",
+    "resource_page_url",
     "revisit_groups",
+    "status_answer_state",
+    "track_page_context",
 ]
 
-# The four buttons of the status control, in the order they are shown.
-STATUS_BUTTONS = [(status.value, status.label) for status in ProgressStatus]
+# Tracks of up to this many rows (resources and capstones) come whole with the page (every
+# seed track does). A larger track brings whole modules from the first until it has shown
+# FIRST_ROWS rows; its other modules load as they come into view. Measured (docs/performance.md):
+# a row costs about 0.15-0.2 ms of CPU to render, a module heading with its progress 0.05 ms.
+WHOLE_TRACK_ROWS = 60
+FIRST_ROWS = 20
+
+_STATUS_LABELS = dict(ProgressStatus.choices)
+_SUBMISSION_LABELS = dict(SubmissionStatus.choices)
 
 
-@dataclass(frozen=True)
-class ChoiceGroup:
-    """A module's choice group as the page describes it: finish `required` of `size`."""
-
-    name: str
-    required: int
-    size: int
+def _safe(text: str) -> SafeString:
+    return SafeString(text)
 
 
-@dataclass(frozen=True)
+# The four buttons of the status control, per current status: (value, label, aria-pressed).
+# Constant strings, marked safe once so the template escapes nothing per row.
+_STATUS_BUTTONS = {
+    current: tuple(
+        (_safe(value), _safe(label), _safe("true" if value == current else "false"))
+        for value, label in ProgressStatus.choices
+    )
+    for current in ProgressStatus.values
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NoteState:
+    """A learner's note on a resource as the page shows it (a ResourceNote looks the same)."""
+
+    body: str = ""
+    body_html: str = ""
+    revisit: bool = False
+
+
+NO_NOTE = NoteState()
+
+
+@dataclass(frozen=True, slots=True)
 class LinkedTrack:
     """The track a resource of kind track stands for, and the learner's progress in it (None
     for visitors who are not logged in)."""
 
-    track: Track
+    track: TrackRef
     progress: TrackProgress | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ResourceRow:
-    resource: Resource
-    progress: Progress | None = None
-    note: ResourceNote | None = None
-    group: ChoiceGroup | None = None
+    resource: ResourceNode
+    status: str = ProgressStatus.NOT_STARTED
+    completed_at: datetime | None = None
+    note: NoteState | ResourceNote = NO_NOTE
     linked: LinkedTrack | None = None
 
     @property
-    def status(self) -> str:
-        return self.progress.status if self.progress else ProgressStatus.NOT_STARTED
-
-    @property
     def status_label(self) -> str:
-        return ProgressStatus(self.status).label
+        return _STATUS_LABELS[self.status]
 
     @property
-    def status_buttons(self) -> list[tuple[str, str, bool]]:
-        return [(value, label, value == self.status) for value, label in STATUS_BUTTONS]
+    def status_buttons(self) -> tuple[tuple[str, str, str], ...]:
+        return _STATUS_BUTTONS[self.status]
 
     @property
     def changed_since_done(self) -> bool:
@@ -89,179 +141,364 @@ class ResourceRow:
         return (
             self.status == ProgressStatus.DONE
             and changed is not None
-            and self.progress.completed_at is not None
-            and changed > self.progress.completed_at
+            and self.completed_at is not None
+            and changed > self.completed_at
         )
 
     @property
     def revisit(self) -> bool:
-        return bool(self.note and self.note.revisit)
+        return self.note.revisit
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class CapstoneRow:
-    capstone: Capstone
-    submission: CapstoneSubmission | None = None
+    capstone: CapstoneNode
+    submission_status: str = ""
+
+    @property
+    def submission_label(self) -> str:
+        return _SUBMISSION_LABELS.get(self.submission_status, "")
 
     @property
     def passed(self) -> bool:
-        return self.submission is not None and self.submission.status == SubmissionStatus.PASSED
+        return self.submission_status == SubmissionStatus.PASSED
 
 
-@dataclass
+@dataclass(slots=True)
 class ModuleRow:
-    module: Module
+    module: ModuleNode
     progress: ModuleProgress | None
     # Prerequisite modules the learner has not completed yet (soft lock: shown, not enforced).
-    unfinished_requires: list[Module] = field(default_factory=list)
+    unfinished_requires: list[ModuleRef] = field(default_factory=list)
     resources: list[ResourceRow] = field(default_factory=list)
     capstones: list[CapstoneRow] = field(default_factory=list)
+    # Its rows are on this page; else a link loads them (`?module=<slug>`).
+    shown: bool = True
+    url: str = ""
 
     @property
     def locked(self) -> bool:
         return bool(self.unfinished_requires)
 
+    @property
+    def size_label(self) -> str:
+        """What the link to a module not shown yet says it holds."""
+        parts = []
+        for count, noun in (
+            (len(self.module.resources), "resource"),
+            (len(self.module.capstones), "capstone"),
+        ):
+            if count:
+                parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
+        return " and ".join(parts) or "nothing yet"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateLink:
+    code: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("certificate", kwargs={"code": self.code})
+
 
 @dataclass
 class TrackPageState:
-    track: Track
-    enrolment: Enrolment | None
+    track: TrackStructure
+    # The learner's enrolment: None when they never enrolled (or nobody is logged in).
+    enrolment_id: int | None
+    left_at: datetime | None
     completion: TrackProgress | None
     modules: list[ModuleRow]
-    progress: dict[int, Progress] = field(default_factory=dict)
-    notes: dict[int, ResourceNote] = field(default_factory=dict)
-    submissions: dict[int, CapstoneSubmission] = field(default_factory=dict)
-    certificate: Certificate | None = None
+    certificate: CertificateLink | None = None
 
     @property
     def enrolled(self) -> bool:
-        return self.enrolment is not None and self.enrolment.active
+        return self.enrolment_id is not None and self.left_at is None
 
     @property
     def left(self) -> bool:
-        return self.enrolment is not None and not self.enrolment.active
+        return self.enrolment_id is not None and self.left_at is not None
 
-    def row_for(self, resource_id: int) -> tuple[ModuleRow, ResourceRow] | None:
-        for module_row in self.modules:
-            for row in module_row.resources:
-                if row.resource.id == resource_id:
-                    return module_row, row
-        return None
+    def module_row(self, slug: str) -> ModuleRow | None:
+        return next((row for row in self.modules if row.module.slug == slug), None)
 
 
-def _choice_groups(module: Module) -> dict[str, ChoiceGroup]:
-    sizes: dict[str, int] = {}
-    for resource in module.resources.all():
-        if resource.choice and not resource.optional:
-            sizes[resource.choice] = sizes.get(resource.choice, 0) + 1
+# --- what every render of the page or its fragments is given ---------------------------------
+
+
+def track_page_context(request, *, track: TrackStructure, enrolled: bool, **extra) -> dict:
+    """The context every render of the track page or one of its fragments starts from: the
+    variables its partials read are always set (a variable missing from the context costs a
+    failed lookup per use, several per row), and the CSRF field is rendered once per
+    response instead of once per form."""
     return {
-        name: ChoiceGroup(name, min(module.required_in_group(name), size), size)
-        for name, size in sizes.items()
+        "track": track,
+        "enrolled": enrolled,
+        "focus_status": None,
+        "autofocus": False,
+        "oob": False,
+        "flash": None,
+        "csrf_input": csrf_input(request),
+        **extra,
     }
 
 
+# --- which modules come with the page --------------------------------------------------------------
+
+
+def eager_module_ids(structure: TrackStructure) -> frozenset[int]:
+    """The modules rendered with the page: all of a track of up to `WHOLE_TRACK_ROWS` rows;
+    of a larger one, whole modules from the first until `FIRST_ROWS` rows are shown."""
+    sizes = [len(m.resources) + len(m.capstones) for m in structure.modules]
+    if sum(sizes) <= WHOLE_TRACK_ROWS:
+        return frozenset(m.id for m in structure.modules)
+    shown, rows = [], 0
+    for module, size in zip(structure.modules, sizes, strict=True):
+        if rows >= FIRST_ROWS:
+            break
+        shown.append(module.id)
+        rows += size
+    return frozenset(shown)
+
+
+def module_page_url(
+    structure: TrackStructure, module: ModuleNode, eager: frozenset[int] | None = None
+) -> str:
+    """Where a module's rows are: the track page, with `?module=` when it does not come with
+    the page by itself."""
+    if module.id in (eager_module_ids(structure) if eager is None else eager):
+        return structure.urls.page
+    return f"{structure.urls.page}?module={module.slug}"
+
+
+def resource_page_url(structure: TrackStructure, resource: ResourceNode) -> str:
+    """The page and anchor a resource's row is shown at (a no-JavaScript form comes back here)."""
+    module = structure.module(resource.module_id)
+    base = module_page_url(structure, module) if module else structure.urls.page
+    return f"{base}#resource-{resource.slug}"
+
+
+# --- the learner's state --------------------------------------------------------------------------
+
+
+def _track_row(*, learner, slug: str) -> dict:
+    """The active track's id and structure version, with the learner's enrolment and
+    certificate joined in (one query; 404 when the track is absent or archived)."""
+    rows = Track.objects.filter(slug=slug, archived_at__isnull=True)
+    fields = ["id", "structure_version"]
+    if learner is not None:
+        rows = rows.annotate(
+            my_enrolment=FilteredRelation("enrolments", condition=Q(enrolments__learner=learner)),
+            my_certificate=FilteredRelation(
+                "certificates", condition=Q(certificates__learner=learner)
+            ),
+        ).annotate(
+            enrolment_id=F("my_enrolment__id"),
+            left_at=F("my_enrolment__left_at"),
+            certificate_code=F("my_certificate__code"),
+        )
+        fields += ["enrolment_id", "left_at", "certificate_code"]
+    row = rows.values(*fields).first()
+    if row is None:
+        raise Http404("No such track.")
+    return row
+
+
+def _learner_rows(
+    *, learner, structure: TrackStructure, linked_ids: frozenset[int]
+) -> tuple[dict, dict, dict, set[int]]:
+    """(progress {resource id: (status, completed_at)}, notes {resource id: NoteState},
+    submissions {capstone id: status}, done resource ids in the linked tracks): three queries."""
+    progress: dict[int, tuple[str, datetime | None]] = {}
+    linked_done: set[int] = set()
+    condition = Q(track_id=structure.id)
+    if linked_ids:
+        condition |= Q(track_id__in=linked_ids, status=ProgressStatus.DONE)
+    for resource_id, track_id, status, completed_at in Progress.objects.filter(
+        condition, learner=learner
+    ).values_list("resource_id", "track_id", "status", "completed_at"):
+        if track_id == structure.id:
+            progress[resource_id] = (status, completed_at)
+        else:
+            linked_done.add(resource_id)
+    notes = {
+        resource_id: NoteState(body, body_html, revisit)
+        for resource_id, body, body_html, revisit in ResourceNote.objects.filter(
+            learner=learner, resource__track_id=structure.id
+        ).values_list("resource_id", "body", "body_html", "revisit")
+    }
+    submissions = dict(
+        CapstoneSubmission.objects.filter(
+            learner=learner, track_id__in=[structure.id, *linked_ids]
+        ).values_list("capstone_id", "status")
+    )
+    return progress, notes, submissions, linked_done
+
+
 def _resource_rows(
-    module: Module,
-    progress: dict[int, Progress],
-    notes: dict[int, ResourceNote],
-    linked_progress: dict[int, TrackProgress],
+    module: ModuleNode,
+    progress: dict,
+    notes: dict,
+    linked_progress: dict[int, TrackProgress] | None,
 ) -> list[ResourceRow]:
-    groups = _choice_groups(module)
     rows = []
-    for resource in module.resources.all():
+    for resource in module.resources:
+        status, completed_at = progress.get(resource.id, (ProgressStatus.NOT_STARTED, None))
         linked = None
-        if resource.linked_track_id is not None:
+        if resource.linked_track is not None:
             linked = LinkedTrack(
-                resource.linked_track, linked_progress.get(resource.linked_track_id)
+                resource.linked_track,
+                None if linked_progress is None else linked_progress.get(resource.linked_track_id),
             )
         rows.append(
-            ResourceRow(
-                resource,
-                progress.get(resource.id),
-                notes.get(resource.id),
-                group=groups.get(resource.choice),
-                linked=linked,
-            )
+            ResourceRow(resource, status, completed_at, notes.get(resource.id, NO_NOTE), linked)
         )
     return rows
 
 
-def learner_track_page(*, learner, slug: str) -> TrackPageState:
+def learner_track_page(
+    *, learner, slug: str, open_module: str | None = None, open_item: str | None = None
+) -> TrackPageState:
     """The active track `slug` (404 when absent or archived) with the learner's state joined in.
-    `learner` may be None (anonymous visitor): then only the curriculum is read."""
-    track = track_with_contents(slug=slug)
+    `learner` may be None (a visitor): then only the curriculum is read. `open_module` (a
+    module's slug), or the module holding `open_item` (a resource's or capstone's slug), is
+    rendered in full whatever its place."""
+    row = _track_row(learner=learner, slug=slug)
+    structure = track_structure(row["id"], row["structure_version"])
+    if structure is None:
+        raise Http404("No such track.")
+    eager = eager_module_ids(structure)
+    if open_item and open_module is None:
+        holder = structure.module_of_item(open_item)
+        open_module = holder.slug if holder else None
+
+    def shown(module: ModuleNode) -> bool:
+        return module.id in eager or module.slug == open_module
+
     if learner is None:
         modules = [
             ModuleRow(
                 module=module,
                 progress=None,
-                resources=_resource_rows(module, {}, {}, {}),
-                capstones=[CapstoneRow(capstone) for capstone in module.capstones.all()],
+                resources=_resource_rows(module, {}, {}, None) if shown(module) else [],
+                capstones=[CapstoneRow(c) for c in module.capstones] if shown(module) else [],
+                shown=shown(module),
+                url=module_page_url(structure, module, eager),
             )
-            for module in track.modules.all()
+            for module in structure.modules
         ]
-        return TrackPageState(track=track, enrolment=None, completion=None, modules=modules)
+        return TrackPageState(structure, None, None, None, modules)
 
-    enrolment = Enrolment.objects.filter(learner=learner, track=track).first()
-    progress = progress_by_resource(learner=learner, track_ids=[track.pk])
-    notes = {
-        note.resource_id: note
-        for note in ResourceNote.objects.filter(learner=learner, resource__track=track)
-    }
-    submissions = {
-        sub.capstone_id: sub
-        for sub in CapstoneSubmission.objects.filter(learner=learner, track=track)
-    }
-    passed = {cid for cid, sub in submissions.items() if sub.status == SubmissionStatus.PASSED}
-    completion = track_progress(
-        track=track, done_resource_ids=done_ids(progress), passed_capstone_ids=passed
+    linked_ids = structure.linked_track_ids
+    progress, notes, submissions, linked_done = _learner_rows(
+        learner=learner, structure=structure, linked_ids=linked_ids
     )
-    linked_ids = {
-        resource.linked_track_id
-        for module in track.modules.all()
-        for resource in module.resources.all()
-        if resource.linked_track_id is not None
-    }
-    linked_progress = (
-        learner_tracks_progress(learner=learner, track_ids=linked_ids) if linked_ids else {}
-    )
-
+    passed = {cid for cid, status in submissions.items() if status == SubmissionStatus.PASSED}
+    done = {rid for rid, (status, _) in progress.items() if status == ProgressStatus.DONE}
+    completion = track_progress(track=structure, done_resource_ids=done, passed_capstone_ids=passed)
+    linked_progress = {}
+    if linked_ids:
+        linked_progress = {
+            track_id: track_progress(
+                track=linked, done_resource_ids=linked_done, passed_capstone_ids=passed
+            )
+            for track_id, linked in track_structures(linked_ids).items()
+        }
     modules = []
-    for module in track.modules.all():
-        unfinished = [
-            required
-            for required in module.requires.all()
-            if required.id in completion.modules and not completion.modules[required.id].complete
-        ]
+    for module in structure.modules:
+        is_shown = shown(module)
         modules.append(
             ModuleRow(
                 module=module,
                 progress=completion.modules.get(module.id),
-                unfinished_requires=unfinished,
-                resources=_resource_rows(module, progress, notes, linked_progress),
-                capstones=[
-                    CapstoneRow(capstone, submissions.get(capstone.id))
-                    for capstone in module.capstones.all()
-                ],
+                unfinished_requires=_unfinished(module, completion),
+                resources=_resource_rows(module, progress, notes, linked_progress)
+                if is_shown
+                else [],
+                capstones=[CapstoneRow(c, submissions.get(c.id, "")) for c in module.capstones]
+                if is_shown
+                else [],
+                shown=is_shown,
+                url=module_page_url(structure, module, eager),
             )
         )
+    code = row["certificate_code"]
     return TrackPageState(
-        track=track,
-        enrolment=enrolment,
+        track=structure,
+        enrolment_id=row["enrolment_id"],
+        left_at=row["left_at"],
         completion=completion,
         modules=modules,
-        progress=progress,
-        notes=notes,
-        submissions=submissions,
-        certificate=Certificate.objects.filter(learner=learner, track=track).first(),
+        certificate=CertificateLink(code) if code else None,
     )
 
 
-def active_enrolment(*, learner, track: Track) -> Enrolment | None:
+def _unfinished(module: ModuleNode, completion: TrackProgress) -> list[ModuleRef]:
+    return [
+        required
+        for required in module.requires
+        if required.id in completion.modules and not completion.modules[required.id].complete
+    ]
+
+
+# --- the mark-done answer -----------------------------------------------------------------------
+
+
+def status_answer_state(
+    *,
+    structure: TrackStructure,
+    resource: ResourceNode,
+    status: str,
+    completed_at: datetime | None,
+    note: NoteState | ResourceNote,
+    done_before: frozenset[int],
+    done_after: frozenset[int],
+    passed: frozenset[int],
+    certificate_code: str | None,
+    completion: TrackProgress | None = None,
+) -> tuple[TrackPageState, ResourceRow, list[ModuleRow]]:
+    """What the mark-done answer shows, from what the write already knows (no query): the
+    changed row, the progress block of its module and of every module whose soft lock the
+    change set or lifted, and the track's progress. `completion` is the track's progress
+    after the change when the write worked it out. (page state, row, module rows to send)"""
+    if completion is None:
+        completion = track_progress(
+            track=structure, done_resource_ids=done_after, passed_capstone_ids=passed
+        )
+    home = structure.module(resource.module_id)
+    before = module_progress(module=home, done_resource_ids=done_before, passed_capstone_ids=passed)
+    send = [home]
+    if before.complete != completion.modules[home.id].complete:
+        send += structure.dependent_modules(home.id)
+    rows = [
+        ModuleRow(
+            module=module,
+            progress=completion.modules.get(module.id),
+            unfinished_requires=_unfinished(module, completion),
+            shown=False,
+        )
+        for module in send
+    ]
+    row = ResourceRow(resource, status, completed_at, note)
+    page = TrackPageState(
+        track=structure,
+        enrolment_id=0,  # only an enrolled learner changes a status
+        left_at=None,
+        completion=completion,
+        modules=rows,
+        certificate=CertificateLink(certificate_code) if certificate_code else None,
+    )
+    return page, row, rows
+
+
+# --- notes and the revisit list -----------------------------------------------------------------
+
+
+def active_enrolment(*, learner, track) -> Enrolment | None:
     return Enrolment.objects.filter(learner=learner, track=track, left_at__isnull=True).first()
 
 
-def note_for(*, learner, resource: Resource) -> ResourceNote | None:
+def note_for(*, learner, resource) -> ResourceNote | None:
     return ResourceNote.objects.filter(learner=learner, resource=resource).first()
 
 

@@ -14,13 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from curriculum.models import Capstone, Resource, ResourceKind, Track
+from curriculum.structure import TrackStructure, structure_of, track_structure
 
 from .. import permissions, selectors
+from ..completion import TrackProgress, module_progress, track_progress
 from ..models import (
     Certificate,
     Enrolment,
@@ -96,13 +98,24 @@ def enrolment_leave(*, learner, track: Track, now: datetime | None = None) -> No
 # last line of defence.
 
 
-def _profile_locked(*, user) -> Profile:
+def _profile_locked(*, user, enrolled_in: int | None = None) -> Profile:
     """The user's profile, locked until the transaction ends (created if missing). The locked
-    copy is cached on `user`, so its `points_total` is the truth for the rest of the request."""
-    profile = Profile.objects.select_for_update().filter(user=user).first()
+    copy is cached on `user`, so its `points_total` is the truth for the rest of the request.
+    With `enrolled_in` (a track id) the same statement reads whether the user is enrolled
+    there (`profile.enrolled`): one round trip for the lock and the enrolment rule."""
+    rows = Profile.objects.select_for_update().filter(user=user)
+    if enrolled_in is not None:
+        rows = rows.annotate(
+            enrolled=Exists(
+                Enrolment.objects.filter(
+                    learner_id=OuterRef("user_id"), track_id=enrolled_in, left_at__isnull=True
+                )
+            )
+        )
+    profile = rows.first()
     if profile is None:
         Profile.objects.bulk_create([Profile(user=user)], ignore_conflicts=True)
-        profile = Profile.objects.select_for_update().get(user=user)
+        profile = rows.get()
     profile.user = user  # cached both ways: no query for profile.user / user.profile
     user.profile = profile
     return profile
@@ -114,74 +127,97 @@ def _source(resource: Resource | None, capstone: Capstone | None) -> str:
     return f"resource:{resource.pk}" if resource is not None else f"capstone:{capstone.pk}"
 
 
-def _latest_entry(*, learner, source_key: str) -> PointsEntry | None:
-    return (
-        PointsEntry.objects.filter(learner=learner, source_key=source_key)
-        .order_by("-generation", "-kind")
-        .first()
-    )
+# The ledger's writes are single statements: the award or reversal is inserted only when the
+# source's latest generation allows it, with its generation (and, for a reversal, its amount)
+# worked out by the database in the same statement. One round trip where reading the latest
+# entry and then inserting took two; the profile lock keeps a learner's writes in order.
+_AWARD_SQL = """
+INSERT INTO {table} (learner_id, kind, amount, source_key, generation, resource_id,
+                     capstone_id, created_at)
+SELECT %(learner)s, %(award)s, %(amount)s, %(source)s,
+       COALESCE((SELECT MAX(generation) FROM {table}
+                 WHERE learner_id = %(learner)s AND source_key = %(source)s), 0) + 1,
+       %(resource)s, %(capstone)s, %(now)s
+WHERE NOT EXISTS ({standing})
+RETURNING amount
+"""
+_REVERSAL_SQL = """
+INSERT INTO {table} (learner_id, kind, amount, source_key, generation, resource_id,
+                     capstone_id, created_at)
+SELECT standing.learner_id, %(reversal)s, -standing.amount, standing.source_key,
+       standing.generation, standing.resource_id, standing.capstone_id, %(now)s
+FROM ({standing}) standing
+RETURNING amount
+"""
+# The source's award that no reversal of its generation undid (at most one: the constraint
+# allows one award and one reversal per generation, and a new generation needs a reversal).
+_STANDING_SQL = """
+SELECT award.learner_id, award.amount, award.source_key, award.generation,
+       award.resource_id, award.capstone_id
+FROM {table} award
+WHERE award.learner_id = %(learner)s AND award.source_key = %(source)s
+  AND award.kind = %(award)s
+  AND NOT EXISTS (SELECT 1 FROM {table} later
+                  WHERE later.learner_id = award.learner_id
+                    AND later.source_key = award.source_key
+                    AND later.generation = award.generation
+                    AND later.kind = %(reversal)s)
+"""
 
 
-def _ledger_append(
-    *,
-    profile: Profile,
-    kind: str,
-    amount: int,
-    source_key: str,
-    generation: int,
-    resource,
-    capstone,
-    now,
-) -> int:
-    """One ledger row, and the profile's running total kept in step (the profile is locked)."""
-    PointsEntry.objects.create(
-        learner_id=profile.user_id,
-        kind=kind,
-        amount=amount,
-        source_key=source_key,
-        generation=generation,
-        resource=resource,
-        capstone=capstone,
-        created_at=now,
-    )
-    profile.points_total += amount
-    profile.save(update_fields=["points_total"])
-    return amount
+# PostgreSQL appends the entry and keeps the running total in step in the same statement (a
+# data-modifying WITH); elsewhere (SQLite) the total is a second statement.
+_WITH_TOTAL_SQL = """
+WITH entry AS ({entry})
+UPDATE {profile} SET points_total = points_total + entry.amount
+FROM entry WHERE user_id = %(learner)s
+RETURNING entry.amount
+"""
+
+
+def _ledger_write(sql: str, *, profile: Profile, resource, capstone, now, amount=0) -> int:
+    """Run one of the ledger statements and keep the (locked) profile's total in step: one
+    round trip on PostgreSQL. Returns the change in points (0 when the ledger already stood
+    as asked)."""
+    table = connection.ops.quote_name(PointsEntry._meta.db_table)
+    entry = sql.format(table=table, standing=_STANDING_SQL.format(table=table)).strip()
+    with_total = connection.vendor == "postgresql"
+    if with_total:
+        entry = _WITH_TOTAL_SQL.format(
+            entry=entry, profile=connection.ops.quote_name(Profile._meta.db_table)
+        )
+    params = {
+        "learner": profile.user_id,
+        "source": _source(resource, capstone),
+        "resource": resource.pk if resource is not None else None,
+        "capstone": capstone.pk if capstone is not None else None,
+        "amount": amount,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "award": PointsKind.AWARD,
+        "reversal": PointsKind.REVERSAL,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(entry, params)
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        return 0
+    profile.points_total += row[0]
+    if not with_total:
+        profile.save(update_fields=["points_total"])
+    return row[0]
 
 
 def _award(*, profile: Profile, amount: int, resource, capstone, now) -> int:
     if amount < 0:
         raise ValueError("an award is never negative")
-    source_key = _source(resource, capstone)
-    last = _latest_entry(learner=profile.user, source_key=source_key)
-    if last is not None and last.kind == PointsKind.AWARD:
-        return 0
-    return _ledger_append(
-        profile=profile,
-        kind=PointsKind.AWARD,
-        amount=amount,
-        source_key=source_key,
-        generation=1 if last is None else last.generation + 1,
-        resource=resource,
-        capstone=capstone,
-        now=now,
+    return _ledger_write(
+        _AWARD_SQL, profile=profile, resource=resource, capstone=capstone, now=now, amount=amount
     )
 
 
 def _reverse(*, profile: Profile, resource, capstone, now) -> int:
-    source_key = _source(resource, capstone)
-    last = _latest_entry(learner=profile.user, source_key=source_key)
-    if last is None or last.kind != PointsKind.AWARD:
-        return 0
-    return _ledger_append(
-        profile=profile,
-        kind=PointsKind.REVERSAL,
-        amount=-last.amount,
-        source_key=source_key,
-        generation=last.generation,
-        resource=resource,
-        capstone=capstone,
-        now=now,
+    return _ledger_write(
+        _REVERSAL_SQL, profile=profile, resource=resource, capstone=capstone, now=now
     )
 
 
@@ -225,6 +261,21 @@ def points_reverse(
 
 
 @dataclass(frozen=True)
+class TrackStanding:
+    """The learner's standing in the changed resource's track as the write found and left it:
+    enough to answer the click (module and track progress, soft locks, the certificate)
+    without reading the track again."""
+
+    structure: TrackStructure
+    done_before: frozenset[int]
+    done_after: frozenset[int]
+    passed: frozenset[int]
+    certificate: Certificate | None  # the track's certificate after the change, if any
+    # The track's progress after the change, when the write worked it out (a done click).
+    completion: TrackProgress | None = None
+
+
+@dataclass(frozen=True)
 class ProgressChange:
     progress: Progress
     previous_status: str
@@ -233,6 +284,7 @@ class ProgressChange:
     certificate: Certificate | None
     # Resources of kind track this change completed or set back, in the order it did.
     linked: tuple[ProgressChange, ...] = ()
+    standing: TrackStanding | None = None
 
     @property
     def changed(self) -> bool:
@@ -245,7 +297,14 @@ def progress_set_status(
 ) -> ProgressChange:
     """Set a learner's status on a resource. Done awards the resource's points once; leaving
     done reverses them; skipped earns nothing. Repeating a status changes nothing. Resources
-    of kind track that stand for this resource's track follow its completion."""
+    of kind track that stand for this resource's track follow its completion.
+
+    An ordinary change runs four statements on PostgreSQL: the profile lock (which reads the
+    enrolment the rule asks for), the learner's standing in the track (this resource's row,
+    their done resources, passed capstones and certificate), the progress write, and the
+    ledger entry with the profile's total (two statements elsewhere). The track's
+    structure comes from the cache (`curriculum.structure`), read at the version of the
+    resource's track row when the caller loaded it (`select_related("track")`)."""
     if status not in ProgressStatus.values:
         raise ServiceError(
             f"Unknown status '{status}' (expected one of {', '.join(ProgressStatus.values)})."
@@ -259,11 +318,21 @@ def progress_set_status(
             f"'{resource.title}' is done when you complete the track it stands for; "
             "log your progress in that track."
         )
-    if not permissions.can_log_progress(learner, resource):
+    profile = _profile_locked(user=learner, enrolled_in=resource.track_id)
+    if not permissions.can_log_progress(learner, resource, enrolled=profile.enrolled):
         raise NotEnrolled(resource.track, "log your progress")
     now = now or timezone.now()
-    profile = _profile_locked(user=learner)
     return _status_write(profile=profile, resource=resource, status=status, now=now, seen=())
+
+
+def _structure_of(resource: Resource) -> TrackStructure:
+    """The resource's track structure: no query when its track row came with it."""
+    if Resource.track.is_cached(resource):
+        return structure_of(resource.track)
+    return track_structure(resource.track_id)
+
+
+_PROGRESS_FIELDS = ["status", "started_at", "completed_at", "updated_at"]
 
 
 def _status_write(
@@ -273,7 +342,11 @@ def _status_write(
     the resource's track: its certificate, and the resources of kind track that stand for it.
     `seen` holds the tracks already being followed, so a cycle can never recurse."""
     learner = profile.user
-    progress = Progress.objects.filter(learner=learner, resource=resource).first()
+    structure = _structure_of(resource)
+    state = selectors.learner_track_state(
+        learner=learner, track_id=resource.track_id, resource_id=resource.pk
+    )
+    progress = state.progress
     if progress is None:  # no race: this learner's writes queue on the profile lock
         progress = Progress(
             learner=learner,
@@ -282,9 +355,14 @@ def _status_write(
             status=ProgressStatus.NOT_STARTED,
             updated_at=now,
         )
+    else:
+        progress.resource = resource
     previous = progress.status
     if previous == status and progress.pk is not None:
-        return ProgressChange(progress, previous, 0, None)
+        standing = TrackStanding(
+            structure, state.done_ids, state.done_ids, state.passed_ids, state.certificate
+        )
+        return ProgressChange(progress, previous, 0, None, standing=standing)
 
     progress.status = status
     progress.updated_at = now
@@ -295,14 +373,26 @@ def _status_write(
         progress.started_at = progress.started_at or now
     else:
         progress.completed_at = None
-    progress.save()
+    if progress.pk is None:
+        progress.save()
+    else:
+        progress.save(update_fields=_PROGRESS_FIELDS)
 
+    if status == ProgressStatus.DONE:
+        done_after = state.done_ids | {resource.pk}
+    else:
+        done_after = state.done_ids - {resource.pk}
     delta = 0
-    certificate = None
+    issued_now = None
+    completion = None
+    certificate = state.certificate
     linked: list[ProgressChange] = []
     if status == ProgressStatus.DONE:
         delta = _award(
             profile=profile, amount=resource.points, resource=resource, capstone=None, now=now
+        )
+        completion = track_progress(
+            track=structure, done_resource_ids=done_after, passed_capstone_ids=state.passed_ids
         )
         certificate, issued = _track_done_check(
             learner=learner,
@@ -311,14 +401,35 @@ def _status_write(
             seen=seen,
             linked=linked,
             profile=profile,
+            known=(structure, done_after, state.passed_ids, state.certificate, completion),
         )
-        certificate = certificate if issued else None
+        issued_now = certificate if issued else None
     elif previous == ProgressStatus.DONE:
         delta = _reverse(profile=profile, resource=resource, capstone=None, now=now)
-        _track_undone_check(
-            profile=profile, track_id=resource.track_id, now=now, seen=seen, linked=linked
-        )
-    return ProgressChange(progress, previous, delta, certificate, tuple(linked))
+        if _was_complete(structure, resource, state):  # only then can linked ones be done
+            _track_undone_check(
+                profile=profile, track_id=resource.track_id, now=now, seen=seen, linked=linked
+            )
+    standing = TrackStanding(
+        structure, state.done_ids, done_after, state.passed_ids, certificate, completion
+    )
+    return ProgressChange(progress, previous, delta, issued_now, tuple(linked), standing)
+
+
+def _was_complete(structure: TrackStructure, resource: Resource, state) -> bool:
+    """Whether the track was complete before this change: its module first (the usual no
+    settles it there), then the whole track."""
+    home = structure.module(resource.module_id)
+    if (
+        home is not None
+        and not module_progress(
+            module=home, done_resource_ids=state.done_ids, passed_capstone_ids=state.passed_ids
+        ).complete
+    ):
+        return False
+    return track_progress(
+        track=structure, done_resource_ids=state.done_ids, passed_capstone_ids=state.passed_ids
+    ).complete
 
 
 # --- resources of kind track ----------------------------------------------------------------
@@ -364,26 +475,33 @@ def _track_done_check(
     seen: tuple[int, ...],
     linked: list,
     profile: Profile | None = None,
+    known: tuple | None = None,
 ) -> tuple[Certificate | None, bool]:
     """After something in the track became done or passed: issue the certificate and complete
     the resources standing for the track, if it is now complete. (certificate, issued now)
-    `profile` is the learner's locked profile when the caller holds it (locked here if not)."""
-    existing = (
-        Certificate.objects.filter(learner=learner, track_id=track_id)
-        .annotate(track_linked=Exists(_linked_resources(OuterRef("track_id"))))
-        .first()
-    )
-    if existing is not None and not existing.track_linked:
-        return existing, False  # nothing else depends on this track's completion
-    if selectors.has_unfinished_required_resource(learner=learner, track_id=track_id):
-        return existing, False  # the usual case mid-track, settled in one query
-    completion = selectors.learner_track_completion_lean(learner=learner, track_id=track_id)
+    `profile` is the learner's locked profile when the caller holds it (locked here if not);
+    `known` is (structure, done ids, passed ids, certificate, completion) when the caller
+    worked them out (else two queries read them)."""
+    if known is None:
+        structure = track_structure(track_id)
+        state = selectors.learner_track_state(learner=learner, track_id=track_id)
+        known = (structure, state.done_ids, state.passed_ids, state.certificate, None)
+    structure, done, passed, existing, completion = known
+    if completion is None:
+        completion = track_progress(
+            track=structure, done_resource_ids=done, passed_capstone_ids=passed
+        )
     if not completion.complete:
-        return existing, False
+        return existing, False  # the usual case mid-track: settled without a query
     certificate, issued = existing, False
     if existing is None:
         certificate, issued = _certificate_create(
-            learner=learner, track_id=track_id, completion=completion, now=now
+            learner=learner,
+            structure=structure,
+            completion=completion,
+            resources_done=sum(1 for rid in done if structure.resource(rid) is not None),
+            capstones_passed=len(passed),
+            now=now,
         )
     if track_id not in seen:
         resources = list(_linked_resources(track_id))
@@ -515,16 +633,22 @@ def certificate_issue_if_complete(
 
 
 def _certificate_create(
-    *, learner, track_id: int, completion, now: datetime
+    *,
+    learner,
+    structure: TrackStructure,
+    completion,
+    resources_done: int,
+    capstones_passed: int,
+    now: datetime,
 ) -> tuple[Certificate, bool]:
     """(certificate, whether this call issued it) for a track found complete."""
     profile = profile_get_or_create(user=learner)
-    track = Track.objects.only("title").get(pk=track_id)
+    track_id = structure.id
     summary = {
-        "modules": len(completion.progress.modules),
-        "units": completion.progress.total_units,
-        "resources_done": completion.resources_done,
-        "capstones_passed": completion.capstones_passed,
+        "modules": len(completion.modules),
+        "units": completion.total_units,
+        "resources_done": resources_done,
+        "capstones_passed": capstones_passed,
     }
     try:
         with transaction.atomic():
@@ -532,7 +656,7 @@ def _certificate_create(
                 learner=learner,
                 track_id=track_id,
                 learner_name=profile.name,
-                track_title=track.title,
+                track_title=structure.title,
                 summary=summary,
                 issued_at=now,
             )

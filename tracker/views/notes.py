@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from curriculum.models import Resource
+from curriculum.structure import structure_of
 from ops.forms import StrictInputForm
 
 from .. import permissions, selectors, services
@@ -47,7 +48,19 @@ def _active_resource(slug: str, item: str) -> Resource:
 
 
 def _note_context(request, resource: Resource, note, **extra) -> dict:
-    return {"track": resource.track, "resource": resource, "note": note, **extra}
+    """The track page's partials read the resource as its cached structure has it (URLs
+    built once per track); `back_url` is where its row is shown."""
+    structure = structure_of(resource.track)
+    node = structure.resource(resource.pk)
+    return selectors.track_page_context(
+        request,
+        track=structure,
+        enrolled=True,
+        resource=node,
+        note=note or selectors.NO_NOTE,
+        back_url=selectors.resource_page_url(structure, node),
+        **extra,
+    )
 
 
 @learner_required

@@ -12,14 +12,15 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import F, FilteredRelation, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from curriculum.models import Resource, Track
+from curriculum.structure import TrackStructure, structure_of
 from ops.safety import same_site_path
 
 from .. import selectors, services
@@ -60,8 +61,38 @@ def not_enrolled_answer(request: HttpRequest, refusal: services.NotEnrolled) -> 
 
 
 def resource_anchor(resource: Resource) -> str:
-    track_url = reverse("curriculum:track_detail", kwargs={"slug": resource.track.slug})
-    return f"{track_url}#resource-{resource.slug}"
+    """Where the resource's row is shown (its module may load only when asked for)."""
+    structure = _structure(resource)
+    node = structure.resource(resource.pk)
+    if node is None:  # archived: its track page, without an anchor that is gone
+        return structure.urls.page
+    return selectors.resource_page_url(structure, node)
+
+
+def _structure(resource: Resource) -> TrackStructure:
+    """The resource's track structure (cached; the track row came with the resource)."""
+    return structure_of(resource.track)
+
+
+def resource_with_note(*, learner, slug: str, item: str, **filters) -> Resource:
+    """The resource `item` of the active track `slug` with its track row and the learner's
+    note on it (`note_state`): one query (404 when absent)."""
+    resource = get_object_or_404(
+        Resource.objects.select_related("track").annotate(
+            my_note=FilteredRelation("learner_notes", condition=Q(learner_notes__learner=learner)),
+            note_body=F("my_note__body"),
+            note_body_html=F("my_note__body_html"),
+            note_revisit=F("my_note__revisit"),
+        ),
+        track__slug=slug,
+        track__archived_at__isnull=True,
+        slug=item,
+        **filters,
+    )
+    resource.note_state = selectors.NoteState(
+        resource.note_body or "", resource.note_body_html or "", bool(resource.note_revisit)
+    )
+    return resource
 
 
 @learner_required
@@ -97,12 +128,7 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
 @learner_required
 @require_POST
 def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
-    resource = get_object_or_404(
-        Resource.objects.select_related("track"),
-        track__slug=slug,
-        track__archived_at__isnull=True,
-        slug=item,
-    )
+    resource = resource_with_note(learner=request.user, slug=slug, item=item)
     track = resource.track
     status = request.POST.get("status", "")
     try:
@@ -113,16 +139,14 @@ def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
         return not_enrolled_answer(request, refusal)
     except services.ServiceError as error:
         if request.htmx:
-            return _status_fragments(
-                request, slug=slug, resource=resource, error=str(error), focus=None
-            )
+            return _status_fragments(request, resource=resource, error=str(error))
         messages.error(request, str(error))
         return redirect(resource_anchor(resource))
 
     notices = _linked_notices(change, track)
     if request.htmx:
         return _status_fragments(
-            request, slug=slug, resource=resource, notices=notices, focus=status
+            request, resource=resource, change=change, notices=notices, focus=status
         )
     label = ProgressStatus(status).label.lower()
     points = f" ({change.points_delta:+d} points)" if change.points_delta else ""
@@ -163,55 +187,56 @@ def _linked_notices(change: services.ProgressChange, track: Track) -> list:
 def _status_fragments(
     request: HttpRequest,
     *,
-    slug: str,
     resource: Resource,
-    focus: str | None,
+    change: services.ProgressChange | None = None,
+    focus: str | None = None,
     error: str | None = None,
     notices: list | None = None,
 ) -> HttpResponse:
-    """The changed resource row, then out-of-band: every module's progress block (a module
-    finishing can lift another's soft lock), the track progress, the header points and the
-    track's message area."""
-    page = selectors.learner_track_page(learner=request.user, slug=slug)
-    found = page.row_for(resource.id)
-    context = {
-        "page": page,
-        "track": page.track,
-        "enrolled": page.enrolled,
-        "header_points": services.profile_get_or_create(user=request.user).points_total,
-    }
-    parts = []
-    if found is not None:
-        module_row, row = found
-        parts.append(
-            render_to_string(
-                f"{TRACK_TEMPLATE}#resource-row",
-                {**context, "module_row": module_row, "row": row, "focus_status": focus},
-                request,
-            )
+    """The changed resource row, then out-of-band only what the change can have changed: its
+    module's progress block (and the blocks of modules whose soft lock it set or lifted), the
+    track's progress, the header points and the track's message area. Built from what the
+    write knows (`change.standing`, the locked profile's total): no query when it succeeded;
+    after a refusal, one to read where the learner stands."""
+    structure = _structure(resource)
+    node = structure.resource(resource.pk)
+    if change is not None and change.standing is not None:
+        standing = change.standing
+        status, completed_at = change.progress.status, change.progress.completed_at
+        done_before, done_after = standing.done_before, standing.done_after
+        passed, certificate = standing.passed, standing.certificate
+        completion = standing.completion
+    else:
+        state = selectors.learner_track_state(
+            learner=request.user, track_id=resource.track_id, resource_id=resource.pk
         )
-    oob = {**context, "oob": True}
-    for module_row in page.modules:
-        parts.append(
-            render_to_string(
-                f"{TRACK_TEMPLATE}#module-status", {**oob, "module_row": module_row}, request
-            )
-        )
-    parts.append(render_to_string(f"{TRACK_TEMPLATE}#track-progress", oob, request))
-    parts.append(render_to_string("base.html#header-points", oob, request))
-    parts.append(
-        render_to_string(
-            f"{TRACK_TEMPLATE}#track-messages",
-            {
-                **oob,
-                "flash": [("error", error)]
-                if error
-                else [("success", notice) for notice in notices or []],
-            },
-            request,
-        )
+        status = state.progress.status if state.progress else ProgressStatus.NOT_STARTED
+        completed_at = state.progress.completed_at if state.progress else None
+        done_before = done_after = state.done_ids
+        passed, certificate = state.passed_ids, state.certificate
+        completion = None
+    page, row, module_rows = selectors.status_answer_state(
+        structure=structure,
+        resource=node,
+        status=status,
+        completed_at=completed_at,
+        note=resource.note_state,
+        done_before=done_before,
+        done_after=done_after,
+        passed=passed,
+        certificate_code=certificate.code if certificate else None,
+        completion=completion,
     )
-    return HttpResponse("".join(parts))
+    context = selectors.track_page_context(
+        request,
+        track=structure,
+        enrolled=True,
+        page=page,
+        header_points=services.profile_get_or_create(user=request.user).points_total,
+    )
+    flash = [("error", error)] if error else [("success", n) for n in notices or []]
+    context.update(row=row, module_rows=module_rows, focus_status=focus, flash=flash)
+    return HttpResponse(render_to_string(f"{TRACK_TEMPLATE}#status-answer", context, request))
 
 
 @learner_required

@@ -1,0 +1,81 @@
+"""A large track in a real browser: its later modules load as they come into view (htmx), a
+row there works like any other, a link to one of their resources from elsewhere finds it, and
+without JavaScript each such module opens with a plain link."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_track_page import enrol, header_points, log_in, real_errors
+from tests.factories import ModuleFactory, ResourceFactory, TrackFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def build_large_track():
+    """Eight modules of ten resources: the first two (FIRST_ROWS rows) come with the page."""
+    track = TrackFactory(slug="big", title="A Big Track")
+    for m in range(1, 9):
+        module = ModuleFactory(track=track, slug=f"part-{m}", title=f"Part {m}")
+        for r in range(1, 11):
+            ResourceFactory(
+                module=module, slug=f"p{m}-item-{r}", title=f"Part {m} item {r}", minutes=10
+            )
+    return track
+
+
+def test_later_modules_load_as_they_come_into_view(page, live_server):
+    build_large_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/big/")
+    enrol(page)
+    expect(page.locator("#resource-p2-item-10")).to_be_attached()
+    expect(page.locator("#resource-p8-item-1")).to_have_count(0)
+    page.evaluate("window.__marker = 'still here'")
+
+    page.locator("#module-part-8").scroll_into_view_if_needed()
+    row = page.locator("#resource-p8-item-10")
+    expect(row).to_be_attached()
+    row.scroll_into_view_if_needed()
+    row.get_by_role("button", name="Done").click()
+    expect(row.get_by_role("button", name="Done")).to_have_attribute("aria-pressed", "true")
+    expect(header_points(page)).to_have_text("10")
+    expect(page.locator("#module_status_part-8").get_by_test_id("module-progress")).to_have_text(
+        "1 of 10 done"
+    )
+    # The keyboard reaches the loaded rows too.
+    row.focus()
+    page.keyboard.press("k")
+    expect(page.locator("#resource-p8-item-9")).to_be_focused()
+    assert page.evaluate("window.__marker") == "still here"
+    assert real_errors(page) == []
+
+
+def test_a_link_to_a_resource_of_a_later_module_finds_it(page, live_server):
+    build_large_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/big/")
+    enrol(page)
+    page.goto(f"{live_server.url}/me/")  # as from the dashboard, the history or an email
+    page.goto(f"{live_server.url}/tracks/big/#resource-p7-item-3")
+    expect(page).to_have_url(f"{live_server.url}/tracks/big/?item=p7-item-3#resource-p7-item-3")
+    expect(page.locator("#resource-p7-item-3")).to_be_in_viewport()
+    assert real_errors(page) == []
+
+
+def test_without_javascript_a_later_module_opens_with_a_link(page_without_js, live_server):
+    page = page_without_js
+    build_large_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/big/")
+    page.get_by_role("button", name="Enrol").click()
+    page.get_by_role("link", name="Show its 10 resources (Part 8)").click()
+    expect(page).to_have_url(f"{live_server.url}/tracks/big/?module=part-8#module-part-8")
+    page.locator("#resource-p8-item-4").get_by_role("button", name="Done").click()
+    expect(page).to_have_url(f"{live_server.url}/tracks/big/?module=part-8#resource-p8-item-4")
+    expect(page.get_by_text("is now done (+10 points)")).to_be_visible()
+    expect(
+        page.locator("#resource-p8-item-4").get_by_role("button", name="Done")
+    ).to_have_attribute("aria-pressed", "true")
+    expect(header_points(page)).to_have_text("10")
