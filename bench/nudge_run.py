@@ -31,8 +31,15 @@ from .learners import Dataset
 from .smtp_sink import SmtpSink
 from .timing import require
 
-# The dispatcher, called with the due hour (an aware UTC datetime). None until nudges exist.
-DISPATCH: Callable[[datetime], object] | None = None
+
+def _dispatch(due_at: datetime) -> object:
+    from nudges.loadtest import dispatch_hour
+
+    return dispatch_hour(due_at)
+
+
+# The dispatcher, called with the due hour (an aware UTC datetime).
+DISPATCH: Callable[[datetime], object] | None = _dispatch
 WORKER_PROCESSES = 2
 DELIVERY_TIMEOUT_S = 300
 

@@ -54,6 +54,19 @@ def make_due_learners(
     return [u.pk for u in users]
 
 
+def dispatch_hour(due_at: datetime) -> services.DispatchReport:
+    """The dispatcher's run as beat makes it at `due_at` (the top of an hour): rows for every
+    learner due since the last run, chunks published to the real broker for the workers."""
+    with Publisher() as publisher:
+        report = services.nudge_dispatch(
+            publish=lambda week, ids: publisher.publish(tasks.send_nudge_chunk, args=[ids, week]),
+            now=due_at,
+        )
+    if report.publish_failures:
+        raise RuntimeError(f"{report.publish_failures} of {report.chunks} chunks not published")
+    return report
+
+
 @dataclass
 class DeliveryTiming:
     seconds: float

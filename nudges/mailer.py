@@ -7,14 +7,22 @@ delivery row (`nudges.outbox`).
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import email.message
+import secrets
 import smtplib
 import socket
 from dataclasses import dataclass
+from email.header import Header
+from email.utils import formatdate
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import forbid_multi_line_headers, sanitize_address
 
 SENT = "sent"
 TRANSIENT = "transient"
@@ -46,6 +54,113 @@ def message_id(*, kind: str, key: str) -> str:
     return f"<{kind}.{key}@{site_domain()}>"
 
 
+@dataclass(frozen=True)
+class PreparedEmail:
+    """One message ready for the wire: the envelope, the headers and the MIME bytes (with
+    `\n` line ends), written directly rather than through the email package's generator:
+    the same headers and parts for a fraction of the cost (the weekly nudge builds thousands
+    a minute). `as_django()` hands the same bytes to any Django email backend."""
+
+    envelope_from: str
+    recipient: str  # the envelope recipient (the To address, IDNA-encoded when needed)
+    headers: tuple[tuple[str, str], ...]
+    raw: bytes
+    subject: str
+    text: str
+    html: str
+
+    def wire(self) -> bytes:
+        """The message as SMTP carries it: CRLF line ends (smtplib dot-stuffs it)."""
+        return self.raw.replace(b"\n", b"\r\n")
+
+    def as_django(self) -> EmailMultiAlternatives:
+        return _DjangoPrepared(self)
+
+
+class _PreparedMIME(email.message.Message):
+    """What `EmailMessage.message()` returns for a prepared email: its headers (for code that
+    reads `message["Subject"]`) and its bytes, unchanged."""
+
+    def __init__(self, prepared: PreparedEmail):
+        super().__init__()
+        self._headers = list(prepared.headers)
+        self._raw = prepared.raw
+
+    def as_bytes(self, unixfrom=False, policy=None, linesep="\n") -> bytes:
+        return self._raw if linesep == "\n" else self._raw.replace(b"\n", linesep.encode())
+
+    def as_string(self, unixfrom=False, maxheaderlen=0, policy=None, linesep="\n") -> str:
+        return self.as_bytes(linesep=linesep).decode("utf-8")
+
+    __bytes__ = as_bytes
+    __str__ = as_string
+
+
+class _DjangoPrepared(EmailMultiAlternatives):
+    """A prepared email for Django's backends (console in development, locmem in tests, any
+    other configured one): the usual attributes, and `message()` gives the prepared bytes."""
+
+    def __init__(self, prepared: PreparedEmail):
+        super().__init__(
+            subject=prepared.subject,
+            body=prepared.text,
+            from_email=prepared.envelope_from,
+            to=[prepared.recipient],
+            headers=dict(prepared.headers),
+        )
+        self.attach_alternative(prepared.html, "text/html")
+        self.prepared = prepared
+
+    def message(self, **kwargs) -> _PreparedMIME:
+        return _PreparedMIME(self.prepared)
+
+
+# RFC 5322: a line may not exceed 998 characters; longer ones go quoted-printable.
+LINE_LIMIT = 998
+
+
+def _header_value(name: str, value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise BadHeaderError(f"Header values may not contain newlines ({name}: {value!r})")
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", header_name=name).encode(linesep="\n")
+
+
+@lru_cache(maxsize=16)
+def _sender(from_email: str) -> tuple[str, str]:
+    """(the From header, the envelope sender) for a configured address: worked out once."""
+    header = forbid_multi_line_headers("From", from_email, "utf-8")[1]
+    return header, sanitize_address(from_email, "utf-8")
+
+
+def _recipient(to: str) -> str:
+    """The To address, as header and envelope: as it is when ASCII (Django's validator has
+    checked it), IDNA/RFC 2047-encoded as Django does otherwise."""
+    if "\n" in to or "\r" in to:
+        raise BadHeaderError(f"An address may not contain newlines: {to!r}")
+    return to if to.isascii() else sanitize_address(to, "utf-8")
+
+
+def _part(content_type: str, body: str) -> bytes:
+    data = body.replace("\r\n", "\n").encode("utf-8")
+    if "\r" in body or any(len(line) > LINE_LIMIT for line in data.split(b"\n")):
+        encoding, data = "quoted-printable", binascii.b2a_qp(data, istext=True)
+    else:
+        encoding = "7bit" if data.isascii() else "8bit"
+    head = (
+        f'Content-Type: {content_type}; charset="utf-8"\nContent-Transfer-Encoding: {encoding}\n\n'
+    ).encode("ascii")
+    return head + data
+
+
+def _boundary(*bodies: str) -> str:
+    while True:
+        boundary = f"=_waymark_{secrets.token_hex(12)}"
+        if not any(boundary in body for body in bodies):
+            return boundary
+
+
 def build(
     *,
     to: str,
@@ -55,19 +170,53 @@ def build(
     message_id: str,
     unsubscribe_url: str | None = None,
     list_id: str | None = None,
-) -> EmailMultiAlternatives:
-    headers = {"Message-ID": message_id, "Auto-Submitted": "auto-generated"}
+) -> PreparedEmail:
+    """A multipart/alternative message (plain text, then HTML), UTF-8, with the deterministic
+    `Message-ID` and, for a list, the RFC 8058 one-click unsubscribe headers."""
+    from_header, envelope_from = _sender(settings.DEFAULT_FROM_EMAIL)
+    recipient = _recipient(to)
+    boundary = _boundary(text, html)
+    headers = [
+        ("Subject", _header_value("Subject", subject)),
+        ("From", from_header),
+        ("To", recipient),
+        ("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)),
+        ("Message-ID", _header_value("Message-ID", message_id)),
+        ("Auto-Submitted", "auto-generated"),
+    ]
     if unsubscribe_url:
         # RFC 8058 one-click unsubscribe: the mail client POSTs "List-Unsubscribe=One-Click".
-        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers.append(
+            ("List-Unsubscribe", _header_value("List-Unsubscribe", f"<{unsubscribe_url}>"))
+        )
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     if list_id:
-        headers["List-Id"] = list_id
-    message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers
+        headers.append(("List-Id", _header_value("List-Id", list_id)))
+    headers += [
+        ("MIME-Version", "1.0"),
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+    ]
+    head = "".join(f"{name}: {value}\n" for name, value in headers).encode("ascii")
+    delimiter = f"\n--{boundary}\n".encode("ascii")
+    raw = b"".join(
+        (
+            head,
+            delimiter,
+            _part("text/plain", text),
+            delimiter,
+            _part("text/html", html),
+            f"\n--{boundary}--\n".encode("ascii"),
+        )
     )
-    message.attach_alternative(html, "text/html")
-    return message
+    return PreparedEmail(
+        envelope_from=envelope_from,
+        recipient=recipient,
+        headers=tuple(headers),
+        raw=raw,
+        subject=subject,
+        text=text,
+        html=html,
+    )
 
 
 def open_connection() -> tuple[object, Outcome | None]:
@@ -94,7 +243,20 @@ def _address_status(code: int, text: str) -> bool:
     return 500 <= code < 600 and text.lstrip().startswith(("5.1.", "5.2."))
 
 
-def send(message: EmailMultiAlternatives, connection) -> Outcome:
+def _deliver(message: PreparedEmail, connection) -> None:
+    """Hand the message to the connection. Django's SMTP backend: straight to its smtplib
+    client (reopened if a failure closed it), with the envelope worked out once per message
+    rather than parsed again by the backend; any other backend (console, locmem, ...):
+    through `send_messages`, with the same bytes."""
+    if isinstance(connection, SmtpBackend):
+        if connection.connection is None:
+            connection.open()
+        connection.connection.sendmail(message.envelope_from, [message.recipient], message.wire())
+    else:
+        connection.send_messages([message.as_django()])
+
+
+def send(message: PreparedEmail, connection) -> Outcome:
     """Send one message; never raises for an SMTP or network failure, it classifies it:
 
     * refused recipient with a 5xx: permanent, the address is bad;
@@ -104,7 +266,7 @@ def send(message: EmailMultiAlternatives, connection) -> Outcome:
       connection: transient, try again later.
     """
     try:
-        connection.send_messages([message])
+        _deliver(message, connection)
     except smtplib.SMTPRecipientsRefused as error:
         code, reply = next(iter(error.recipients.values()), (0, b""))
         text = f"{code} {_text(reply)}".strip()

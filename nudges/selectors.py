@@ -1,8 +1,10 @@
 """Reads for the weekly nudge: who is due, what each email says (for a whole chunk of learners
 in a fixed number of queries), and the nudge log.
 
-`nudge_batch` is the heart of the speed budget: about fifteen queries whatever the number of
-learners in the chunk (the email data is never read learner by learner).
+`nudge_batch` is the heart of the speed budget: twelve statements whatever the number of
+learners in the chunk (the email data is never read learner by learner), the tracks' structure
+from the per-process cache (`curriculum.structure`), and for each learner only the work their
+own progress calls for.
 """
 
 from __future__ import annotations
@@ -13,43 +15,38 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    DateField,
-    Exists,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-    Window,
-)
+from django.db import connection
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from curriculum.models import Module, Resource, Track
-from tracker import pace, weeks
-from tracker.completion import TrackProgress, modules_progress, track_progress
+from curriculum.structure import (
+    CACHE_SIZE,
+    ModuleNode,
+    ResourceNode,
+    TrackStructure,
+    track_structures,
+)
+from tracker import pace
+from tracker.completion import (
+    DEFAULT_MINUTES_ESTIMATE,
+    TrackProgress,
+    module_progress,
+    track_progress,
+)
 from tracker.models import (
     CapstoneSubmission,
     Enrolment,
     PointsEntry,
-    PointsKind,
     Profile,
     Progress,
     ProgressStatus,
     ResourceNote,
     SubmissionStatus,
 )
-from tracker.selectors import plan_projection, tracks_with_items
+from tracker.selectors import plan_projection
 
-from . import schedule
+from . import schedule, streaks
 from .cohorts import CohortSection, cohort_sections
 from .models import FINAL_STATUSES, BouncedAddress, DeliveryStatus, NudgeDelivery
 
@@ -161,15 +158,15 @@ def week_counts(*, week: str) -> dict[str, int]:
 
 @dataclass
 class NextItem:
-    resource: Resource
-    module: Module
+    resource: ResourceNode
+    module: ModuleNode
     # >1 when this stands for a choice group (any one of them will do).
     choices: int = 1
 
 
 @dataclass
 class TrackNudge:
-    track: Track
+    track: TrackStructure
     enrolment: Enrolment
     completion: TrackProgress
     next_items: list[NextItem]
@@ -208,102 +205,42 @@ class NudgeData:
         return None
 
 
-@dataclass
-class _Row:
-    status: str
-    completed_at: datetime | None
+class _TrackPlan:
+    """What every learner of a track shares, worked out once per structure version and kept
+    in this process (the structure itself is cached per process: no query): each module's
+    progress with nothing done, and where each resource sits."""
 
-
-class LocalWeekStart(Func):
-    """The Monday (a date) of the ISO week holding a timestamp, in a time zone given per row."""
-
-    output_field = DateField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(DATE_TRUNC('week', %(expressions)s))::date",
-            arg_joiner=" AT TIME ZONE ",
-            **extra,
+    def __init__(self, structure: TrackStructure):
+        self.structure = structure
+        self.empty = track_progress(
+            track=structure, done_resource_ids=set(), passed_capstone_ids=set()
         )
+        self.module_minutes = {mid: m.minutes_left for mid, m in self.empty.modules.items()}
+        self.module_of = {r.id: m for m in structure.modules for r in m.resources}
+        self.capstone_module = {c.id: m.id for m in structure.modules for c in m.capstones}
 
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django's own SQLite function behind TruncWeek, which takes the zone as an argument.
-        return self.as_sql(
-            compiler,
-            connection,
-            template="date(django_datetime_trunc('week', %(expressions)s, 'UTC'))",
-            **extra,
+    def progress(self, done: set[int], passed: set[int]) -> TrackProgress:
+        """The learner's progress: the completion rule runs only for modules where they did
+        something (the others are as empty), the same answer as `track_progress`."""
+        touched = {self.module_of[rid].id for rid in done if rid in self.module_of}
+        touched.update(self.capstone_module[cid] for cid in passed if cid in self.capstone_module)
+        if not touched:
+            return self.empty
+        modules = dict(self.empty.modules)
+        for module in self.structure.modules:
+            if module.id in touched:
+                modules[module.id] = module_progress(
+                    module=module, done_resource_ids=done, passed_capstone_ids=passed
+                )
+        return TrackProgress(self.structure.id, modules)
+
+    def done_minutes(self, counted: set[int]) -> int:
+        """Minutes of the (active) resources done since enrolling, as the pace page counts."""
+        return sum(
+            DEFAULT_MINUTES_ESTIMATE if r.minutes is None else r.minutes
+            for r in map(self.structure.resource, counted)
+            if r is not None
         )
-
-
-def _zone_by_learner(zones: dict[int, str]):
-    """A per-row zone name for SQL, from names Python already validated."""
-    by_zone: dict[str, list[int]] = defaultdict(list)
-    for learner_id, name in zones.items():
-        by_zone[name].append(learner_id)
-    return Case(
-        *[When(learner_id__in=ids, then=Value(name)) for name, ids in by_zone.items()],
-        default=Value("UTC"),
-        output_field=CharField(),
-    )
-
-
-def _active_weeks(*, zones: dict[int, str]) -> dict[int, list[date]]:
-    """Mondays of every week with a completion, or a points award that still stands, per
-    learner in their own zone: one query (the dashboard's streak rule, for many learners)."""
-    learner_ids = list(zones)
-    zone = _zone_by_learner(zones)
-    completions = (
-        Progress.objects.filter(
-            learner_id__in=learner_ids, status=ProgressStatus.DONE, completed_at__isnull=False
-        )
-        .annotate(week=LocalWeekStart("completed_at", zone))
-        .order_by()
-        .values_list("learner_id", "week")
-    )
-    reversed_later = PointsEntry.objects.filter(
-        learner_id=OuterRef("learner_id"),
-        kind=PointsKind.REVERSAL,
-        source_key=OuterRef("source_key"),
-        generation=OuterRef("generation"),
-    )
-    awards = (
-        PointsEntry.objects.filter(learner_id__in=learner_ids, kind=PointsKind.AWARD)
-        .filter(~Exists(reversed_later))
-        .annotate(week=LocalWeekStart("created_at", zone))
-        .order_by()
-        .values_list("learner_id", "week")
-    )
-    found: dict[int, list[date]] = defaultdict(list)
-    for learner_id, week in completions.union(awards):
-        found[learner_id].append(date.fromisoformat(week) if isinstance(week, str) else week)
-    return found
-
-
-@dataclass
-class _TrackShape:
-    """What every learner of a chunk shares about one track, worked out once per chunk."""
-
-    track: Track
-    modules: list[Module]
-    module_minutes: dict[int, int]  # total required minutes per module
-    located: dict[int, tuple[Resource, Module]]
-    choice_sizes: dict[tuple[int, str], int]
-
-    @classmethod
-    def of(cls, track: Track) -> _TrackShape:
-        modules = list(track.modules.all())
-        located, sizes = {}, defaultdict(int)
-        for module in modules:
-            for resource in module.resources.all():
-                located[resource.pk] = (resource, module)
-                if resource.choice and not resource.optional:
-                    sizes[(module.pk, resource.choice)] += 1
-        empty = track_progress(track=track, done_resource_ids=set(), passed_capstone_ids=set())
-        minutes = {module_id: m.minutes_left for module_id, m in empty.modules.items()}
-        return cls(track, modules, minutes, located, dict(sizes))
 
     def next_items(self, completion: TrackProgress, skipped: set[int]) -> list[NextItem]:
         """The next unfinished required resources in track order (a choice group once, as its
@@ -311,15 +248,15 @@ class _TrackShape:
         picked: list[NextItem] = []
         later: list[NextItem] = []
         seen_groups = set()
-        for module in self.modules:
-            for resource_id in completion.modules[module.pk].open_resource_ids:
-                resource, _ = self.located[resource_id]
+        for module in self.structure.modules:
+            for resource_id in completion.modules[module.id].open_resource_ids:
+                resource = self.structure.resource(resource_id)
                 choices = 1
                 if resource.choice:
-                    if (module.pk, resource.choice) in seen_groups:
+                    if (module.id, resource.choice) in seen_groups:
                         continue
-                    seen_groups.add((module.pk, resource.choice))
-                    choices = self.choice_sizes.get((module.pk, resource.choice), 1)
+                    seen_groups.add((module.id, resource.choice))
+                    choices = resource.group.size if resource.group else 1
                 item = NextItem(resource, module, choices)
                 (later if resource_id in skipped else picked).append(item)
                 if len(picked) >= NEXT_ITEMS_PER_TRACK:
@@ -327,9 +264,60 @@ class _TrackShape:
         return (picked + later)[:NEXT_ITEMS_PER_TRACK]
 
 
+_plans: dict[tuple[int, int], _TrackPlan] = {}
+
+
+def _track_plan(structure: TrackStructure) -> _TrackPlan:
+    key = (structure.id, structure.version)
+    plan = _plans.get(key)
+    if plan is None or plan.structure is not structure:
+        if len(_plans) >= CACHE_SIZE:
+            _plans.clear()
+        plan = _plans[key] = _TrackPlan(structure)
+    return plan
+
+
+@dataclass
+class _LearnerTrack:
+    done: set[int] = field(default_factory=set)
+    skipped: set[int] = field(default_factory=set)
+    counted: set[int] = field(default_factory=set)  # done since enrolling (the pace counts them)
+
+
+# Done and skipped rows of the learners' current enrolments, each done row flagged when it was
+# finished since enrolling: small integers only (the chunk's ~100,000 rows at full scale cost
+# no timestamp parsing). Plain SQL: the ORM has no relation from progress to enrolment.
+_PROGRESS_SQL = """
+SELECT p.learner_id, p.track_id, p.resource_id,
+       CASE WHEN p.status = %s THEN 0 WHEN p.completed_at >= e.enrolled_at THEN 2 ELSE 1 END
+  FROM tracker_progress p
+  JOIN tracker_enrolment e ON e.learner_id = p.learner_id AND e.track_id = p.track_id
+ WHERE e.left_at IS NULL AND p.status IN (%s, %s) AND p.learner_id IN ({learners})
+"""
+_SKIPPED, _DONE_BEFORE, _DONE_SINCE = 0, 1, 2
+
+
+def _progress_rows(ids: list[int]) -> dict[tuple[int, int], _LearnerTrack]:
+    found: dict[tuple[int, int], _LearnerTrack] = defaultdict(_LearnerTrack)
+    sql = _PROGRESS_SQL.format(learners=", ".join(["%s"] * len(ids)))
+    params = [ProgressStatus.SKIPPED, ProgressStatus.SKIPPED, ProgressStatus.DONE, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for learner_id, track_id, resource_id, state in cursor.fetchall():
+            rows = found[(learner_id, track_id)]
+            if state == _SKIPPED:
+                rows.skipped.add(resource_id)
+            else:
+                rows.done.add(resource_id)
+                if state == _DONE_SINCE:
+                    rows.counted.add(resource_id)
+    return found
+
+
 def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int, NudgeData]:
-    """Everything the nudges of these learners say, in a fixed number of queries (about
-    fifteen) however many learners, tracks and progress rows there are."""
+    """Everything the nudges of these learners say, in a fixed number of queries (eleven and a
+    SET LOCAL, once this process holds the tracks' structures) however many learners, tracks and
+    progress rows there are."""
     users = list(
         get_user_model()
         .objects.filter(pk__in=learner_ids, profile__isnull=False)
@@ -339,10 +327,8 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
         return {}
     since = now - timedelta(days=RECENT_DAYS)
     data: dict[int, NudgeData] = {}
-    zones: dict[int, str] = {}
     for user in users:
         zone = schedule.zone_or_utc(user.profile.time_zone)
-        zones[user.pk] = zone.key
         data[user.pk] = NudgeData(
             learner=user,
             profile=user.profile,
@@ -357,45 +343,40 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
             learner_id__in=ids, left_at__isnull=True, track__archived_at__isnull=True
         ).order_by("learner_id", "enrolled_at", "pk")
     )
-    track_ids = sorted({e.track_id for e in enrolments})
-    shapes = {t.pk: _TrackShape.of(t) for t in tracks_with_items(track_ids)} if track_ids else {}
-    progress: dict[int, dict[int, _Row]] = defaultdict(dict)
-    if track_ids:
-        for learner_id, resource_id, status, completed_at in Progress.objects.filter(
-            learner_id__in=ids, track_id__in=track_ids
-        ).values_list("learner_id", "resource_id", "status", "completed_at"):
-            progress[learner_id][resource_id] = _Row(status, completed_at)
+    structures = track_structures({e.track_id for e in enrolments}) if enrolments else {}
+    progress = _progress_rows(ids) if enrolments else {}
     passed: dict[int, set[int]] = defaultdict(set)
     for learner_id, capstone_id in CapstoneSubmission.objects.filter(
         learner_id__in=ids, status=SubmissionStatus.PASSED
     ).values_list("learner_id", "capstone_id"):
         passed[learner_id].add(capstone_id)
 
+    empty = _LearnerTrack()
     for enrolment in enrolments:
+        structure = structures.get(enrolment.track_id)
+        if structure is None:  # deleted since the enrolments were read
+            continue
+        plan = _track_plan(structure)
         nudge = data[enrolment.learner_id]
-        shape = shapes[enrolment.track_id]
-        track = enrolment.track = shape.track
-        rows = progress[enrolment.learner_id]
-        done = {rid for rid, row in rows.items() if row.status == ProgressStatus.DONE}
-        skipped = {rid for rid, row in rows.items() if row.status == ProgressStatus.SKIPPED}
-        completion = modules_progress(
-            track_id=track.pk,
-            modules=shape.modules,
-            done_resource_ids=done,
-            passed_capstone_ids=passed[enrolment.learner_id],
-        )
+        rows = progress.get((enrolment.learner_id, enrolment.track_id), empty)
+        completion = plan.progress(rows.done, passed[enrolment.learner_id])
         projection, _ = plan_projection(
-            modules=shape.modules,
+            modules=structure.modules,
             completion=completion,
-            progress=rows,
+            progress={},
             enrolment=enrolment,
             zone=nudge.zone,
             today=nudge.today,
-            module_minutes=shape.module_minutes,
+            module_minutes=plan.module_minutes,
+            done_minutes=plan.done_minutes(rows.counted),
         )
         nudge.tracks.append(
             TrackNudge(
-                track, enrolment, completion, shape.next_items(completion, skipped), projection
+                structure,
+                enrolment,
+                completion,
+                plan.next_items(completion, rows.skipped),
+                projection,
             )
         )
 
@@ -417,9 +398,11 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
         .values_list("learner_id", "total")
     ):
         data[learner_id].points_recent = total or 0
-    for learner_id, active in _active_weeks(zones=zones).items():
-        nudge = data[learner_id]
-        nudge.streak = weeks.current_streak(active, today=nudge.today)
+    for learner_id, streak in streaks.streaks(
+        zones={i: nudge.zone.key for i, nudge in data.items()},
+        today={i: nudge.today for i, nudge in data.items()},
+    ).items():
+        data[learner_id].streak = streak
 
     for submission in (
         CapstoneSubmission.objects.filter(

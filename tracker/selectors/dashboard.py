@@ -7,6 +7,7 @@ enrolments, progress rows and ledger entries the learner has.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -275,32 +276,36 @@ def pace_plan_state(
 
 def plan_projection(
     *,
-    modules: list[Module],
+    modules: Sequence,
     completion: TrackProgress,
     progress: dict,
     enrolment: Enrolment,
     zone: zoneinfo.ZoneInfo,
     today: date,
     module_minutes: dict[int, int] | None = None,
+    done_minutes: int | None = None,
 ) -> tuple[pace.Projection, int]:
     """An enrolment's pace projection and the minutes done since enrolling, from data already
-    loaded (no queries): the track's `modules` with their items prefetched, its completion,
-    and `progress` mapping resource id to anything with `status` and `completed_at`. Shared by
-    the pace page and the weekly nudge, which loads many learners at once (and passes each
-    module's total minutes, the same for all of them, as `module_minutes`)."""
+    loaded (no queries): the track's `modules` (models with their items prefetched, or a
+    structure's module nodes), its completion, and `progress` mapping resource id to anything
+    with `status` and `completed_at`. Shared by the pace page and the weekly nudge, which loads
+    many learners at once: it passes each module's total minutes, the same for all of them, as
+    `module_minutes`, and the minutes done since enrolling as `done_minutes` (then `progress`
+    is not read)."""
     loads = []
-    done_minutes = 0
+    count_done = done_minutes is None
+    done_minutes = done_minutes or 0
     for module in modules:
-        left = completion.modules[module.pk]
+        left = completion.modules[module.id]
         if module_minutes is not None:
-            total_minutes = module_minutes[module.pk]
+            total_minutes = module_minutes[module.id]
         else:
             total_minutes = module_progress(
                 module=module, done_resource_ids=set(), passed_capstone_ids=set()
             ).minutes_left
         loads.append(
             pace.ModuleLoad(
-                module.pk,
+                module.id,
                 module.title,
                 module.hint_days,
                 total_minutes,
@@ -308,6 +313,8 @@ def plan_projection(
                 left.complete,
             )
         )
+        if not count_done:
+            continue
         for resource in module.resources.all():
             row = progress.get(resource.pk)
             if (
