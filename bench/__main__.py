@@ -134,7 +134,7 @@ def run(scale, skip: set[str], out: Path) -> None:
         if reason:
             missing.update(dict.fromkeys(nudge_keys, reason))
         else:
-            results |= nudge_run.measure(dataset)
+            results |= nudge_run.measure(dataset, scale)
             stage_done("nudges", "nudges measured")
 
     http_keys = ["http_rps", "http_p99_ms", "http_errors", "http_floor_rps", "web_rss_mb"]

@@ -4,13 +4,16 @@ worker of 2 processes; then the worker processes' memory.
 
 The learners are ready in every run: `dataset.nudge_ids` (10,000 at full scale) are due in the
 hour starting at `dataset.nudge_due_at`, spread over eight time zones, each enrolled with some
-progress. What is missing is the feature itself (issue 14, branch `nudges`). To plug it in:
+progress. One warm-up delivery, then `scale.nudge_runs` timed ones, each from scratch (the
+delivery rows and the dispatcher's mark removed, as if it were the next week): the dispatcher
+runs here as beat's task would on the hour (`nudges.loadtest.dispatch_hour`), the worker
+processes send. `nudge_10k_s` is the median.
 
-    1. set DISPATCH to a function of the due hour that starts the dispatcher the way beat
-       does, e.g. `lambda due_at: dispatch_nudges.delay(due_at.isoformat())`
-       (a task enqueued from here runs on the workers started below);
-    2. run `python -m bench --scale small`: `unavailable_reason()` is then None and the
-       figures appear in the table and the JSON.
+The machine is shared and noisy, so each run also records the CPU time it cost, per message,
+in every process that worked for it: the worker processes, the PostgreSQL backends of the
+run's database, the dispatcher (this process's main thread) and the SMTP sink (its thread).
+Their sum over the machine's cores is what the delivery would take on an idle machine if the
+work spread perfectly (`nudge_cpu_bound_s`); the dispatcher's own time comes first, alone.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,8 +33,9 @@ from django.apps import apps
 
 from .http_load import ROOT, children, rss_mb
 from .learners import Dataset
+from .scales import Scale
 from .smtp_sink import SmtpSink
-from .timing import require
+from .timing import cpu_seconds, median, require
 
 
 def _dispatch(due_at: datetime) -> object:
@@ -104,8 +110,106 @@ class CeleryWorker:
             self.process.wait()
 
 
-def measure(dataset: Dataset) -> dict[str, float]:
+def database_backends(database: str) -> list[int]:
+    """PostgreSQL's backend processes serving `database` (their titles name it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                found.append(int(entry.name))
+    return found
+
+
+class CpuMeter:
+    """CPU time spent meanwhile by a set of processes that may come and go (PostgreSQL opens a
+    backend per new connection): polled, so a process that ends keeps what it was last seen
+    using; one that starts counts from zero."""
+
+    def __init__(self, processes):
+        self.processes = processes  # () -> list of pids
+        self.start: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="cpu-meter", daemon=True)
+
+    def __enter__(self) -> CpuMeter:
+        self.start = {pid: cpu_seconds(pid) for pid in self.processes()}
+        self.last = dict(self.start)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        for pid in self.processes():
+            used = cpu_seconds(pid)
+            if used:
+                self.last[pid] = max(used, self.last.get(pid, 0.0))
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.25):
+            self._sample()
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def seconds(self) -> float:
+        return sum(used - self.start.get(pid, 0.0) for pid, used in self.last.items())
+
+
+@dataclass
+class Delivery:
+    seconds: float
+    dispatch_seconds: float
+    messages: int
+    duplicates: int
+    cpu: dict[str, float]  # CPU seconds per part
+
+
+def deliver_once(dataset: Dataset, sink: SmtpSink, worker: CeleryWorker, database: str) -> Delivery:
+    from nudges.loadtest import forget_deliveries
+
     expected = len(dataset.nudge_ids)
+    forget_deliveries()
+    sink.reset()
+    workers = CpuMeter(lambda: [worker.process.pid, *children(worker.process.pid)])
+    backends = CpuMeter(lambda: database_backends(database))
+    sink_started = sink.cpu_seconds()
+    with workers, backends:
+        started, dispatch_cpu = time.monotonic(), time.thread_time()
+        DISPATCH(dataset.nudge_due_at)
+        dispatched, dispatch_cpu = time.monotonic(), time.thread_time() - dispatch_cpu
+        arrived = sink.wait_for(expected, timeout=DELIVERY_TIMEOUT_S)
+        require(arrived, f"nudges: {sink.messages} of {expected} arrived in {DELIVERY_TIMEOUT_S} s")
+        elapsed = sink.arrival_of(expected) - started
+        time.sleep(1)  # a late copy (a chunk sent twice) would arrive now
+    require(
+        sink.messages == expected and sink.duplicates == 0,
+        f"nudges: {sink.messages} messages for {expected} learners, {sink.duplicates} duplicates",
+    )
+    return Delivery(
+        seconds=elapsed,
+        dispatch_seconds=dispatched - started,
+        messages=sink.messages,
+        duplicates=sink.duplicates,
+        cpu={
+            "worker": workers.seconds,
+            "database": backends.seconds,
+            "dispatcher": dispatch_cpu,
+            "smtp_sink": sink.cpu_seconds() - sink_started,
+        },
+    )
+
+
+def measure(dataset: Dataset, scale: Scale) -> dict[str, float]:
+    from django.db import connection
+
+    database = connection.settings_dict["NAME"]
     sink = SmtpSink().start()
     env = os.environ | {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -114,21 +218,30 @@ def measure(dataset: Dataset) -> dict[str, float]:
         "EMAIL_USE_TLS": "0",
     }
     worker = CeleryWorker(env)
+    runs: list[Delivery] = []
     try:
         worker.wait_ready()
-        started = time.monotonic()
-        DISPATCH(dataset.nudge_due_at)
-        arrived = sink.wait_for(expected, timeout=DELIVERY_TIMEOUT_S)
-        require(arrived, f"nudges: {sink.messages} of {expected} arrived in {DELIVERY_TIMEOUT_S} s")
-        elapsed = sink.arrival_of(expected) - started
-        time.sleep(3)  # late duplicates (a retried chunk) still count
+        deliver_once(dataset, sink, worker, database)  # warm-up: imports, connections, caches
+        for _ in range(scale.nudge_runs):
+            runs.append(deliver_once(dataset, sink, worker, database))
         rss = worker.rss_mb()
     finally:
         worker.stop()
         sink.stop()
+    messages = len(dataset.nudge_ids)
+    cores = os.cpu_count() or 1
+    per_message = {
+        part: median([run.cpu[part] for run in runs]) * 1000 / messages for part in runs[0].cpu
+    }
+    cpu_total = median([sum(run.cpu.values()) for run in runs])
     return {
-        "nudge_10k_s": elapsed,
-        "nudge_duplicates": sink.duplicates,
-        "nudge_messages": sink.messages,
+        "nudge_10k_s": median([run.seconds for run in runs]),
+        "nudge_duplicates": max(run.duplicates for run in runs),
         "worker_rss_mb": rss,
+        "nudge_messages": messages,
+        "nudge_runs_s": [round(run.seconds, 2) for run in runs],
+        "nudge_dispatch_s": median([run.dispatch_seconds for run in runs]),
+        **{f"nudge_{part}_cpu_ms_per_message": ms for part, ms in per_message.items()},
+        "nudge_cpu_ms_per_message": sum(per_message.values()),
+        "nudge_cpu_bound_s": cpu_total / cores,
     }

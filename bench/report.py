@@ -156,6 +156,16 @@ def table(results: dict, missing: dict[str, str]) -> str:
             f"completions: {results.get('mark_done_queries')}; at 10: "
             f"{results.get('mark_done_queries_at_10')})"
         )
+    if "nudge_cpu_ms_per_message" in results:
+        parts = ", ".join(
+            f"{part} {results[f'nudge_{part}_cpu_ms_per_message']:.2f}"
+            for part in ("worker", "database", "dispatcher", "smtp_sink")
+        )
+        lines.append(
+            f"(nudges: runs {results['nudge_runs_s']} s, dispatcher {results['nudge_dispatch_s']:.2f}"
+            f" s; CPU per message {results['nudge_cpu_ms_per_message']:.2f} ms ({parts}); "
+            f"that CPU over {os.cpu_count()} cores: {results['nudge_cpu_bound_s']:.1f} s)"
+        )
     for reason in dict.fromkeys(missing.values()):
         keys = ", ".join(k for k, r in missing.items() if r == reason)
         lines.append(f"not available: {keys}: {reason}")

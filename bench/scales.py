@@ -13,6 +13,7 @@ class Scale:
     resources_per_module: int
     cohort_members: int  # learners on the first track with about half of it done
     nudge_learners: int  # learners due for a nudge in the bench hour (cohort members included)
+    nudge_runs: int  # timed deliveries to all of them (after one warm-up)
     load_repeats: int  # timed runs of each YAML parse/import figure (after one warm-up)
     mark_done_posts: int  # timed mark-done posts (after warm-up posts)
     page_repeats: int  # timed GETs of a page (after warm-up GETs)
@@ -38,6 +39,7 @@ SCALES = {
         resources_per_module=20,
         cohort_members=2_000,
         nudge_learners=10_000,
+        nudge_runs=5,
         load_repeats=5,
         mark_done_posts=40,
         page_repeats=11,
@@ -52,6 +54,7 @@ SCALES = {
         resources_per_module=10,
         cohort_members=100,
         nudge_learners=400,
+        nudge_runs=3,
         load_repeats=5,
         mark_done_posts=10,
         page_repeats=5,

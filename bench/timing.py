@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -65,3 +67,16 @@ def counting_queries():
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise BenchFailure(f"bench: {message}")
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, task: int | None = None) -> float:
+    """User + system CPU time of a process (or one of its threads) so far; 0 once it is gone."""
+    path = f"/proc/{pid}/task/{task}/stat" if task else f"/proc/{pid}/stat"
+    try:
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS

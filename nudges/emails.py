@@ -85,28 +85,48 @@ def _date(day) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def _pace(projection) -> str:
+    if projection.complete:
+        return "complete"
+    return "behind" if projection.behind else "ahead" if projection.ahead else "on time"
+
+
 def context_for(data: NudgeData) -> dict:
-    """Everything the templates show, with links and dates already made (rendering thousands
-    of emails a minute leaves no room for reverse() or date filters in the loop)."""
+    """Everything the templates show, as plain strings, numbers and dicts, links and dates
+    already made: rendering thousands of emails a minute leaves no room for reverse(), date
+    filters or attribute lookups through models in the loop (each a failed dictionary lookup
+    first), and nothing here can touch the database."""
     site = settings.SITE_URL
     tracks = []
     for item in data.tracks:
         projection = item.projection
+        track_url = f"{site}{_path('curriculum:track_detail', slug=item.track.slug)}"
         tracks.append(
             {
-                "track": item.track,
+                "title": item.track.title,
+                "url": track_url,
                 "percent": item.completion.percent,
-                "projection": projection,
+                "pace": _pace(projection),
+                "days_off": projection.days_off,
                 "finish": _date(projection.finish),
                 "goal": _date(projection.goal),
-                "next_items": item.next_items,
-                "track_url": f"{site}{_path('curriculum:track_detail', slug=item.track.slug)}",
+                "goal_is_target": projection.goal_is_target,
                 "plan_url": f"{site}{_path('track:pace_plan', slug=item.track.slug)}",
+                "next": [
+                    {
+                        "title": next_item.resource.title,
+                        "url": f"{track_url}#resource-{next_item.resource.slug}",
+                        "minutes": next_item.resource.minutes,
+                        "alternatives": next_item.choices - 1,
+                    }
+                    for next_item in item.next_items
+                ],
             }
         )
     capstones = [
         {
-            "submission": submission,
+            "title": submission.title,
+            "capstone": submission.capstone.title,
             "url": site
             + _path(
                 "track:capstone_submission",
@@ -118,25 +138,30 @@ def context_for(data: NudgeData) -> dict:
     ]
     revisit = [
         {
-            "resource": note.resource,
+            "title": note.resource.title,
+            "track": note.resource.track.title,
             "url": f"{site}{_path('curriculum:track_detail', slug=note.resource.track.slug)}"
             f"#resource-{note.resource.slug}",
         }
         for note in data.revisit
     ]
     return {
-        "data": data,
         "name": data.profile.display_name or data.learner.get_full_name() or "there",
+        "subject": subject_for(data),
+        "completions": data.completions_recent,
+        "points": data.points_recent,
+        "streak": data.streak,
         "tracks": tracks,
         "capstones": capstones,
+        "cohort": data.cohort,
         "revisit": revisit,
         "site_url": site,
-        "subject": subject_for(data),
         "dashboard_url": f"{site}{_path('tracker:dashboard')}",
         "profile_url": f"{site}{_path('tracker:profile')}",
         "unsubscribe_url": unsubscribe_url(data.learner.pk),
         "weekday": Weekday(data.profile.nudge_weekday).label,
         "hour": f"{data.profile.nudge_hour:02d}:00",
+        "time_zone": data.profile.time_zone,
     }
 
 

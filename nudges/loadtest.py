@@ -67,6 +67,13 @@ def dispatch_hour(due_at: datetime) -> services.DispatchReport:
     return report
 
 
+def forget_deliveries() -> None:
+    """Remove every delivery row and the dispatcher's mark: the next dispatcher run sends to
+    the learners due in its hour again (a benchmark's repeated runs; never in production)."""
+    NudgeDelivery.objects.all().delete()
+    DispatchMark.objects.filter(name=services.DISPATCH_MARK).delete()
+
+
 @dataclass
 class DeliveryTiming:
     seconds: float

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker.models import Profile
@@ -66,7 +66,38 @@ def _chunks(work: Iterable[tuple[str, int]], size: int) -> list[tuple[str, list[
     ]
 
 
+# The dispatcher's rows in one statement on PostgreSQL: three arrays instead of 10,000 rows of
+# bound parameters (`bulk_create` spends more time building its statements than PostgreSQL
+# spends running them). The columns without a value here are the nullable ones.
+_CREATE_ROWS_SQL = """
+INSERT INTO nudges_nudgedelivery
+       (learner_id, week, due_at, status, claim_token, attempts, recipient, message_id, reason,
+        created_at, updated_at)
+SELECT learner_id, week, due_at, %s, '', 0, '', '', '', %s, %s
+  FROM unnest(%s::integer[], %s::text[], %s::timestamptz[]) AS due (learner_id, week, due_at)
+    ON CONFLICT (learner_id, week) DO NOTHING
+"""
+
+
 def _create_rows(due: list[selectors.Due], *, now: datetime) -> None:
+    """A row per due learner and week; a row that exists already is left as it is (a learner's
+    week has one row, whoever made it first)."""
+    if not due:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CREATE_ROWS_SQL,
+                [
+                    DeliveryStatus.PENDING.value,
+                    now,
+                    now,
+                    [d.learner_id for d in due],
+                    [d.week for d in due],
+                    [d.due_at for d in due],
+                ],
+            )
+        return
     NudgeDelivery.objects.bulk_create(
         [
             NudgeDelivery(
@@ -78,7 +109,7 @@ def _create_rows(due: list[selectors.Due], *, now: datetime) -> None:
             )
             for d in due
         ],
-        ignore_conflicts=True,  # a learner's week has one row, whoever made it first
+        ignore_conflicts=True,
         batch_size=1000,
     )
 
