@@ -2,7 +2,9 @@
 delivers (`nudge_10k_s` is "dispatcher start until N messages arrived here"), and how
 duplicates are found (two messages to one recipient, or one Message-ID twice).
 
-Plain SMTP, no TLS or AUTH: Django's SMTP backend with EMAIL_USE_TLS=0 talks to it.
+Plain SMTP, no TLS or AUTH: Django's SMTP backend with EMAIL_USE_TLS=0 talks to it. It offers
+PIPELINING (RFC 2920), as most mail servers do: commands are answered in order, one line at a
+time, however they arrive.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ class SmtpSink:
             while line := await reader.readline():
                 verb = line[:4].decode(errors="replace").upper()
                 if verb == "EHLO":
-                    writer.write(b"250-bench sink\r\n250 8BITMIME\r\n")
+                    writer.write(b"250-bench sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
                 elif verb == "HELO":
                     reply("250 bench sink")
                 elif verb == "MAIL":

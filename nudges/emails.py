@@ -73,8 +73,9 @@ class RenderedNudge:
 
 
 def subject_for(data: NudgeData) -> str:
+    """One line (a title's own line breaks or tabs become spaces), at most 200 characters."""
     first = next((item for track in data.tracks for item in track.next_items), None)
-    lead = f"Next up: {first.resource.title}" if first else "Your week on Waymark"
+    lead = f"Next up: {' '.join(first.resource.title.split())}" if first else "Your week on Waymark"
     if data.completions_recent:
         n = data.completions_recent
         return f"{n} done this week · {lead}"[:200]

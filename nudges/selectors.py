@@ -303,7 +303,7 @@ def _progress_rows(ids: list[int]) -> dict[tuple[int, int], _LearnerTrack]:
     params = [ProgressStatus.SKIPPED, ProgressStatus.SKIPPED, ProgressStatus.DONE, *ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for learner_id, track_id, resource_id, state in cursor.fetchall():
+        for learner_id, track_id, resource_id, state in cursor:
             rows = found[(learner_id, track_id)]
             if state == _SKIPPED:
                 rows.skipped.add(resource_id)

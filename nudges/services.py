@@ -12,10 +12,12 @@ call these.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -211,12 +213,33 @@ def address_unflag(*, email: str) -> int:
     return deleted
 
 
+@contextmanager
+def cycle_collector_paused():
+    """Python's cycle collector off while a chunk runs, on again after (whatever happens).
+    Measured on a chunk of 500: it took a quarter of the CPU time, walking the chunk's many
+    short-lived objects again and again, while the chunk leaves almost no cyclic garbage
+    (the process's peak memory was the same without it); what little there is goes at the
+    next collection after the chunk."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def nudge_send_chunk(
     *, learner_ids: list[int], week: str, now: datetime | None = None, connection=None
 ) -> ChunkReport:
     """Claim these learners' rows for `week`, send what is due, mark each row. Idempotent:
     rows already sent, skipped, failed or held by another worker are left alone. `now` fixes
     the clock (tests, `send_nudges`); by default each row is stamped when it is finished."""
+    with cycle_collector_paused():
+        return _send_chunk(learner_ids=learner_ids, week=week, now=now, connection=connection)
+
+
+def _send_chunk(*, learner_ids: list[int], week: str, now: datetime | None, connection):
     schedule.parse_week(week)
     clock = timezone.now if now is None else (lambda: now)
     now = clock()

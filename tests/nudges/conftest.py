@@ -36,12 +36,22 @@ CELERY = Path(sys.executable).with_name("celery")
 
 class Recorder:
     """aiosmtpd handler that keeps every message, and answers chosen recipients with a
-    chosen reply ("550 5.1.1 No such user", "451 Try again later")."""
+    chosen reply ("550 5.1.1 No such user", "451 Try again later"), or the message itself
+    (`data_reply`). It offers PIPELINING (RFC 2920) like most mail servers, unless told not
+    to (aiosmtpd reads pipelined commands in order; it just does not say so by itself)."""
 
-    def __init__(self):
+    def __init__(self, *, pipelining: bool = True):
         self.messages: list[email.message.EmailMessage] = []
         self.rcpt_replies: dict[str, str] = {}
+        self.data_reply = ""
         self.delay = 0.0
+        self.pipelining = pipelining
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.rcpt_replies.get(address)
@@ -53,6 +63,8 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.data_reply:
+            return self.data_reply
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
@@ -70,11 +82,12 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on loopback; Django's SMTP backend in this process points at it."""
+def smtp_server(settings, request):
+    """A real SMTP server on loopback; Django's SMTP backend in this process points at it.
+    Indirect parametrisation with False gives one without PIPELINING."""
     from aiosmtpd.controller import Controller
 
-    recorder = Recorder()
+    recorder = Recorder(pipelining=getattr(request, "param", True))
     controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -1,0 +1,177 @@
+"""The email data of a chunk is worked out the fast way (cached track structures, the rule run
+only where a learner progressed, streaks walked back week by week in SQL); each figure must
+equal what the learner's own pages show, computed the plain way."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from curriculum.structure import track_structure
+from nudges import schedule, selectors, services, streaks
+from tests.factories import CapstoneFactory, ModuleFactory, ResourceFactory, TrackFactory
+from tracker import services as tracker_services
+from tracker.completion import track_progress
+from tracker.models import Enrolment
+from tracker.selectors import dashboard_for, pace_plan_state
+
+from .conftest import make_learner
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 9, 9, 0, 5, tzinfo=UTC)  # Monday of 2026-W11, 09:00 UTC
+WEEK = "2026-W11"
+
+
+def done(learner, resource, when):
+    tracker_services.progress_set_status(
+        learner=learner, resource=resource, status="done", now=when
+    )
+
+
+def undone(learner, resource, when):
+    tracker_services.progress_set_status(
+        learner=learner, resource=resource, status="in_progress", now=when
+    )
+
+
+@pytest.fixture
+def learners_with_histories(small_track):
+    """Learners in several zones whose streaks end in different ways, some of them at the
+    edge of a week in their own zone."""
+    r = list(small_track.resources.order_by("module__position", "position"))
+    made = {}
+
+    made["four in a row, this week too"] = learner = make_learner(
+        zone="Europe/Berlin", track=small_track
+    )
+    for weeks_ago, resource in enumerate(r[:4]):
+        done(learner, resource, NOW - timedelta(weeks=weeks_ago, hours=2))
+
+    made["nothing yet this week, two before"] = learner = make_learner(
+        zone="America/New_York", track=small_track
+    )
+    done(learner, r[0], NOW - timedelta(weeks=1))
+    done(learner, r[1], NOW - timedelta(weeks=2))
+    done(learner, r[2], NOW - timedelta(weeks=4))  # after a gap: not counted
+
+    made["a gap last week"] = learner = make_learner(zone="Asia/Tokyo", track=small_track)
+    done(learner, r[0], NOW - timedelta(weeks=2))
+
+    made["undone: that week no longer counts"] = learner = make_learner(track=small_track)
+    done(learner, r[0], NOW - timedelta(weeks=1))
+    undone(learner, r[0], NOW - timedelta(days=1))
+
+    # 2026-03-08 23:30 in Auckland is Sunday of W10 there, Sunday 10:30 UTC; 2026-03-09 00:30
+    # there is Monday of W11, but still Sunday (W10) in UTC.
+    made["edges of the week in Auckland"] = learner = make_learner(
+        zone="Pacific/Auckland", track=small_track
+    )
+    done(learner, r[0], datetime(2026, 3, 8, 10, 30, tzinfo=UTC))
+    done(learner, r[1], datetime(2026, 3, 8, 11, 30, tzinfo=UTC))
+
+    made["never did anything"] = make_learner(zone="America/Los_Angeles", track=small_track)
+    return made
+
+
+def test_streaks_walked_back_in_sql_equal_the_dashboards(learners_with_histories):
+    learners = list(learners_with_histories.values())
+    zones = {x.pk: x.profile.time_zone for x in learners}
+    today = {
+        x.pk: NOW.astimezone(schedule.zone_or_utc(x.profile.time_zone)).date() for x in learners
+    }
+    walked = streaks.streaks(zones=zones, today=today)
+    grouped = streaks.grouped_streaks(zones=zones, today=today)
+    shown = {x.pk: dashboard_for(learner=x, profile=x.profile, now=NOW).streak for x in learners}
+    assert walked == grouped == shown
+    by_name = {name: walked[x.pk] for name, x in learners_with_histories.items()}
+    assert by_name == {
+        "four in a row, this week too": 4,
+        "nothing yet this week, two before": 2,
+        "a gap last week": 0,
+        "undone: that week no longer counts": 0,
+        "edges of the week in Auckland": 2,
+        "never did anything": 0,
+    }
+    batch = selectors.nudge_batch(learner_ids=list(zones), week=WEEK, now=NOW)
+    assert {pk: data.streak for pk, data in batch.items()} == shown
+
+
+@pytest.fixture
+def shaped_track(db):
+    """Every shape the completion rule knows: required, optional, a choose-2-of-3 group, a
+    required and an optional capstone, a module of capstones only."""
+    track = TrackFactory(slug="shapes")
+    first = ModuleFactory(track=track, position=0, choices_required={"pick": 2})
+    for position in range(3):
+        ResourceFactory(module=first, position=position, minutes=10 + position)
+    ResourceFactory(module=first, position=3, optional=True)
+    for position in range(3):
+        ResourceFactory(module=first, position=4 + position, choice="pick", minutes=5 * position)
+    second = ModuleFactory(track=track, position=1)
+    ResourceFactory(module=second, position=0, minutes=None)
+    ResourceFactory(module=second, position=1)
+    CapstoneFactory(module=second, position=0)
+    third = ModuleFactory(track=track, position=2)
+    CapstoneFactory(module=third, position=0, optional=True)
+    CapstoneFactory(module=third, position=1)
+    return track_structure(track.pk)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_learners_progress_equals_the_completion_rule(shaped_track, data):
+    resource_ids = sorted(shaped_track._resources)
+    capstone_ids = sorted(c.id for m in shaped_track.modules for c in m.capstones)
+    done_ids = set(data.draw(st.lists(st.sampled_from(resource_ids), unique=True)))
+    passed = set(data.draw(st.lists(st.sampled_from(capstone_ids), unique=True)))
+    plan = selectors._TrackPlan(shaped_track)
+    assert plan.progress(done_ids, passed) == track_progress(
+        track=shaped_track, done_resource_ids=done_ids, passed_capstone_ids=passed
+    )
+
+
+def test_the_pace_in_the_email_equals_the_pace_page(small_track):
+    learner = make_learner(zone="Europe/Berlin")
+    enrolled = NOW - timedelta(days=20)
+    tracker_services.enrolment_join(learner=learner, track=small_track, now=enrolled)
+    r = list(small_track.resources.order_by("module__position", "position"))
+    done(learner, r[0], enrolled - timedelta(days=3))  # before enrolling: the pace leaves it out
+    done(learner, r[1], NOW - timedelta(days=10))
+    done(learner, r[3], NOW - timedelta(days=1))
+    tracker_services.progress_set_status(learner=learner, resource=r[2], status="skipped", now=NOW)
+
+    [track] = selectors.nudge_batch(learner_ids=[learner.pk], week=WEEK, now=NOW)[learner.pk].tracks
+    page = pace_plan_state(
+        enrolment=Enrolment.objects.get(learner=learner), profile=learner.profile, now=NOW
+    )
+    assert page.done_minutes == 2 * 20  # r[1] and r[3]
+    assert track.projection == page.projection
+    assert track.completion == page.completion
+    # Skipped items come last among the next ones.
+    assert [item.resource.id for item in track.next_items] == [r[4].pk, r[2].pk]
+
+
+def test_a_chunk_pauses_the_cycle_collector_and_always_turns_it_back_on(small_track, smtp_server):
+    collector_on_while_sending = []
+    receive = smtp_server.handle_DATA
+
+    async def handle_data(server, session, envelope):  # the server runs in this process
+        collector_on_while_sending.append(gc.isenabled())
+        return await receive(server, session, envelope)
+
+    smtp_server.handle_DATA = handle_data
+    learner = make_learner(track=small_track)
+    services._create_rows([selectors.Due(learner.pk, WEEK, NOW)], now=NOW)
+    assert gc.isenabled()
+    assert services.nudge_send_chunk(learner_ids=[learner.pk], week=WEEK, now=NOW).sent == 1
+    assert collector_on_while_sending == [False] and gc.isenabled()
+    with pytest.raises(schedule.BadWeek):
+        services.nudge_send_chunk(learner_ids=[learner.pk], week="2026-W99", now=NOW)
+    assert gc.isenabled()
