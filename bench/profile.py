@@ -3,6 +3,7 @@
     python -m bench.profile waymark_bench_12345 mark-done    # cProfile + the queries, grouped
     python -m bench.profile waymark_bench_12345 track-page
     python -m bench.profile waymark_bench_12345 http-page    # the 25-resource page of the load
+    python -m bench.profile waymark_bench_12345 nudge-chunk  # one chunk of 500 weekly nudges
 
 Each action runs a few times first (warm caches), then once under cProfile and once counting
 queries. Mark-done posts change the kept database (they finish more resources).
@@ -60,11 +61,16 @@ def query_shapes(queries: list[dict]) -> list[tuple[int, float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("database")
-    parser.add_argument("action", choices=["mark-done", "track-page", "http-page"])
+    parser.add_argument("action", choices=["mark-done", "track-page", "http-page", "nudge-chunk"])
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--runs", type=int, default=10, help="requests under the profiler")
     args = parser.parse_args()
     configure(args.database)
+    if args.action == "nudge-chunk":
+        from .nudge_profile import profile_chunk
+
+        profile_chunk(top=args.top)
+        return
 
     from django.contrib.auth import get_user_model
     from django.db import connection
