@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "tracker",
     "ops",
     "nudges",
+    "cohorts",
 ]
 
 MIDDLEWARE = [

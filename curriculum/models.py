@@ -331,6 +331,10 @@ class Capstone(models.Model):
     points = models.PositiveIntegerField(default=DEFAULT_CAPSTONE_POINTS)
     review = models.CharField(max_length=10, choices=ReviewMode.choices, default=ReviewMode.LEAD)
     # Never blocks completion; still awards its points and shows on the certificate if passed.
+    # A team capstone: one passed submission by any member of a cohort team counts for every
+    # member of that team (each gets the points once, and their certificate when it completes
+    # their track).
+    team = models.BooleanField(default=False)
     optional = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
     archived_at = models.DateTimeField(null=True, blank=True)

@@ -56,6 +56,12 @@ class Profile(models.Model):
     )
     # Kept in step with the ledger by tracker.services (the ledger's sum is the truth).
     points_total = models.IntegerField(default=0)
+    # Cohort leaderboards show this person by name only while this is on.
+    show_on_leaderboards = models.BooleanField(
+        "Show my name on cohort leaderboards",
+        default=True,
+        help_text="When off, cohort leaderboards list you as an anonymous member.",
+    )
 
     class Meta:
         constraints = [
@@ -105,6 +111,15 @@ class Enrolment(models.Model):
         validators=[MinValueValidator(0.5), MaxValueValidator(80)],
     )
     target_date = models.DateField(null=True, blank=True)
+    # The learner's figures for this track, kept in step by the progress and capstone services
+    # in the same transaction as each change (and by the loader when the curriculum changes
+    # what is required), so cohort dashboards never aggregate progress rows. The ledger and
+    # progress rows are the truth: `manage.py repair_totals` recomputes these from them.
+    done_units = models.PositiveIntegerField(default=0)
+    required_units = models.PositiveIntegerField(default=0)
+    modules_done = models.PositiveIntegerField(default=0)
+    points = models.IntegerField(default=0)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -112,12 +127,20 @@ class Enrolment(models.Model):
                 fields=["learner", "track"], name="enrolment_unique_per_learner_track"
             ),
             models.CheckConstraint(
+                condition=Q(done_units__lte=models.F("required_units")),
+                name="enrolment_done_within_required",
+            ),
+            models.CheckConstraint(condition=Q(points__gte=0), name="enrolment_points_nonnegative"),
+            models.CheckConstraint(
                 condition=Q(hours_per_week__isnull=True)
                 | Q(hours_per_week__gte=0.5, hours_per_week__lte=80),
                 name="enrolment_hours_per_week_range",
             ),
         ]
-        indexes = [models.Index(fields=["learner", "left_at"])]
+        indexes = [
+            models.Index(fields=["learner", "left_at"]),
+            models.Index(fields=["track", "left_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.track}"
