@@ -261,7 +261,10 @@ class CohortMessage(models.Model):
 class CohortMessageDelivery(OutboundEmail):
     """One member's copy of a cohort message, sent by the nudges' exactly-once outbox."""
 
-    message = models.ForeignKey(CohortMessage, on_delete=models.CASCADE, related_name="deliveries")
+    # Not `message`: OutboundEmail's `message_id` is the email's Message-ID header.
+    cohort_message = models.ForeignKey(
+        CohortMessage, on_delete=models.CASCADE, related_name="deliveries"
+    )
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="+")
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cohort_message_deliveries"
@@ -281,4 +284,4 @@ class CohortMessageDelivery(OutboundEmail):
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"Message {self.message_id} to learner {self.learner_id}: {self.status}"
+        return f"Message {self.cohort_message_id} to learner {self.learner_id}: {self.status}"

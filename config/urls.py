@@ -19,6 +19,7 @@ urlpatterns = [
     path("tracks/", include("curriculum.curation.urls")),
     path("me/", include("tracker.urls")),
     path("nudges/", include("nudges.urls")),
+    path("", include("cohorts.urls")),
     path("lead/", include("tracker.lead_urls")),
     path("certificates/<str:code>/", certificates.certificate, name="certificate"),
     path("accounts/", include("allauth.urls")),

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from django.db.models import CharField, Value
 
+from cohorts.models import Cohort, CohortMembership, CohortRole
 from curriculum.models import Capstone, Resource, ReviewMode, Track
 
 from .models import CapstoneSubmission, Enrolment, SubmissionStatus, TrackLead
@@ -42,6 +43,8 @@ _ROLES = "_waymark_roles"
 class RoleFacts:
     led_track_ids: frozenset[int]
     peer_capstone_ids: frozenset[int]
+    admin_cohort_ids: frozenset[int] = frozenset()
+    member_cohort_ids: frozenset[int] = frozenset()
 
 
 _NO_ROLES = RoleFacts(frozenset(), frozenset())
@@ -58,8 +61,9 @@ def is_staff(user) -> bool:
 
 
 def role_facts(user) -> RoleFacts:
-    """The tracks this person leads and the peer capstones they passed: one query (a UNION),
-    read once per user object, so a page's header and body ask the database once."""
+    """The tracks this person leads, the peer capstones they passed and the cohorts they run or
+    belong to: one query (a UNION), read once per user object, so a page's header and body ask
+    the database once."""
     if not is_signed_in(user):
         return _NO_ROLES
     facts = getattr(user, _ROLES, None)
@@ -73,10 +77,15 @@ def role_facts(user) -> RoleFacts:
             capstone__review=ReviewMode.PEER,
             capstone__archived_at__isnull=True,
         ).values_list(Value("peer", output_field=CharField()), "capstone_id")
-        rows = list(leads.union(peers, all=True))
+        cohorts = CohortMembership.objects.filter(
+            user=user, removed_at__isnull=True, cohort__archived_at__isnull=True
+        ).values_list("role", "cohort_id")
+        rows = list(leads.union(peers, cohorts, all=True))
         facts = RoleFacts(
             led_track_ids=frozenset(pk for kind, pk in rows if kind == "lead"),
             peer_capstone_ids=frozenset(pk for kind, pk in rows if kind == "peer"),
+            admin_cohort_ids=frozenset(pk for kind, pk in rows if kind == CohortRole.ADMIN),
+            member_cohort_ids=frozenset(pk for kind, pk in rows if kind == CohortRole.MEMBER),
         )
         setattr(user, _ROLES, facts)
     return facts
@@ -267,7 +276,43 @@ def can_preview_nudge(user, learner) -> bool:
 
 
 # --- cohorts ----------------------------------------------------------------------------------
-# Issue 13 (cohorts) adds its decisions here, on the same pattern: `is_cohort_admin(user,
-# cohort)` as the role fact (kept on the user object like `led_track_ids`), then
-# `can_view_cohort`, `can_manage_cohort`, `can_view_cohort_dashboard`, ... Staff may do all of
-# them; a person outside a cohort gets False from each, and its pages answer 404.
+# A cohort's admins (and staff) run it; its members see their own cohort page. Anyone else may
+# not know a cohort exists: its pages answer 404. Archived cohorts are staff's alone.
+
+
+def _cohort_id(cohort: Cohort | int) -> int:
+    return cohort if isinstance(cohort, int) else cohort.pk
+
+
+def is_cohort_admin(user, cohort: Cohort | int) -> bool:
+    return _cohort_id(cohort) in role_facts(user).admin_cohort_ids
+
+
+def is_cohort_member(user, cohort: Cohort | int) -> bool:
+    """An active member (a learner in it), not an admin."""
+    return _cohort_id(cohort) in role_facts(user).member_cohort_ids
+
+
+def can_create_cohort(user) -> bool:
+    """Staff, and anyone who already runs a cohort."""
+    return is_staff(user) or bool(role_facts(user).admin_cohort_ids)
+
+
+def can_view_cohort(user, cohort: Cohort) -> bool:
+    """May know the cohort exists and see its member-facing page (phases, their pace, teams)."""
+    return is_staff(user) or is_cohort_admin(user, cohort) or is_cohort_member(user, cohort)
+
+
+def can_manage_cohort(user, cohort: Cohort) -> bool:
+    """Edit it, its phases, pace plan, invites, members, co-admins and teams; see its
+    dashboard, export it and message its members."""
+    return is_staff(user) or is_cohort_admin(user, cohort)
+
+
+def can_join_cohort(user, cohort: Cohort) -> bool:
+    """With a valid invite (checked by the service): any signed-in person not already in it."""
+    return (
+        is_signed_in(user)
+        and cohort.archived_at is None
+        and not (is_cohort_member(user, cohort) or is_cohort_admin(user, cohort))
+    )

@@ -647,11 +647,12 @@ def test_a_draft_ticks_by_wording_and_a_reworded_constraint_must_be_ticked_again
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_turns_stored_indexes_into_the_texts_they_pointed_at():
+    # Made with today's models before going back: later migrations add columns the factories set.
+    capstone = make_capstone(constraints=["A", "B", "C"])
+    learner = enrolled_learner(capstone)
     executor = MigrationExecutor(connection)
     executor.migrate([("tracker", "0002_site_waymark")])
     old_apps = executor.loader.project_state([("tracker", "0002_site_waymark")]).apps
-    capstone = make_capstone(constraints=["A", "B", "C"])
-    learner = enrolled_learner(capstone)
     now = timezone.now()
     old_apps.get_model("tracker", "CapstoneSubmission").objects.create(
         learner_id=learner.pk,
