@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from cohorts.standing import CohortStanding, standings_for
 from curriculum.models import Module, Resource, Track
 
 from .. import pace, weeks
@@ -106,6 +107,7 @@ class Dashboard:
     streak: int
     activity: list[ActivityItem]
     certificates: list[Certificate]
+    cohorts: list[CohortStanding] = field(default_factory=list)
 
     @property
     def minutes_left(self) -> int:
@@ -143,6 +145,16 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
         rows.append(DashboardTrack(track, enrolment, completion, next_resource, next_module))
 
     today = timezone.localtime(now, zone).date()
+    complete_modules = {
+        module_id
+        for row in rows
+        for module_id, module in row.completion.modules.items()
+        if module.complete
+    }
+    cohorts = standings_for(
+        today_by_learner={learner.pk: today},
+        complete_modules={learner.pk: complete_modules},
+    ).get(learner.pk, [])
     return Dashboard(
         profile=profile,
         zone=zone,
@@ -151,6 +163,7 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
         streak=weeks.current_streak(_active_days(learner=learner, zone=zone), today=today),
         activity=_recent_activity(learner=learner),
         certificates=list(Certificate.objects.filter(learner=learner).order_by("-issued_at")),
+        cohorts=cohorts,
     )
 
 
