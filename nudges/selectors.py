@@ -1,10 +1,10 @@
 """Reads for the weekly nudge: who is due, what each email says (for a whole chunk of learners
 in a fixed number of queries), and the nudge log.
 
-`nudge_batch` is the heart of the speed budget: twelve statements whatever the number of
-learners in the chunk (the email data is never read learner by learner), the tracks' structure
-from the per-process cache (`curriculum.structure`), and for each learner only the work their
-own progress calls for.
+`nudge_batch` is the heart of the speed budget: thirteen statements (seventeen when some of
+the learners are in cohorts) whatever the number of learners in the chunk (the email data is
+never read learner by learner), the tracks' structure from the per-process cache
+(`curriculum.structure`), and for each learner only the work their own progress calls for.
 """
 
 from __future__ import annotations
@@ -315,9 +315,9 @@ def _progress_rows(ids: list[int]) -> dict[tuple[int, int], _LearnerTrack]:
 
 
 def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int, NudgeData]:
-    """Everything the nudges of these learners say, in a fixed number of queries (eleven and a
-    SET LOCAL, once this process holds the tracks' structures) however many learners, tracks and
-    progress rows there are."""
+    """Everything the nudges of these learners say, in a fixed number of queries (twelve and a
+    SET LOCAL, four more when some are in cohorts, once this process holds the tracks'
+    structures) however many learners, tracks, cohorts and progress rows there are."""
     users = list(
         get_user_model()
         .objects.filter(pk__in=learner_ids, profile__isnull=False)
@@ -442,7 +442,19 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
     for nudge in data.values():
         nudge.bounced = bounced.get((nudge.learner.email or "").lower())
 
-    for learner_id, section in cohort_sections(learner_ids=ids, now=now).items():
+    sections = cohort_sections(
+        today_by_learner={i: nudge.today for i, nudge in data.items()},
+        complete_modules={
+            i: {
+                module_id
+                for item in nudge.tracks
+                for module_id, module in item.completion.modules.items()
+                if module.complete
+            }
+            for i, nudge in data.items()
+        },
+    )
+    for learner_id, section in sections.items():
         data[learner_id].cohort = section
     return data
 
