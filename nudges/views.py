@@ -1,5 +1,6 @@
-"""Nudge pages: the staff log (/nudges/log/), the preview of a learner's nudge for this week
-(/nudges/preview/ for one's own, /nudges/preview/<id>/ for staff), and the one-click
+"""Nudge pages: the log (/nudges/log/: staff see everyone's rows, cohort admins their cohorts'
+members'), the preview of a learner's nudge for this week (/nudges/preview/ for one's own,
+/nudges/preview/<id>/ for whoever sees that learner's log), and the one-click
 unsubscribe link from the email (/nudges/unsubscribe/<token>/)."""
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ class LogFilterForm(StrictInputForm, forms.Form):
 @require_GET
 def nudge_log(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_nudge_log(request.user):
-        raise PermissionDenied("Only staff see the nudge log.")
+        raise PermissionDenied("Only staff and cohort admins see the nudge log.")
     form = LogFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
+    learners = permissions.nudge_log_learners(request.user)
     rows = selectors.nudge_log(
-        learners=permissions.nudge_log_learners(request.user),
+        learners=learners,
         status=filters.get("status", ""),
         week=filters.get("week", ""),
         search=filters.get("q", "").strip(),
@@ -68,6 +70,7 @@ def nudge_log(request: HttpRequest) -> HttpResponse:
         "rows": list(page.object_list),
         "weeks": selectors.nudge_log_weeks(),
         "query": query.urlencode(),
+        "everyone": learners is None,
     }
     template = "nudges/log.html#log-results" if request.htmx else "nudges/log.html"
     return render(request, template, context, status=400 if form.errors else 200)

@@ -254,9 +254,23 @@ def can_view_review_history(user, submission: CapstoneSubmission) -> bool:
 
 
 def can_view_nudge_log(user, learner=None) -> bool:
-    """The nudge log (learner None), or `learner`'s rows in it: staff. Cohort admins (issue 13)
-    will see the members of the cohorts they run: `nudge_log_learners` narrows to them."""
-    return is_staff(user)
+    """The nudge log (learner None), or `learner`'s rows in it: staff see everyone's; a cohort
+    admin sees the log, narrowed by `nudge_log_learners` to the active members of the cohorts
+    they run, and those members' rows."""
+    if is_staff(user):
+        return True
+    admin_of = role_facts(user).admin_cohort_ids
+    if not admin_of:
+        return False
+    if learner is None:
+        return True
+    return _members_of(admin_of).filter(user_id=learner.pk).exists()
+
+
+def _members_of(cohort_ids):
+    return CohortMembership.objects.filter(
+        cohort_id__in=cohort_ids, role=CohortRole.MEMBER, removed_at__isnull=True
+    )
 
 
 def nudge_log_learners(user):
@@ -265,7 +279,10 @@ def nudge_log_learners(user):
 
     if is_staff(user):
         return None
-    return get_user_model().objects.none()
+    admin_of = role_facts(user).admin_cohort_ids
+    if not admin_of:
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(pk__in=_members_of(admin_of).values("user_id"))
 
 
 def can_preview_nudge(user, learner) -> bool:
