@@ -17,6 +17,8 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from tracker.permissions import can_use_admin_site, can_view_health_details
+
 from . import health
 from .safety import same_site_path
 
@@ -38,8 +40,7 @@ def _may_see_details(request: HttpRequest) -> bool:
     sent = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
         return True
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_active and user.is_staff)
+    return can_view_health_details(getattr(request, "user", None))
 
 
 def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
@@ -50,7 +51,7 @@ def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(next_url)
-    if user.is_active and user.is_staff:
+    if can_use_admin_site(user):
         return HttpResponseRedirect(next_url)
     return render(request, "ops/admin_refused.html", status=403)
 

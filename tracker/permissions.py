@@ -250,6 +250,20 @@ def can_view_review_history(user, submission: CapstoneSubmission) -> bool:
     return is_staff(user) or leads_track(user, submission.track_id)
 
 
+# --- operations -------------------------------------------------------------------------------
+
+
+def can_use_admin_site(user) -> bool:
+    """Django's admin: staff (the admin checks `is_staff` itself; this is its log-in door)."""
+    return is_staff(user)
+
+
+def can_view_health_details(user) -> bool:
+    """/healthz's error texts, hosts and timings (the public sees ok / not ok per component).
+    A bearer token or HEALTHZ_DETAILS_PUBLIC also opens them (ops.views)."""
+    return is_staff(user)
+
+
 # --- weekly nudges ----------------------------------------------------------------------------
 
 
