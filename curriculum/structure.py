@@ -42,6 +42,7 @@ from .models import (
     Track,
     pacing_hint_label,
 )
+from .signals import structures_changed
 
 __all__ = [
     "CapstoneNode",
@@ -549,6 +550,7 @@ def structure_changed(track_ids: Iterable[int], *, dependents: bool = True) -> N
         condition |= Q(pk__in=Resource.objects.filter(linked_track_id__in=ids).values("track_id"))
     Track.objects.filter(condition).update(structure_version=F("structure_version") + 1)
     forget_structures(ids)
+    structures_changed.send(sender=Track, track_ids=ids)
 
 
 # --- ORM writes move the version on by themselves ----------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from allauth.account.signals import email_confirmed, user_signed_up
+from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from curriculum.signals import curriculum_loaded
+from curriculum.signals import curriculum_loaded, structures_changed
 
 from . import services
 
@@ -13,6 +14,29 @@ from . import services
 @receiver(curriculum_loaded, dispatch_uid="tracker.track_leads_sync")
 def _sync_track_leads(sender, track_slugs, **kwargs) -> None:
     services.track_leads_sync(track_slugs=track_slugs)
+
+
+@receiver(structures_changed, dispatch_uid="tracker.enrolment_units_recompute")
+def _recompute_enrolment_units(sender, track_ids, **kwargs) -> None:
+    # In the curriculum write's transaction: totals commit or roll back with it.
+    services.enrolment_units_recompute(track_ids=track_ids)
+
+
+# The migration after which existing enrolments' totals are worked out once (see its docstring).
+TOTALS_MIGRATION = ("tracker", "0007_repair_enrolment_totals")
+
+
+@receiver(post_migrate, dispatch_uid="tracker.totals_after_upgrade")
+def _repair_totals_after_upgrade(sender, plan=None, using="default", **kwargs) -> None:
+    applied = {
+        (migration.app_label, migration.name)
+        for migration, backwards in plan or ()
+        if not backwards
+    }
+    if TOTALS_MIGRATION in applied and sender.name == "tracker":
+        report = services.totals_repair(fix=True)
+        if report.drift and kwargs.get("verbosity", 1):
+            print(f"  Enrolment totals worked out from progress: {report.summary_line()}")
 
 
 @receiver(email_confirmed, dispatch_uid="tracker.leads_on_email_confirmed")

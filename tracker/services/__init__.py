@@ -10,6 +10,7 @@ from .progress import (  # noqa: F401
     NotEnrolled,
     ProgressChange,
     ServiceError,
+    capstone_pass_follow,
     certificate_claim,
     certificate_issue_if_complete,
     enrolment_join,
@@ -22,3 +23,4 @@ from .progress import (  # noqa: F401
     progress_set_status,
 )
 from .roles import *  # noqa: F401,F403
+from .totals import *  # noqa: F401,F403

@@ -39,9 +39,9 @@ from .progress import (
     NotAllowed,
     NotEnrolled,
     ServiceError,
-    certificate_issue_if_complete,
-    points_award,
+    capstone_pass_follow,
 )
+from .totals import enrolment_activity_touch
 
 __all__ = [
     "SubmissionInvalid",
@@ -230,6 +230,9 @@ def capstone_submission_save(
         now=now or timezone.now(),
     )
     submission.save()
+    enrolment_activity_touch(
+        learner_id=learner.pk, track_id=capstone.track_id, now=submission.updated_at
+    )
     return submission
 
 
@@ -262,6 +265,7 @@ def capstone_submit(
         )
     else:
         submission.save()
+        enrolment_activity_touch(learner_id=learner.pk, track_id=capstone.track_id, now=now)
         transaction.on_commit(
             lambda: _email_leads_submitted(submission_id=submission.pk), robust=True
         )
@@ -330,6 +334,7 @@ def capstone_review(
         locked.reviewed_at = now
         locked.updated_at = now
         locked.save()
+        enrolment_activity_touch(learner_id=locked.learner_id, track_id=locked.track_id, now=now)
     _audit(locked, reviewer=reviewer, decision=decision, via=via, now=now)
     transaction.on_commit(
         lambda: _email_reviewed(
@@ -348,9 +353,9 @@ def _pass(
     submission.reviewed_at = now
     submission.updated_at = now
     submission.save()
-    points_award(learner=submission.learner, amount=capstone.points, capstone=capstone, now=now)
+    certificate = capstone_pass_follow(learner=submission.learner, capstone=capstone, now=now)
     permissions.forget_roles(submission.learner)  # may have become a peer reviewer
-    return certificate_issue_if_complete(learner=submission.learner, track=capstone.track, now=now)
+    return certificate
 
 
 def _audit(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from curriculum.models import Capstone, Resource, ResourceKind, Track
@@ -32,6 +32,7 @@ from ..models import (
     Progress,
     ProgressStatus,
 )
+from .totals import enrolment_totals_after_change, enrolment_totals_refresh
 
 
 class ServiceError(Exception):
@@ -79,7 +80,8 @@ def enrolment_join(*, learner, track: Track, now: datetime | None = None) -> Enr
         enrolment.left_at = None
         enrolment.save(update_fields=["left_at"])
     linked_resources_sync(learner=learner, track=track, now=now)
-    return enrolment
+    # Progress made before (or while away) counts from the first page view.
+    return enrolment_totals_refresh(learner_id=learner.pk, track_id=track.pk) or enrolment
 
 
 @transaction.atomic
@@ -230,14 +232,17 @@ def points_award(
     capstone: Capstone | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Award a source's points unless its latest generation is already awarded. Returns the change."""
-    return _award(
+    """Award a source's points unless its latest generation is already awarded. Returns the
+    change (the source's enrolment's points move with it)."""
+    change = _award(
         profile=_profile_locked(user=learner),
         amount=amount,
         resource=resource,
         capstone=capstone,
         now=now or timezone.now(),
     )
+    _enrolment_points_move(learner=learner, source=resource or capstone, change=change)
+    return change
 
 
 @transaction.atomic
@@ -248,13 +253,23 @@ def points_reverse(
     capstone: Capstone | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Reverse the standing award of a source, exactly what it awarded. Returns the change."""
-    return _reverse(
+    """Reverse the standing award of a source, exactly what it awarded. Returns the change
+    (the source's enrolment's points move with it)."""
+    change = _reverse(
         profile=_profile_locked(user=learner),
         resource=resource,
         capstone=capstone,
         now=now or timezone.now(),
     )
+    _enrolment_points_move(learner=learner, source=resource or capstone, change=change)
+    return change
+
+
+def _enrolment_points_move(*, learner, source, change: int) -> None:
+    if change:
+        Enrolment.objects.filter(learner=learner, track_id=source.track_id).update(
+            points=F("points") + change
+        )
 
 
 # --- progress -------------------------------------------------------------------------------
@@ -410,6 +425,17 @@ def _status_write(
             _track_undone_check(
                 profile=profile, track_id=resource.track_id, now=now, seen=seen, linked=linked
             )
+    # The enrolment's figures in the same transaction: the one statement this adds.
+    enrolment_totals_after_change(
+        learner_id=learner.pk,
+        track_id=resource.track_id,
+        completion=completion
+        or track_progress(
+            track=structure, done_resource_ids=done_after, passed_capstone_ids=state.passed_ids
+        ),
+        points_delta=delta,
+        now=now,
+    )
     standing = TrackStanding(
         structure, state.done_ids, done_after, state.passed_ids, certificate, completion
     )
@@ -608,6 +634,42 @@ def linked_resources_sync_enrolled(*, track_slugs: list[str] | None = None) -> t
         checked += 1
         changed += len(linked_resources_sync(learner=enrolment.learner, track=enrolment.track))
     return checked, changed
+
+
+# --- capstones -----------------------------------------------------------------------------
+
+
+def capstone_pass_follow(*, learner, capstone: Capstone, now: datetime) -> Certificate | None:
+    """What follows a capstone passing for `learner` (their passed submission is written; the
+    caller is in a transaction): the points once, the enrolment's figures, and the certificate
+    (and resources of kind track) if the track is now complete. Returns the track's
+    certificate, if any."""
+    profile = _profile_locked(user=learner)
+    delta = _award(
+        profile=profile, amount=capstone.points, resource=None, capstone=capstone, now=now
+    )
+    structure = track_structure(capstone.track_id)
+    state = selectors.learner_track_state(learner=learner, track_id=capstone.track_id)
+    completion = track_progress(
+        track=structure, done_resource_ids=state.done_ids, passed_capstone_ids=state.passed_ids
+    )
+    enrolment_totals_after_change(
+        learner_id=learner.pk,
+        track_id=capstone.track_id,
+        completion=completion,
+        points_delta=delta,
+        now=now,
+    )
+    certificate, _ = _track_done_check(
+        learner=learner,
+        track_id=capstone.track_id,
+        now=now,
+        seen=(),
+        linked=[],
+        profile=profile,
+        known=(structure, state.done_ids, state.passed_ids, state.certificate, completion),
+    )
+    return certificate
 
 
 # --- certificates ---------------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""`manage.py repair_totals [--check]`: recompute every enrolment's figures and every points
+total from progress, submissions and the ledger; report the drift and fix it (or, with
+--check, only report it and exit 1 when there is any)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+
+from tracker.services.totals import totals_repair
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute per-enrolment totals (units, modules, points, last activity) and profile "
+        "points totals from progress, submissions and the ledger; fix any drift."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="only report drift (exit status 1 when there is any); change nothing",
+        )
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    def handle(self, *args, **options):
+        report = totals_repair(fix=not options["check"])
+        if options["json"]:
+            result = {
+                "enrolments": report.enrolments,
+                "profiles": report.profiles,
+                "drift": report.drift,
+                "fixed": report.fixed,
+                "lines": report.lines(),
+            }
+            self.stdout.write(json.dumps(result, sort_keys=True))
+        else:
+            for line in report.lines():
+                self.stdout.write(line)
+            self.stdout.write(report.summary_line())
+        if options["check"] and report.drift:
+            sys.exit(1)
