@@ -1,0 +1,265 @@
+"""Per-enrolment totals kept in step by the services, recomputed by curriculum changes, and
+checked and repaired by `repair_totals`."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from curriculum.loader import load_paths
+from curriculum.models import Resource, ResourceKind, ReviewMode
+from tests.factories import (
+    CapstoneFactory,
+    ModuleFactory,
+    ResourceFactory,
+    UserFactory,
+    enrol,
+)
+from tracker import services
+from tracker.models import Enrolment, Profile, ProgressStatus
+
+pytestmark = pytest.mark.django_db
+DONE = ProgressStatus.DONE
+
+
+def figures(learner, track) -> tuple:
+    row = Enrolment.objects.get(learner=learner, track=track)
+    return row.done_units, row.required_units, row.modules_done, row.points
+
+
+def assert_no_drift() -> None:
+    report = services.totals_repair(fix=False)
+    assert report.drift == 0, report.lines()
+
+
+def test_mark_done_and_undo_keep_units_modules_points_and_activity(user):
+    module = ModuleFactory()
+    first = ResourceFactory(module=module, minutes=30)
+    second = ResourceFactory(module=module, minutes=10)
+    ResourceFactory(module=module, optional=True)  # never counts
+    later = ModuleFactory(track=module.track)
+    ResourceFactory(module=later)
+    enrol(user, module.track)
+    assert figures(user, module.track) == (0, 3, 0, 0)
+
+    when = timezone.now()
+    services.progress_set_status(learner=user, resource=first, status=DONE, now=when)
+    assert figures(user, module.track) == (1, 3, 0, 30)
+    services.progress_set_status(learner=user, resource=second, status=DONE)
+    assert figures(user, module.track) == (2, 3, 1, 40)
+    services.progress_set_status(
+        learner=user, resource=first, status=ProgressStatus.IN_PROGRESS, now=when + timedelta(1)
+    )
+    assert figures(user, module.track) == (1, 3, 0, 10)
+    assert Enrolment.objects.get(learner=user).last_activity_at == when + timedelta(1)
+    assert_no_drift()
+
+
+def test_enrolling_with_progress_made_before_starts_with_the_right_figures(user):
+    resource = ResourceFactory(minutes=20)
+    ResourceFactory(module=resource.module)
+    enrol(user, resource.track)
+    services.progress_set_status(learner=user, resource=resource, status=DONE)
+    services.enrolment_leave(learner=user, track=resource.track)
+    # A lead adds a resource while the learner is away; they come back.
+    ResourceFactory(module=resource.module)
+    enrolment = services.enrolment_join(learner=user, track=resource.track)
+    assert (enrolment.done_units, enrolment.required_units, enrolment.points) == (1, 3, 20)
+    assert_no_drift()
+
+
+def test_a_resource_of_kind_track_completed_elsewhere_counts_in_its_own_track(user):
+    inner = ResourceFactory()
+    outer = ResourceFactory(kind=ResourceKind.TRACK, linked_track=inner.track, url="")
+    ResourceFactory(module=outer.module)
+    enrol(user, inner.track, outer.track)
+    assert figures(user, outer.track)[:2] == (0, 2)
+    services.progress_set_status(learner=user, resource=inner, status=DONE)
+    assert figures(user, outer.track)[:2] == (1, 2)
+    services.progress_set_status(learner=user, resource=inner, status=ProgressStatus.SKIPPED)
+    assert figures(user, outer.track)[:2] == (0, 2)
+    assert_no_drift()
+
+
+def test_a_passed_capstone_counts_its_unit_points_and_module(user):
+    capstone = CapstoneFactory(points=100, review=ReviewMode.SELF, constraints=[])
+    enrol(user, capstone.track)
+    services.capstone_submission_save(
+        learner=user, capstone=capstone, title="Draft", link="", writeup="", constraints_met=[]
+    )
+    assert figures(user, capstone.track) == (0, 1, 0, 0)
+    assert Enrolment.objects.get(learner=user).last_activity_at is not None
+    services.capstone_submit(
+        learner=user,
+        capstone=capstone,
+        title="Mine",
+        link="https://example.com/mine",
+        writeup="",
+        constraints_met=[],
+    )
+    assert figures(user, capstone.track) == (1, 1, 1, 100)
+    assert_no_drift()
+
+
+def test_a_reviewed_capstone_counts_once_passed(user):
+    capstone = CapstoneFactory(points=50, review=ReviewMode.LEAD, constraints=[])
+    enrol(user, capstone.track)
+    submission = services.capstone_submit(
+        learner=user,
+        capstone=capstone,
+        title="Mine",
+        link="https://example.com/mine",
+        writeup="",
+        constraints_met=[],
+    )
+    staff = UserFactory(is_staff=True)
+    services.capstone_review(
+        reviewer=staff, submission=submission, decision="passed", comments="", via="review_page"
+    )
+    assert figures(user, capstone.track) == (1, 1, 1, 50)
+    assert_no_drift()
+
+
+def test_curriculum_edits_recompute_every_enrolment(user):
+    module = ModuleFactory()
+    done = ResourceFactory(module=module)
+    other = ResourceFactory(module=module)
+    second = UserFactory()
+    enrol(user, module.track)
+    enrol(second, module.track)
+    services.progress_set_status(learner=user, resource=done, status=DONE)
+
+    other.optional = True  # made optional: the module is complete for the first learner
+    other.save()
+    assert figures(user, module.track)[:3] == (1, 1, 1)
+    assert figures(second, module.track)[:3] == (0, 1, 0)
+
+    done.archived_at = timezone.now()  # archived: nothing is required any more
+    done.save()
+    assert figures(user, module.track)[:3] == (0, 0, 1)
+    ResourceFactory(module=ModuleFactory(track=module.track))  # a module added
+    assert figures(user, module.track)[:3] == (0, 1, 1)
+    assert_no_drift()
+
+
+TRACK_YAML = """\
+track:
+  slug: totals-demo
+  title: Totals demo
+  modules:
+    - slug: one
+      title: One
+      choose: {{routes: {routes}}}
+      resources:
+        - slug: a
+          title: A
+          kind: video
+          url: https://example.com/a
+          optional: {optional}
+        - slug: route-1
+          title: Route 1
+          kind: video
+          url: https://example.com/r1
+          choice: routes
+        - slug: route-2
+          title: Route 2
+          kind: video
+          url: https://example.com/r2
+          choice: routes
+"""
+
+
+def load(tmp_path, *, optional: bool = False, routes: int = 1):
+    path = tmp_path / "totals-demo.yaml"
+    path.write_text(
+        textwrap.dedent(TRACK_YAML.format(optional=str(optional).lower(), routes=routes))
+    )
+    return load_paths([str(path)])
+
+
+def test_a_load_that_changes_what_is_required_recomputes_and_an_unchanged_one_writes_nothing(
+    tmp_path, user
+):
+    load(tmp_path)
+    track = Resource.objects.get(slug="a").track
+    enrol(user, track)
+    route = Resource.objects.get(slug="route-1")
+    services.progress_set_status(learner=user, resource=route, status=DONE)
+    assert figures(user, track)[:3] == (1, 2, 0)
+
+    load(tmp_path, routes=2)  # the choice group now asks for both routes
+    assert figures(user, track)[:3] == (1, 3, 0)
+    load(tmp_path, routes=2, optional=True)
+    assert figures(user, track)[:3] == (1, 2, 0)
+
+    with CaptureQueriesContext(connection) as queries:
+        load(tmp_path, routes=2, optional=True)
+    writes = [q["sql"] for q in queries if "tracker_enrolment" in q["sql"]]
+    assert writes == []
+    assert_no_drift()
+
+
+def test_recomputing_reads_the_same_queries_for_ten_times_the_enrolments():
+    module = ModuleFactory()
+    resources = [ResourceFactory(module=module) for _ in range(3)]
+
+    def recompute_queries(learners: int) -> int:
+        for _ in range(learners):
+            learner = UserFactory()
+            enrol(learner, module.track)
+            services.progress_set_status(learner=learner, resource=resources[0], status=DONE)
+        Enrolment.objects.filter(track=module.track).update(done_units=0)
+        with CaptureQueriesContext(connection) as queries:
+            services.enrolment_units_recompute(track_ids=[module.track_id])
+        assert set(Enrolment.objects.values_list("done_units", flat=True)) == {1}
+        return len(queries)
+
+    assert recompute_queries(2) == recompute_queries(20)
+
+
+def test_repair_totals_check_reports_drift_and_repair_fixes_it(user, capsys):
+    resource = ResourceFactory(minutes=15)
+    enrol(user, resource.track)
+    services.progress_set_status(learner=user, resource=resource, status=DONE)
+    call_command("repair_totals", "--check")
+    assert "ok:" in capsys.readouterr().out
+
+    Enrolment.objects.filter(learner=user).update(done_units=0, points=3)
+    Profile.objects.filter(user=user).update(points_total=1)
+    with pytest.raises(SystemExit) as exited:
+        call_command("repair_totals", "--check")
+    assert exited.value.code == 1
+    out = capsys.readouterr().out
+    assert f"{user.email} in {resource.track.slug}: done_units 0 → 1, points 3 → 15" in out
+    assert f"{user.email}: points total 1 → 15" in out
+    assert "DRIFT" in out
+    assert figures(user, resource.track)[0] == 0  # --check changes nothing
+
+    call_command("repair_totals")
+    assert "FIXED" in capsys.readouterr().out
+    assert figures(user, resource.track) == (1, 1, 1, 15)
+    assert Profile.objects.get(user=user).points_total == 15
+    assert_no_drift()
+
+
+def test_an_upgraded_database_gets_its_totals_from_the_migration_receiver(user):
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    from tracker.signals import TOTALS_MIGRATION, _repair_totals_after_upgrade
+
+    resource = ResourceFactory(minutes=15)
+    enrol(user, resource.track)
+    services.progress_set_status(learner=user, resource=resource, status=DONE)
+    Enrolment.objects.update(done_units=0, required_units=0, modules_done=0, points=0)
+    migration = MigrationLoader(connection).disk_migrations[TOTALS_MIGRATION]
+    _repair_totals_after_upgrade(
+        sender=apps.get_app_config("tracker"), plan=[(migration, False)], verbosity=0
+    )
+    assert figures(user, resource.track) == (1, 1, 1, 15)
