@@ -11,7 +11,7 @@ from cohorts.models import CohortRole
 from cohorts.pace import PaceStatus
 from cohorts.standing import standings_for
 from tests.cohorts.member_world import cohort_with, member_of, set_modules_done
-from tests.factories import ModuleFactory, TrackFactory, UserFactory
+from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,8 @@ START = date(2026, 9, 7)  # a Monday; week 1 runs to Sunday 13 September
 def plan():
     track = TrackFactory(title="AI Track")
     modules = [ModuleFactory(track=track, title=f"Topic {n}", position=n) for n in range(1, 5)]
+    for module in modules:  # a module with nothing required in it is complete from the start
+        ResourceFactory(module=module)
     cohort = cohort_with(
         slug="berlin-2026",
         name="TechLabs Berlin 2026",
@@ -116,6 +118,8 @@ def test_archived_modules_leave_the_plan(plan):
 def test_several_tracks_name_the_track_and_sum_modules_done():
     first, second = TrackFactory(title="AI"), TrackFactory(title="Web")
     a, b = ModuleFactory(track=first, title="Vision"), ModuleFactory(track=second, title="HTML")
+    ResourceFactory(module=a)
+    ResourceFactory(module=b)
     cohort = cohort_with(
         slug="mixed", tracks=[first, second], starts_on=START, targets={a: 1, b: 1}
     )

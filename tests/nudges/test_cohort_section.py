@@ -12,7 +12,7 @@ import pytest
 from cohorts.models import CohortMembership, CohortRole
 from cohorts.standing import member_url
 from nudges import selectors
-from tests.cohorts.member_world import cohort_with, member_of, set_modules_done
+from tests.cohorts.member_world import cohort_with, member_of
 from tests.factories import ModuleFactory, ResourceFactory, TrackFactory
 from tracker import services as tracker_services
 
@@ -71,7 +71,6 @@ def test_the_section_follows_progress_and_the_kept_totals(cohort, small_track):
         tracker_services.progress_set_status(
             learner=learner, resource=resource, status="done", now=NOW - timedelta(days=3)
         )
-    set_modules_done(learner, small_track, 1)
     section = selectors.nudge_batch(learner_ids=[learner.pk], week=WEEK, now=NOW)[learner.pk].cohort
     assert section.next_target == "Next" and section.next_target_due == date(2026, 3, 22)
     assert section.pace_status == "on pace"
@@ -117,7 +116,6 @@ def members(count: int) -> list:
         tracker_services.progress_set_status(
             learner=learner, resource=resources[0], status="done", now=NOW - timedelta(days=1)
         )
-        set_modules_done(learner, track, 1)
         found.append(learner)
     return found
 
