@@ -98,3 +98,95 @@ def enrol(learner, *tracks):
     for track in tracks:
         services.enrolment_join(learner=learner, track=track)
     return learner
+
+
+# --- cohorts ------------------------------------------------------------------------------------
+# Rows made directly (the dashboard's tests need thousands fast); `cohorts.services` is what the
+# site uses, and tests of behaviour go through it (tests/cohorts/).
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    """A cohort over this week and the next eleven. `tracks=[...]` links tracks (no targets:
+    add them with CohortModuleTargetFactory or `cohorts.services.cohort_targets_reset`)."""
+
+    class Meta:
+        model = "cohorts.Cohort"
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"cohort-{n}")
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    starts_on = factory.LazyFunction(lambda: _today())
+    ends_on = factory.LazyAttribute(lambda c: c.starts_on + _days(83))
+    created_at = factory.LazyFunction(lambda: _now())
+    updated_at = factory.SelfAttribute("created_at")
+
+    @factory.post_generation
+    def tracks(cohort, create, extracted, **kwargs):
+        from cohorts.models import CohortTrack
+
+        for position, track in enumerate(extracted or []):
+            CohortTrack.objects.create(cohort=cohort, track=track, position=position)
+
+
+class CohortMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.CohortMembership"
+
+    cohort = factory.SubFactory(CohortFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "member"
+    joined_at = factory.LazyFunction(lambda: _now())
+
+
+class CohortInviteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.CohortInvite"
+
+    cohort = factory.SubFactory(CohortFactory)
+    created_at = factory.LazyFunction(lambda: _now())
+
+
+class CohortModuleTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.CohortModuleTarget"
+
+    cohort = factory.SubFactory(CohortFactory)
+    module = factory.SubFactory(ModuleFactory)
+    target_week = 1
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.Team"
+
+    cohort = factory.SubFactory(CohortFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+    created_at = factory.LazyFunction(lambda: _now())
+
+
+class TeamMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.TeamMembership"
+
+    team = factory.SubFactory(TeamFactory)
+    cohort = factory.SelfAttribute("team.cohort")
+    user = factory.SubFactory(UserFactory)
+    added_at = factory.LazyFunction(lambda: _now())
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _days(n: int):
+    from datetime import timedelta
+
+    return timedelta(days=n)

@@ -31,6 +31,7 @@ COVERED = {
     "tracker.CapstoneSubmission.writeup_html",
     "tracker.CapstoneSubmission.reviewer_comments_html",
     "tracker.CapstoneReview.comments_html",
+    "cohorts.Cohort.description_html",
 }
 
 
@@ -130,6 +131,37 @@ def test_what_learners_and_reviewers_write():
     }.items():
         assert html, name
         assert problems(html) == [], name
+
+
+def test_what_cohort_admins_write():
+    from datetime import date
+
+    from cohorts import services as cohort_services
+
+    staff = UserFactory(is_staff=True)
+    cohort = cohort_services.cohort_create(
+        by=staff,
+        name="Hostile",
+        slug="hostile",
+        starts_on=date(2026, 3, 2),
+        ends_on=date(2026, 3, 30),
+        track_ids=[ResourceFactory().track_id],
+        description=ALL,
+    )
+    assert cohort.description_html
+    assert problems(cohort.description_html) == []
+    cohort = cohort_services.cohort_update(
+        by=staff,
+        cohort=cohort,
+        name=cohort.name,
+        slug=cohort.slug,
+        starts_on=cohort.starts_on,
+        ends_on=cohort.ends_on,
+        track_ids=[t.pk for t in cohort.tracks.all()],
+        description=ALL + "\n\n**again**",
+    )
+    assert cohort.description_html
+    assert problems(cohort.description_html) == []
 
 
 def test_the_check_itself_sees_the_danger_in_unsanitized_html():
