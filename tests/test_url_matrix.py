@@ -16,9 +16,12 @@ Roles (one account each, in one shared world built once per module):
   lead        leads track X
   other_lead  leads track Y (where learner C has a submission waiting)
   staff       is_staff and superuser (the admin)
-Rows must give anonymous, learner, lead, other_lead and staff; enrolled, owner and peer
-default to `learner`'s answer unless the row says otherwise (`signed_in=` sets every
-signed-in role at once).
+  member      a member of cohort P (on track W; joined with P's invite)
+  cohort_admin  an admin of cohort P
+  other_admin   an admin of cohort Q (not of P)
+Rows must give anonymous, learner, lead, other_lead and staff; enrolled, owner, peer and the
+cohort roles default to `learner`'s answer unless the row says otherwise (`signed_in=` sets
+every signed-in role at once).
 """
 
 from __future__ import annotations
@@ -35,7 +38,19 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "learner", "enrolled", "owner", "peer", "lead", "other_lead", "staff")
+ROLES = (
+    "anonymous",
+    "learner",
+    "enrolled",
+    "owner",
+    "peer",
+    "lead",
+    "other_lead",
+    "staff",
+    "member",
+    "cohort_admin",
+    "other_admin",
+)
 SIGNED_IN = ROLES[1:]
 REQUIRED = {"anonymous", "learner", "lead", "other_lead", "staff"}
 LOGIN = "login"  # a redirect (302) to a log-in page
@@ -63,6 +78,7 @@ class World:
     unsubscribe_token: str = ""  # B's nudge unsubscribe link
     markers: dict = field(default_factory=dict)  # private text → roles allowed to see it
     admin_pks: dict = field(default_factory=dict)  # "app/model" → a pk, for the admin rows
+    cohorts: dict = field(default_factory=dict)  # cohort P's rows (see build_cohorts)
 
     def admin_pk(self, key: str) -> int:
         pk = self.admin_pks.get(key)
@@ -167,6 +183,7 @@ def build_world() -> World:
         learner=owner, week="2030-W01", due_at=now, created_at=now, updated_at=now
     )
     BouncedAddress.objects.create(email="bounced@example.com", code=550, error="", flagged_at=now)
+    cohorts = build_cohorts(users)
     return World(
         users=users,
         x=x,
@@ -184,6 +201,7 @@ def build_world() -> World:
         track_content_type=ContentType.objects.get_for_model(type(x)).pk,
         unsubscribe_token=unsubscribe_token(owner.pk),
         admin_pks=admin_objects(),
+        cohorts=cohorts,
         markers={
             # Notes are their writer's alone: no staff screen shows their bodies.
             PRIVATE_NOTE: {"owner"},
@@ -193,6 +211,52 @@ def build_world() -> World:
             B_EMAIL: {"owner", "staff"},
         },
     )
+
+
+def build_cohorts(users) -> dict:
+    """Cohort P on track W (run by cohort_admin, with member in it, an open and a revoked
+    invite, a team holding member) and cohort Q (run by other_admin). Staff made both and then
+    left their admins, so staff's answers are staff's own."""
+    from cohorts import services as cohorts
+    from cohorts.models import CohortMembership
+    from tests.factories import ModuleFactory, TrackFactory, UserFactory
+
+    staff = users["staff"]
+    w = TrackFactory(slug="w", title="Track W")
+    ModuleFactory(track=w, slug="w1")
+
+    def cohort(slug, admin):
+        made = cohorts.cohort_create(
+            by=staff,
+            name=f"Cohort {slug.upper()}",
+            slug=slug,
+            starts_on=date(2030, 1, 7),
+            ends_on=date(2030, 3, 31),
+            track_ids=[w.pk],
+        )
+        cohorts.cohort_admin_add(by=staff, cohort=made, user_email=admin.email)
+        cohorts.cohort_admin_remove(
+            by=staff, membership=CohortMembership.objects.get(cohort=made, user=staff)
+        )
+        return made
+
+    p = cohort("p", users["cohort_admin"])
+    cohort("q", users["other_admin"])
+    admin = users["cohort_admin"]
+    invite = cohorts.invite_create(by=admin, cohort=p)
+    revoked = cohorts.invite_create(by=admin, cohort=p)
+    cohorts.invite_revoke(by=admin, invite=revoked)
+    cohorts.cohort_join(user=users["member"], code=invite.code)
+    second = cohorts.cohort_join(user=UserFactory(username="matrix-member-2"), code=invite.code)
+    team = cohorts.team_create(by=admin, cohort=p, name="Owls")
+    cohorts.team_member_add(by=admin, team=team, user=users["member"])
+    return {
+        "invite": invite,
+        "revoked": revoked,
+        "member": second,  # a member without a role of the matrix (removed by a POST)
+        "admin": CohortMembership.objects.get(cohort=p, user=admin),
+        "team": team,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -517,6 +581,150 @@ row(
 )
 
 
+# Cohorts (issue 13): cohort P's admin pages answer its admins and staff; its members get 403
+# (they know it exists), everyone else 404 as for a cohort that does not exist; anonymous
+# people are sent to log in. Button actions answer only POST; the addresses forms post to
+# answer GET with their page (reloaded after a refused post); empty POSTs change nothing (400).
+def cohort_admin_page(status) -> dict:
+    return members(404, member=403, cohort_admin=status, staff=status)
+
+
+P = "cohorts/p"
+row("cohorts/", lambda w: "/cohorts/", members(200), MEMBERS_GET_ONLY)
+row(
+    "cohorts/new/",
+    lambda w: "/cohorts/new/",
+    members(403, cohort_admin=200, other_admin=200, staff=200),
+    members(403, cohort_admin=400, other_admin=400, staff=400),
+)
+row(
+    "cohorts/<slug:slug>/settings/",
+    lambda w: f"/{P}/settings/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+)
+row(
+    "cohorts/<slug:slug>/settings/",
+    lambda w: "/cohorts/no-such-cohort/settings/",
+    members(404),
+    members(404),
+    case="a cohort that does not exist",
+)
+row(
+    "cohorts/<slug:slug>/settings/phases/",
+    lambda w: f"/{P}/settings/phases/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+)
+row(
+    "cohorts/<slug:slug>/settings/pace-plan/",
+    lambda w: f"/{P}/settings/pace-plan/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+)
+row(
+    "cohorts/<slug:slug>/invites/",
+    lambda w: f"/{P}/invites/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+    data={"max_uses": "0"},
+)
+row(
+    "cohorts/<slug:slug>/invites/<int:pk>/revoke/",
+    lambda w: f"/{P}/invites/{w.cohorts['invite'].pk}/revoke/",
+    members(405),
+    cohort_admin_page(ANY_REDIRECT),
+)
+row(
+    "cohorts/<slug:slug>/invites/<int:pk>/revoke/",
+    lambda w: f"/cohorts/q/invites/{w.cohorts['invite'].pk}/revoke/",
+    members(405),
+    members(404, other_admin=404, staff=404),
+    case="P's invite under Q's address (admin of Q)",
+)
+row(
+    "cohorts/<slug:slug>/members/",
+    lambda w: f"/{P}/members/",
+    cohort_admin_page(200),
+    members(405),
+)
+row(
+    "cohorts/<slug:slug>/members/<int:pk>/remove/",
+    lambda w: f"/{P}/members/{w.cohorts['member'].pk}/remove/",
+    cohort_admin_page(200),
+    cohort_admin_page(ANY_REDIRECT),
+)
+row(
+    "cohorts/<slug:slug>/members/admins/add/",
+    lambda w: f"/{P}/members/admins/add/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+)
+row(
+    "cohorts/<slug:slug>/members/admins/<int:pk>/remove/",
+    lambda w: f"/{P}/members/admins/{w.cohorts['admin'].pk}/remove/",
+    members(405),
+    cohort_admin_page(ANY_REDIRECT),  # P's only admin stays: a message says why
+)
+row(
+    "cohorts/<slug:slug>/teams/",
+    lambda w: f"/{P}/teams/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+)
+TEAM = "cohorts/<slug:slug>/teams/<int:pk>/"
+row(
+    TEAM,
+    lambda w: f"/{P}/teams/{w.cohorts['team'].pk}/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+)
+row(
+    TEAM + "delete/",
+    lambda w: f"/{P}/teams/{w.cohorts['team'].pk}/delete/",
+    members(405),
+    cohort_admin_page(ANY_REDIRECT),
+)
+row(
+    TEAM + "members/add/",
+    lambda w: f"/{P}/teams/{w.cohorts['team'].pk}/members/add/",
+    cohort_admin_page(200),
+    cohort_admin_page(400),
+)
+row(
+    TEAM + "members/<int:user_id>/remove/",
+    lambda w: f"/{P}/teams/{w.cohorts['team'].pk}/members/{w.users['member'].pk}/remove/",
+    members(405),
+    cohort_admin_page(ANY_REDIRECT),
+)
+# Joining: the invite page is public (the code is the key); joining needs an account. A code
+# that no longer works has a page saying so (410) except for those already in the cohort.
+row("join/", lambda w: "/join/", everyone(200), everyone(400))
+row(
+    "join/<str:code>/",
+    lambda w: f"/join/{w.cohorts['revoked'].code}/",
+    exp(anonymous=410, signed_in=410, member=200, cohort_admin=200),
+    exp(anonymous=LOGIN, signed_in=ANY_REDIRECT),
+    case="P's revoked invite (its people are told they are in)",
+)
+row(
+    "join/<str:code>/",
+    lambda w: "/join/NOSUCHCODE23/",
+    everyone(404),
+    exp(anonymous=LOGIN, signed_in=ANY_REDIRECT),
+    case="an unknown code",
+)
+# Last: its POST makes every signed-in role a member of P (the cases of a route share one
+# savepoint), which the cases above must not see.
+row(
+    "join/<str:code>/",
+    lambda w: f"/join/{w.cohorts['invite'].code}/",
+    everyone(200),
+    exp(anonymous=LOGIN, signed_in=ANY_REDIRECT),
+    case="P's open invite",
+)
+
+
 # The admin: staff only. Everyone else is sent to log in (non-staff to the admin's log-in, which
 # sends the anonymous on to ours). Staff's answers depend on what each ModelAdmin allows: a new
 # ModelAdmin needs its line in ADMIN_MODELS (the test says so).
@@ -569,6 +777,11 @@ ADMIN_MODELS = {
     "tracker/tracklead": GRANTED,
     "nudges/nudgedelivery": READ_ONLY,
     "nudges/bouncedaddress": READ_ONLY,  # flags are cleared with an action
+    # Cohorts are run on their own pages; the admin reads (revoke and remove are actions).
+    "cohorts/cohort": READ_ONLY,
+    "cohorts/cohortmembership": READ_ONLY,
+    "cohorts/cohortinvite": READ_ONLY,
+    "cohorts/team": READ_ONLY,
 }
 
 

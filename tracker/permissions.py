@@ -329,6 +329,13 @@ def can_create_cohort(user) -> bool:
     return is_staff(user) or bool(role_facts(user).admin_cohort_ids)
 
 
+def can_list_cohorts(user) -> bool:
+    """The "Cohorts" link: staff, and whoever runs or belongs to a cohort (anyone signed in
+    may open /cohorts/, which then says how to join one)."""
+    facts = role_facts(user)
+    return is_staff(user) or bool(facts.admin_cohort_ids or facts.member_cohort_ids)
+
+
 def can_view_cohort(user, cohort: Cohort) -> bool:
     """May know the cohort exists and see its member-facing page (phases, their pace, teams)."""
     return is_staff(user) or is_cohort_admin(user, cohort) or is_cohort_member(user, cohort)

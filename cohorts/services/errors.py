@@ -32,6 +32,16 @@ class InviteProblem(StrEnum):
     USED_UP = "used_up"
     ENDED = "ended"  # the cohort was archived
 
+    @property
+    def label(self) -> str:
+        return {
+            "unknown": "Unknown",
+            "revoked": "Revoked",
+            "expired": "Expired",
+            "used_up": "Used up",
+            "ended": "Cohort ended",
+        }[self.value]
+
 
 class InviteUnusable(ServiceError):
     """An invite code that lets nobody in (any more); `problem` says why."""

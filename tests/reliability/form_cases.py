@@ -328,6 +328,157 @@ FORM_CASES: list[FormCase] = [
 ]
 
 
+# Cohorts (cohorts/forms.py): staff run a cohort made in `_cohort`; every rule about the values
+# is the services', its message put next to the field.
+COHORT_MODULE_PK = 990_001  # fixed, so the pace plan's field name is known here
+COHORT_TEAM_PK = 990_002
+
+
+def _cohort(w) -> None:
+    from datetime import date
+
+    from cohorts import services as cohorts
+    from tests.factories import ModuleFactory, TeamFactory
+
+    ModuleFactory(pk=COHORT_MODULE_PK, track=w.track, weeks=2)
+    w.cohort = cohorts.cohort_create(
+        by=w.staff,
+        name="Spring",
+        slug="spring",
+        starts_on=date(2030, 3, 4),
+        ends_on=date(2030, 5, 26),
+        track_ids=[w.track.pk],
+    )
+    w.member = w.learner
+    invite = cohorts.invite_create(by=w.staff, cohort=w.cohort)
+    cohorts.cohort_join(user=w.member, code=invite.code)
+    w.team = TeamFactory(pk=COHORT_TEAM_PK, cohort=w.cohort, name="Owls")
+
+
+def _cohort_url(page: str) -> Callable[[SimpleNamespace], str]:
+    return lambda w: f"/cohorts/spring/{page}"
+
+
+COHORT_DETAILS_FIELDS = {
+    "name": Text(max_length=120, required=True),
+    "slug": Text(max_length=100, required=True),
+    "description": Text(max_length=5_000, multiline=True),
+    "starts_on": Date(required=True),
+    "ends_on": Date(required=True),
+    "tracks": Choice(required=True, multiple=True),
+}
+
+
+def _cohort_details(w) -> dict:
+    return {
+        "name": "Spring 2030",
+        "slug": "spring-2030",
+        "description": "Learn, then *build*.",
+        "starts_on": "2030-03-04",
+        "ends_on": "2030-05-26",
+        "tracks": [str(w.track.pk)],
+    }
+
+
+FORM_CASES += [
+    FormCase(
+        name="cohort: new",
+        form="cohorts.forms.CohortDetailsForm",
+        covers_also=["cohorts.forms.CohortBaseForm"],
+        user="staff",
+        url=lambda w: "/cohorts/new/",
+        valid=_cohort_details,
+        fields=COHORT_DETAILS_FIELDS,
+    ),
+    FormCase(
+        name="cohort: details",
+        form="cohorts.forms.CohortDetailsForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url("settings/"),
+        valid=_cohort_details,
+        fields=COHORT_DETAILS_FIELDS,
+    ),
+    FormCase(
+        name="cohort: phases",
+        form="cohorts.forms.PhaseForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url("settings/phases/"),
+        valid=lambda w: {
+            "phases-TOTAL_FORMS": "2",
+            "phases-INITIAL_FORMS": "0",
+            "phases-MIN_NUM_FORMS": "0",
+            "phases-MAX_NUM_FORMS": "20",
+            "phases-0-name": "Learning phase",
+            "phases-0-starts_on": "2030-03-04",
+            "phases-0-ends_on": "2030-04-28",
+            "phases-1-name": "",
+            "phases-1-starts_on": "",
+            "phases-1-ends_on": "",
+        },
+        fields={
+            "phases-0-name": Text(max_length=120, required=True),
+            "phases-0-starts_on": Date(required=True),
+            "phases-0-ends_on": Date(required=True),
+        },
+    ),
+    FormCase(
+        name="cohort: pace plan",
+        form="cohorts.forms.PacePlanForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url("settings/pace-plan/"),
+        valid=lambda w: {f"target_{m.pk}": "3" for m in w.track.modules.all()} | {"action": "save"},
+        fields={f"target_{COHORT_MODULE_PK}": Number(required=True)},
+    ),
+    FormCase(
+        name="cohort: new invite",
+        form="cohorts.forms.InviteForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url("invites/"),
+        valid=lambda w: {"expires_in_days": "14", "max_uses": "40"},
+        fields={"expires_in_days": Number(), "max_uses": Number()},
+    ),
+    FormCase(
+        name="cohort: add a co-admin",
+        form="cohorts.forms.AdminAddForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url("members/admins/add/"),
+        valid=lambda w: {"email": w.submitted.learner.email},
+        fields={"email": Text(max_length=254, required=True)},
+    ),
+    FormCase(
+        name="cohort: new team",
+        form="cohorts.forms.TeamForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url("teams/"),
+        valid=lambda w: {
+            "new-name": "Hawks",
+            "new-project_title": "Sky map",
+            "new-project_link": "https://example.com/hawks",
+        },
+        fields={
+            "new-name": Text(max_length=120, required=True),
+            "new-project_title": Text(max_length=200),
+            "new-project_link": Link(max_length=1000),
+        },
+    ),
+    FormCase(
+        name="cohort: add a team member",
+        form="cohorts.forms.TeamMemberForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url(f"teams/{COHORT_TEAM_PK}/members/add/"),
+        valid=lambda w: {f"add-{COHORT_TEAM_PK}-user": str(w.member.pk)},
+        fields={f"add-{COHORT_TEAM_PK}-user": Choice(required=True)},
+    ),
+]
+
+
 def _track_file(w):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

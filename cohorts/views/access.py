@@ -1,0 +1,50 @@
+"""Who gets which answer on a cohort page (tracker.permissions decides): outsiders 404, members
+on an admin page 403, anonymous people the log-in redirect (login_required on each view)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from tracker import permissions
+
+from ..models import Cohort
+from ..selectors import manage as selectors
+
+
+def managed_cohort(request: HttpRequest, slug: str, *, with_tracks: bool = False) -> Cohort:
+    find = selectors.cohort_with_tracks if with_tracks else selectors.cohort_by_slug
+    cohort = find(slug)
+    if cohort is None or not permissions.can_view_cohort(request.user, cohort):
+        raise Http404("No such cohort.")
+    if not permissions.can_manage_cohort(request.user, cohort):
+        raise PermissionDenied("Only the cohort's admins can open this page.")
+    return cohort
+
+
+def cohort_home_url(cohort: Cohort) -> str:
+    """Where a member goes after joining: the cohort's member page, or the cohort list on a
+    site without it."""
+    try:
+        return reverse("cohorts:home", args=[cohort.slug])
+    except NoReverseMatch:
+        return reverse("cohorts:list")
+
+
+def cohort_main_url(cohort: Cohort, *, runs_it: bool) -> str:
+    """The page a cohort's name links to: its dashboard for those who run it, its member page
+    for members (the settings page / the list on a site without those pages)."""
+    name, fallback = ("cohorts:dashboard", "cohorts:settings") if runs_it else ("cohorts:home", "")
+    try:
+        return reverse(name, args=[cohort.slug])
+    except NoReverseMatch:
+        return reverse(fallback, args=[cohort.slug]) if fallback else reverse("cohorts:list")
+
+
+def status_for(request: HttpRequest, form_or_forms) -> int:
+    """400 for a page re-shown with errors; 200 for an HTMX fragment (htmx swaps only
+    successful answers, and the fragment carries the messages)."""
+    forms = form_or_forms if isinstance(form_or_forms, list | tuple) else [form_or_forms]
+    refused = any(form.is_bound and not form.is_valid() for form in forms)
+    return 400 if refused and not request.htmx else 200

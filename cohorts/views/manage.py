@@ -1,0 +1,189 @@
+"""The cohort list, a new cohort, and a cohort's settings (details, phases, pace plan)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tracker import permissions
+
+from .. import services
+from ..forms import CohortDetailsForm, PacePlanForm, PhaseFormSet
+from ..selectors import manage as selectors
+from .access import cohort_main_url, managed_cohort, status_for
+
+SETTINGS = "cohorts/settings.html"
+
+
+@login_required
+@require_GET
+def cohort_list(request: HttpRequest) -> HttpResponse:
+    admin_ids = permissions.role_facts(request.user).admin_cohort_ids
+    cohorts = list(selectors.cohorts_for(request.user))
+    for cohort in cohorts:
+        cohort.runs_it = cohort.pk in admin_ids
+        cohort.link = cohort_main_url(
+            cohort, runs_it=cohort.runs_it or permissions.is_staff(request.user)
+        )
+    return render(
+        request,
+        "cohorts/list.html",
+        {"cohorts": cohorts, "can_create": permissions.can_create_cohort(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cohort_new(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_create_cohort(request.user):
+        raise PermissionDenied("Staff and cohort admins create cohorts.")
+    form = CohortDetailsForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cohort = services.cohort_create(by=request.user, **form.service_kwargs())
+        except services.CohortInvalid as refused:
+            form.add_service_errors(refused.errors)
+        else:
+            messages.success(
+                request,
+                f"{cohort.name} is created. Check its pace plan, add phases, then invite members.",
+            )
+            return redirect("cohorts:settings", slug=cohort.slug)
+    return render(request, "cohorts/new.html", {"form": form}, status=status_for(request, form))
+
+
+def _phase_initial(cohort) -> list[dict]:
+    return [
+        {"name": p.name, "starts_on": p.starts_on, "ends_on": p.ends_on}
+        for p in cohort.phases.all()
+    ]
+
+
+def _details_initial(cohort) -> dict:
+    return {
+        "name": cohort.name,
+        "slug": cohort.slug,
+        "description": cohort.description,
+        "starts_on": cohort.starts_on,
+        "ends_on": cohort.ends_on,
+        "tracks": [link.track for link in cohort.cohort_tracks.all()],
+    }
+
+
+def _render_settings(
+    request, cohort, *, details=None, phases=None, plan=None, partial=None, saved=""
+):
+    """The whole page, or (for HTMX) the one section `partial` that was posted; `saved` is the
+    confirmation shown in that section."""
+    rows = selectors.pace_plan_rows(cohort)
+    details = details or CohortDetailsForm(initial=_details_initial(cohort), cohort=cohort)
+    phases = phases or PhaseFormSet(initial=_phase_initial(cohort), prefix="phases")
+    plan = plan or PacePlanForm(rows=rows)
+    context = {
+        "cohort": cohort,
+        "details": details,
+        "phases": phases,
+        "plan": plan,
+        "tracks": [link.track for link in cohort.cohort_tracks.all()],
+        "saved": saved,
+        "saved_section": partial,
+    }
+    template = f"{SETTINGS}#{partial}" if partial and request.htmx else SETTINGS
+    return render(request, template, context, status=status_for(request, [details, phases, plan]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cohort_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """The details form posts here; phases and the pace plan post to their own actions."""
+    cohort = managed_cohort(request, slug, with_tracks=True)
+    if request.method == "GET":
+        return _render_settings(request, cohort)
+    form = CohortDetailsForm(request.POST, cohort=cohort)
+    if form.is_valid():
+        try:
+            cohort = services.cohort_update(by=request.user, cohort=cohort, **form.service_kwargs())
+        except services.CohortInvalid as refused:
+            form.add_service_errors(refused.errors)
+        else:
+            messages.success(request, f"{cohort.name}'s details are saved.")
+            return redirect("cohorts:settings", slug=cohort.slug)
+    return _render_settings(request, cohort, details=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_phases(request: HttpRequest, slug: str) -> HttpResponse:
+    """POST saves the phases. GET (this address reloaded after a refused post) is the page."""
+    cohort = managed_cohort(request, slug, with_tracks=True)
+    if request.method == "GET":
+        return _render_settings(request, cohort)
+    formset = PhaseFormSet(request.POST, prefix="phases")
+    if formset.is_valid():
+        rows = formset.phase_rows()
+        phases = [
+            services.PhaseInput(
+                name=form.cleaned_data["name"],
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+            )
+            for _, form in rows
+        ]
+        try:
+            services.cohort_phases_set(by=request.user, cohort=cohort, phases=phases)
+        except services.CohortInvalid as refused:
+            _phase_errors(formset, rows, refused.errors)
+        else:
+            done = "Phases saved." if phases else "The cohort has no phases now."
+            if request.htmx:
+                cohort = selectors.cohort_with_tracks(cohort.slug)
+                return _render_settings(request, cohort, partial="phases", saved=done)
+            messages.success(request, done)
+            return redirect(reverse("cohorts:settings", args=[cohort.slug]) + "#phases")
+    return _render_settings(request, cohort, phases=formset, partial="phases")
+
+
+def _phase_errors(formset, rows, errors) -> None:
+    """Put `phases.<n>.<field>` messages on the n-th kept row's field."""
+    for key, messages_ in errors.items():
+        parts = (key or "").split(".")
+        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            form = rows[int(parts[1])][1]
+            for message in messages_:
+                form.add_error(parts[2] if parts[2] in form.fields else None, message)
+        else:
+            formset._non_form_errors = formset.error_class([*formset.non_form_errors(), *messages_])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_targets(request: HttpRequest, slug: str) -> HttpResponse:
+    """POST saves (or resets) the pace plan. GET is the settings page."""
+    cohort = managed_cohort(request, slug, with_tracks=True)
+    if request.method == "GET":
+        return _render_settings(request, cohort)
+    here = reverse("cohorts:settings", args=[cohort.slug]) + "#pace-plan"
+    if request.POST.get("action") == "reset":
+        services.cohort_targets_reset(by=request.user, cohort=cohort)
+        done = "The pace plan is back to the modules' own pacing."
+    else:
+        form = PacePlanForm(request.POST, rows=selectors.pace_plan_rows(cohort))
+        if not form.is_valid():
+            return _render_settings(request, cohort, plan=form, partial="pace-plan")
+        try:
+            services.cohort_targets_set(
+                by=request.user, cohort=cohort, target_weeks=form.target_weeks()
+            )
+        except services.CohortInvalid as refused:
+            form.add_service_errors(refused.errors)
+            return _render_settings(request, cohort, plan=form, partial="pace-plan")
+        done = "Pace plan saved."
+    if request.htmx:
+        return _render_settings(request, cohort, partial="pace-plan", saved=done)
+    messages.success(request, done)
+    return redirect(here)

@@ -1,0 +1,232 @@
+"""The cohort list, a new cohort, and its settings (details, phases, pace plan): plain forms
+and their HTMX fragments; bad input answers next to the field and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from cohorts.models import Cohort, CohortModuleTarget, CohortPhase
+from tests.factories import TrackFactory, UserFactory
+
+from .conftest import join, make_cohort
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_list_shows_my_cohorts_and_staff_see_all(client, cohort, admin, track, staff):
+    other = make_cohort(by=staff, tracks=[track], slug="other", name="Other cohort")
+    member = UserFactory()
+    join(cohort, member)
+    page = signed_in(client, member).get(reverse("cohorts:list")).content.decode()
+    assert "Spring cohort" in page and "Other cohort" not in page
+    assert "New cohort" not in page
+    page = signed_in(client, admin).get(reverse("cohorts:list")).content.decode()
+    assert "Spring cohort" in page and "New cohort" in page and other.name not in page
+    page = signed_in(client, staff).get(reverse("cohorts:list")).content.decode()
+    assert "Spring cohort" in page and "Other cohort" in page
+
+
+def test_a_learner_sees_how_to_join(client):
+    page = signed_in(client, UserFactory()).get(reverse("cohorts:list")).content.decode()
+    assert "not in a cohort yet" in page
+    assert signed_in(client, UserFactory()).get(reverse("cohorts:new")).status_code == 403
+
+
+def test_staff_create_a_cohort_in_the_browser(client, staff, track):
+    response = signed_in(client, staff).post(
+        reverse("cohorts:new"),
+        {
+            "name": "TechLabs Spring",
+            "slug": "techlabs-spring",
+            "description": "Learn, then *build*.",
+            "starts_on": "2026-03-02",
+            "ends_on": "2026-07-26",
+            "tracks": [str(track.pk)],
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/cohorts/techlabs-spring/settings/"
+    cohort = Cohort.objects.get(slug="techlabs-spring")
+    assert cohort.description_html == "<p>Learn, then <em>build</em>.</p>"
+    page = client.get(response["Location"]).content.decode()
+    assert "Tensors" in page and "Training loops" in page  # the pace plan table
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"slug": "new"}, "slug", "reserved"),
+        ({"ends_on": "2026-01-01"}, "ends_on", "on or after"),
+        ({"tracks": []}, "tracks", "at least one track"),
+        ({"starts_on": "yesterday"}, "starts_on", "valid date"),
+    ],
+)
+def test_bad_details_are_shown_next_to_the_field(client, staff, track, changes, field, says):
+    data = {
+        "name": "Spring",
+        "slug": "spring",
+        "starts_on": "2026-03-02",
+        "ends_on": "2026-05-31",
+        "tracks": [str(track.pk)],
+        **changes,
+    }
+    response = signed_in(client, staff).post(reverse("cohorts:new"), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'id="id_{field}-errors"' in page and says in page
+    assert not Cohort.objects.exists()
+
+
+def test_members_get_403_and_outsiders_404_on_settings(client, cohort):
+    member = UserFactory()
+    join(cohort, member)
+    url = reverse("cohorts:settings", args=[cohort.slug])
+    assert signed_in(client, member).get(url).status_code == 403
+    assert signed_in(client, UserFactory()).get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_details_are_edited(client, cohort, admin, track):
+    response = signed_in(client, admin).post(
+        reverse("cohorts:settings", args=[cohort.slug]),
+        {
+            "name": "Spring 2026",
+            "slug": "spring-2026",
+            "description": "",
+            "starts_on": cohort.starts_on.isoformat(),
+            "ends_on": cohort.ends_on.isoformat(),
+            "tracks": [str(track.pk)],
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/cohorts/spring-2026/settings/"
+    cohort.refresh_from_db()
+    assert cohort.name == "Spring 2026"
+
+
+def phase_data(rows, *, initial=0):
+    data = {
+        "phases-TOTAL_FORMS": str(len(rows)),
+        "phases-INITIAL_FORMS": str(initial),
+        "phases-MIN_NUM_FORMS": "0",
+        "phases-MAX_NUM_FORMS": "20",
+    }
+    for i, (name, start, end, *delete) in enumerate(rows):
+        data |= {
+            f"phases-{i}-name": name,
+            f"phases-{i}-starts_on": start,
+            f"phases-{i}-ends_on": end,
+        }
+        if delete:
+            data[f"phases-{i}-DELETE"] = "on"
+    return data
+
+
+def test_phases_are_added_edited_and_removed(client, cohort, admin):
+    start = cohort.starts_on
+    url = reverse("cohorts:settings_phases", args=[cohort.slug])
+    learning = (start + timedelta(days=55)).isoformat()
+    project = (start + timedelta(days=56)).isoformat()
+    response = signed_in(client, admin).post(
+        url,
+        phase_data(
+            [
+                ("Learning phase", start.isoformat(), learning),
+                ("Project phase", project, cohort.ends_on.isoformat()),
+                ("", "", ""),
+            ]
+        ),
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("/settings/#phases")
+    assert list(CohortPhase.objects.values_list("name", flat=True)) == [
+        "Learning phase",
+        "Project phase",
+    ]
+    page = client.get(reverse("cohorts:settings", args=[cohort.slug])).content.decode()
+    assert 'value="Learning phase"' in page and 'value="Project phase"' in page
+    response = client.post(
+        url,
+        phase_data(
+            [
+                ("Learning", start.isoformat(), learning),
+                ("Project phase", project, cohort.ends_on.isoformat(), "delete"),
+                ("", "", ""),
+            ],
+            initial=2,
+        ),
+    )
+    assert response.status_code == 302
+    assert list(CohortPhase.objects.values_list("name", flat=True)) == ["Learning"]
+
+
+def test_overlapping_phases_are_refused_on_the_row_over_htmx(client, cohort, admin):
+    start = cohort.starts_on.isoformat()
+    url = reverse("cohorts:settings_phases", args=[cohort.slug])
+    response = signed_in(client, admin).post(
+        url,
+        phase_data([("Learning", start, cohort.ends_on.isoformat()), ("Project", start, start)]),
+        **HTMX,
+    )
+    assert response.status_code == 200  # the fragment, with the message, swaps in
+    page = response.content.decode()
+    assert page.lstrip().startswith('<section class="card" aria-labelledby="phases-title"')
+    assert (
+        'id="id_phases-0-starts_on-errors"' in page or 'id="id_phases-1-starts_on-errors"' in page
+    )
+    assert "overlaps" in page
+    assert not CohortPhase.objects.exists()
+    # The same without JavaScript: the whole page, 400.
+    response = client.post(
+        url,
+        phase_data([("Learning", start, cohort.ends_on.isoformat()), ("Project", start, start)]),
+    )
+    assert response.status_code == 400 and "<h1>" in response.content.decode()
+
+
+def test_the_pace_plan_is_edited_and_reset(client, cohort, admin, track):
+    tensors = track.modules.get(title="Tensors")
+    url = reverse("cohorts:settings_targets", args=[cohort.slug])
+    data = {
+        f"target_{m.pk}": str(w)
+        for m, w in CohortModuleTarget.objects.filter(cohort=cohort).values_list(
+            "module", "target_week"
+        )
+        for m in [type("M", (), {"pk": m})]
+    }
+    data[f"target_{tensors.pk}"] = "5"
+    response = signed_in(client, admin).post(url, data | {"action": "save"}, **HTMX)
+    assert response.status_code == 200 and "Pace plan saved." in response.content.decode()
+    assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 5
+    due = cohort.starts_on + timedelta(days=34)
+    assert due.strftime("%-d %b %Y") in response.content.decode()
+    response = client.post(url, {"action": "reset"})
+    assert response.status_code == 302
+    assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 2
+
+
+def test_a_bad_target_week_is_named_on_its_row(client, cohort, admin, track):
+    tensors = track.modules.get(title="Tensors")
+    data = {f"target_{m.pk}": "2" for m in track.modules.all()} | {f"target_{tensors.pk}": "600"}
+    response = signed_in(client, admin).post(
+        reverse("cohorts:settings_targets", args=[cohort.slug]), data
+    )
+    assert response.status_code == 400
+    assert f'id="id_target_{tensors.pk}-errors"' in response.content.decode()
+    assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 2
+
+
+def test_cohort_admins_create_more_cohorts(client, cohort, admin):
+    track = TrackFactory()
+    response = signed_in(client, admin).get(reverse("cohorts:new"))
+    assert response.status_code == 200 and track.title in response.content.decode()
