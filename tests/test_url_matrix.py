@@ -396,7 +396,13 @@ row("me/export.csv", lambda w: "/me/export.csv", members(200), MEMBERS_GET_ONLY)
 
 # Weekly nudges: the staff log, previews (a learner's own; anyone's for staff), unsubscribe
 # links (the signed token is the key: no log-in, no CSRF; it can only switch nudges off or on).
-row("nudges/log/", lambda w: "/nudges/log/", members(403, staff=200), MEMBERS_GET_ONLY)
+# Cohort admins see the log narrowed to the members of the cohorts they run.
+row(
+    "nudges/log/",
+    lambda w: "/nudges/log/",
+    members(403, staff=200, cohort_admin=200, other_admin=200),
+    MEMBERS_GET_ONLY,
+)
 row("nudges/preview/", lambda w: "/nudges/preview/", members(200), MEMBERS_GET_ONLY)
 row(
     "nudges/preview/<int:learner_id>/",
@@ -411,6 +417,13 @@ row(
     members(404),
     MEMBERS_GET_ONLY,
     case="no such learner",
+)
+row(
+    "nudges/preview/<int:learner_id>/",
+    lambda w: f"/nudges/preview/{w.users['member'].pk}/",
+    members(404, member=200, cohort_admin=200, staff=200),
+    MEMBERS_GET_ONLY,
+    case="a member of cohort P (P's admin may; Q's admin may not)",
 )
 row(
     "nudges/unsubscribe/<str:token>/",
