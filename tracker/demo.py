@@ -1,6 +1,7 @@
 """Demo accounts for `make run`: a learner part-way through two seed tracks (with a capstone
-submitted on a third), a track lead with that submission waiting in their review queue, and a
-staff member for the admin. Passwords are random, printed once at creation and kept in
+submitted on a third), a track lead with that submission waiting in their review queue, a
+staff member for the admin, and a cohort admin running the demo cohort (`cohorts.demo`: the
+TechLabs track with a few dozen generated members, the demo learner among them). Passwords are random, printed once at creation and kept in
 var/demo-accounts.txt (git-ignored) so they can be found again."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from cohorts import demo as demo_cohort
 from curriculum.models import Capstone, Resource, ReviewMode, Track
 
 from . import services
@@ -30,6 +32,7 @@ class DemoAccount:
 LEARNER_EMAIL = "learner@demo.waymark.local"
 STAFF_EMAIL = "staff@demo.waymark.local"
 LEAD_EMAIL = "lead@demo.waymark.local"
+COHORT_ADMIN_EMAIL = "cohort@demo.waymark.local"
 DEMO_TRACKS = ["fastai-part1", "learning-deep-learning"]
 # The lead's track: a seed track whose capstone leads review.
 DEMO_LEAD_TRACK = "nvidia-dli-cv"
@@ -46,6 +49,11 @@ DEMO_ACCOUNTS = [
         LEAD_EMAIL,
         "Lee Lead",
         f"track lead of {DEMO_LEAD_TRACK}: /lead/reviews/ has Dana's capstone waiting",
+    ),
+    DemoAccount(
+        COHORT_ADMIN_EMAIL,
+        "Cora Cohort",
+        f"cohort admin of the demo cohort: /cohorts/{demo_cohort.COHORT_SLUG}/",
     ),
 ]
 CREDENTIALS_FILE = Path(settings.BASE_DIR) / "var" / "demo-accounts.txt"
@@ -81,6 +89,7 @@ def demo_accounts_create() -> list[tuple[DemoAccount, str]]:
             _demo_progress(user)
         created.append((account, password))
     _demo_lead_with_a_submission_waiting()
+    _demo_cohort()
     if created:
         CREDENTIALS_FILE.parent.mkdir(parents=True, exist_ok=True)
         with CREDENTIALS_FILE.open("a") as out:
@@ -113,6 +122,22 @@ def _demo_progress(user) -> None:
     for index, resource in enumerate(resources):
         status = ProgressStatus.IN_PROGRESS if index == len(resources) - 1 else ProgressStatus.DONE
         services.progress_set_status(learner=user, resource=resource, status=status)
+
+
+def _demo_cohort() -> None:
+    """The demo cohort, run by the demo cohort admin, with the demo learner in it (once)."""
+    accounts = {
+        user.email: user
+        for user in get_user_model().objects.filter(
+            email__in=[STAFF_EMAIL, COHORT_ADMIN_EMAIL, LEARNER_EMAIL]
+        )
+    }
+    if STAFF_EMAIL in accounts and COHORT_ADMIN_EMAIL in accounts:
+        demo_cohort.demo_cohort_create(
+            staff=accounts[STAFF_EMAIL],
+            admin=accounts[COHORT_ADMIN_EMAIL],
+            learner=accounts.get(LEARNER_EMAIL),
+        )
 
 
 def _demo_lead_with_a_submission_waiting() -> None:

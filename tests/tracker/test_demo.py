@@ -24,6 +24,7 @@ def test_demo_lead_leads_a_seed_track_with_a_submission_waiting(client, tmp_path
         demo.LEARNER_EMAIL,
         demo.STAFF_EMAIL,
         demo.LEAD_EMAIL,
+        demo.COHORT_ADMIN_EMAIL,
     }
     listed = (tmp_path / "demo-accounts.txt").read_text()
     assert demo.LEAD_EMAIL in listed and "track lead of nvidia-dli-cv" in listed
