@@ -19,6 +19,7 @@ Roles (one account each, in one shared world built once per module):
   member      a member of cohort P (on track W; joined with P's invite)
   cohort_admin  an admin of cohort P
   other_admin   an admin of cohort Q (not of P)
+  other_member  a member of cohort Q (not of P)
 Rows must give anonymous, learner, lead, other_lead and staff; enrolled, owner, peer and the
 cohort roles default to `learner`'s answer unless the row says otherwise (`signed_in=` sets
 every signed-in role at once).
@@ -50,6 +51,7 @@ ROLES = (
     "member",
     "cohort_admin",
     "other_admin",
+    "other_member",
 )
 SIGNED_IN = ROLES[1:]
 REQUIRED = {"anonymous", "learner", "lead", "other_lead", "staff"}
@@ -215,7 +217,8 @@ def build_world() -> World:
 
 def build_cohorts(users) -> dict:
     """Cohort P on track W (run by cohort_admin, with member in it, an open and a revoked
-    invite, a team holding member) and cohort Q (run by other_admin). Staff made both and then
+    invite, a team holding member) and cohort Q (run by other_admin, with other_member in
+    it). Staff made both and then
     left their admins, so staff's answers are staff's own."""
     from cohorts import services as cohorts
     from cohorts.models import CohortMembership
@@ -241,7 +244,9 @@ def build_cohorts(users) -> dict:
         return made
 
     p = cohort("p", users["cohort_admin"])
-    cohort("q", users["other_admin"])
+    q = cohort("q", users["other_admin"])
+    q_invite = cohorts.invite_create(by=users["other_admin"], cohort=q)
+    cohorts.cohort_join(user=users["other_member"], code=q_invite.code)
     admin = users["cohort_admin"]
     invite = cohorts.invite_create(by=admin, cohort=p)
     revoked = cohorts.invite_create(by=admin, cohort=p)
@@ -652,7 +657,8 @@ row(
     "cohorts/<slug:slug>/invites/<int:pk>/revoke/",
     lambda w: f"/cohorts/q/invites/{w.cohorts['invite'].pk}/revoke/",
     members(405),
-    members(404, other_admin=404, staff=404),
+    # Q's member knows Q exists: its admin pages answer them 403 before any invite is read.
+    members(404, other_admin=404, other_member=403, staff=404),
     case="P's invite under Q's address (admin of Q)",
 )
 row(
