@@ -23,6 +23,7 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     `?module=<slug>` also shows that module's rows when the page would not by itself (a large
     track's later modules); asked by htmx, it answers that module's rows alone. `?item=<slug>`
     shows the module holding that resource or capstone (for links to one from elsewhere)."""
+    from tracker.context_processors import header_figures
     from tracker.selectors import learner_track_page, track_page_context
 
     learner = request.user if request.user.is_authenticated else None
@@ -34,6 +35,14 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
         open_item=request.GET.get("item") or None,
     )
     context = track_page_context(request, track=page.track, enrolled=page.enrolled, page=page)
+    if page.header is not None:  # read with the track row: the header reads no profile
+        context.update(
+            header_figures(
+                request.user,
+                points_total=page.header.points_total,
+                display_name=page.header.display_name,
+            )
+        )
     if open_module is not None and request.htmx:
         module_row = page.module_row(open_module)
         if module_row is None:

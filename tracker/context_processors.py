@@ -1,11 +1,24 @@
 """The learner's points and name in the page header: one indexed query, none when anonymous,
-and none for a fragment that does not show the header (the values are read when used)."""
+and none for a fragment that does not show the header (the values are read when used). A view
+that read the profile's figures with its own query passes `header_figures(...)` in its context
+instead (the track page reads them with its track row), and then the profile is not read."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from django.http import HttpRequest
+
+
+def header_name(user, display_name: str) -> str:
+    """The header is the learner's own: their email will do until they choose a name."""
+    return display_name or user.get_full_name() or user.email
+
+
+def header_figures(user, *, points_total: int, display_name: str) -> dict:
+    """The header's context from figures a view already read (a view's context wins over this
+    processor's)."""
+    return {"header_points": points_total, "header_name": header_name(user, display_name)}
 
 
 def learner_header(request: HttpRequest) -> dict:
@@ -21,6 +34,5 @@ def learner_header(request: HttpRequest) -> dict:
     # Templates call callables: the profile is read the first time either is shown.
     return {
         "header_points": lambda: profile().points_total,
-        # The header is the learner's own: their email will do until they choose a name.
-        "header_name": lambda: profile().display_name or user.get_full_name() or user.email,
+        "header_name": lambda: header_name(user, profile().display_name),
     }

@@ -85,13 +85,28 @@
     box.textContent = text;
     box.hidden = !text;
   }
+  /* A large track's module that failed to load changed nothing: say so, and point at its link
+   * (the page with that module), which still works. */
+  function isModuleLoad(event) {
+    var elt = event.detail && event.detail.elt;
+    return Boolean(elt && elt.matches && elt.matches("[data-module-more]"));
+  }
+  var MODULE_PROBLEM = "A module of this track could not be loaded. Use its “Show its …” link to try again.";
   document.addEventListener("htmx:responseError", function (event) {
+    if (isModuleLoad(event)) {
+      requestProblem(MODULE_PROBLEM);
+      return;
+    }
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status >= 500) {
       requestProblem("That change was not saved: Waymark is briefly unavailable. Try again in a moment.");
     }
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    if (isModuleLoad(event)) {
+      requestProblem(MODULE_PROBLEM);
+      return;
+    }
     requestProblem("That change was not saved: Waymark could not be reached. Check your connection and try again.");
   });
   document.addEventListener("htmx:afterRequest", function (event) {

@@ -4,6 +4,8 @@ without JavaScript each such module opens with a plain link."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -50,6 +52,43 @@ def test_later_modules_load_as_they_come_into_view(page, live_server):
     expect(page.locator("#resource-p8-item-9")).to_be_focused()
     assert page.evaluate("window.__marker") == "still here"
     assert real_errors(page) == []
+
+
+def test_a_later_module_says_it_is_loading_and_a_failed_load_says_so(page, live_server):
+    build_large_track()
+    log_in(page, live_server)
+    held = []
+    # Module 8's rows are held back, module 7's fail: the others load as usual.
+    page.route(lambda url: "module=part-8" in url, lambda route: held.append(route))
+    page.route(lambda url: "module=part-7" in url, lambda route: route.abort())
+    page.goto(f"{live_server.url}/tracks/big/")
+    enrol(page)
+    placeholder = page.locator("#module_body_part-8")
+    link = placeholder.get_by_role("link", name="Show its 10 resources (Part 8)")
+    expect(link).to_be_visible()
+    # Before it comes into view: a box with a link, no "Loading…" shown.
+    expect(placeholder.get_by_text("Loading…")).to_have_css("opacity", "0")
+    assert placeholder.evaluate("e => getComputedStyle(e).borderStyle") == "dashed"
+
+    placeholder.scroll_into_view_if_needed()
+    expect(placeholder).to_have_class(re.compile(r"\bhtmx-request\b"))
+    expect(placeholder.get_by_text("Loading…")).not_to_have_css("opacity", "0")  # (it pulses)
+    height = placeholder.bounding_box()["height"]
+    assert height >= 40, height  # a row's height: the page does not jump while modules arrive
+
+    # Module 7 came into view on the way and failed: the page says so, and its link stays.
+    expect(page.locator("#request-problem")).to_have_text(
+        "A module of this track could not be loaded. Use its “Show its …” link to try again."
+    )
+    expect(page.locator("#module_body_part-7").get_by_role("link")).to_be_visible()
+
+    for route in held:
+        route.continue_()
+    expect(page.locator("#resource-p8-item-10")).to_be_attached()
+    expect(page.locator("#module_body_part-8.module-more")).to_have_count(0)
+    # The aborted load's own console lines (htmx logs it, Chromium reports it), nothing else.
+    expected = ("htmx:sendError", "htmx:afterRequest", "net::ERR_FAILED")
+    assert [e for e in real_errors(page) if not any(x in e for x in expected)] == []
 
 
 def test_a_link_to_a_resource_of_a_later_module_finds_it(page, live_server):

@@ -4,9 +4,12 @@ whatever the number of tracks, modules, resources and enrolments."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.db.models import CharField, DateTimeField, Prefetch, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from curriculum.models import Resource, Track
 from curriculum.selectors import modules_with_items
@@ -148,50 +151,70 @@ class LearnerTrackState:
     certificate: Certificate | None
 
 
+# The learner's standing in one track as one UNION ALL. Written out rather than built with the
+# ORM: this runs under the profile lock of every status change, and compiling the ORM's four
+# querysets cost several times what PostgreSQL takes to answer. The changed resource's row
+# comes first and alone carries its timestamps (a learner half through a large track has
+# hundreds of done rows, and parsing their dates would cost more than the query).
+_STANDING_SQL = """
+SELECT 'p', id, resource_id, status, started_at, completed_at, updated_at
+  FROM {progress}
+ WHERE learner_id = %(learner)s AND track_id = %(track)s AND resource_id = %(resource)s
+UNION ALL
+SELECT 'd', id, resource_id, status, {no_time}, {no_time}, {no_time}
+  FROM {progress}
+ WHERE learner_id = %(learner)s AND track_id = %(track)s AND status = %(done)s
+   AND resource_id <> %(resource)s
+UNION ALL
+SELECT 'c', id, capstone_id, status, {no_time}, {no_time}, {no_time}
+  FROM {submission}
+ WHERE learner_id = %(learner)s AND track_id = %(track)s AND status = %(passed)s
+UNION ALL
+SELECT 'z', id, track_id, code, issued_at, {no_time}, {no_time}
+  FROM {certificate} WHERE learner_id = %(learner)s AND track_id = %(track)s
+"""
+_standing_sql: dict[str, str] = {}
+
+
+def _standing_statement() -> str:
+    vendor = connection.vendor
+    if vendor not in _standing_sql:
+        quote = connection.ops.quote_name
+        _standing_sql[vendor] = _STANDING_SQL.format(
+            progress=quote(Progress._meta.db_table),
+            submission=quote(CapstoneSubmission._meta.db_table),
+            certificate=quote(Certificate._meta.db_table),
+            # Typed: PostgreSQL resolves a UNION's column types pair by pair, and NULLs alone
+            # would make text of a timestamp column.
+            no_time="NULL::timestamptz" if vendor == "postgresql" else "NULL",
+        ).strip()
+    return _standing_sql[vendor]
+
+
+def _aware(value):
+    """A timestamp as the ORM would give it (SQLite answers raw SQL with text)."""
+    moment = value if value is None or isinstance(value, datetime) else parse_datetime(str(value))
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
+
+
 def learner_track_state(*, learner, track_id: int, resource_id: int | None = None):
     """The learner's done resources, passed capstones and certificate in the track, and their
-    progress row on `resource_id` (whatever its status): one query (a UNION ALL), in which
-    only that row carries its timestamps (a learner half through a large track has hundreds
-    of done rows, and parsing their dates would cost more than the query)."""
-    # Typed: PostgreSQL cannot guess a UNION column's type from NULLs alone.
-    no_time = Cast(Value(None), DateTimeField())
-    label = CharField()
-    mine = Progress.objects.filter(learner=learner, track_id=track_id).order_by()
-    done = mine.filter(status=ProgressStatus.DONE).values_list(
-        Value("d", output_field=label), "id", "resource_id", "status", no_time, no_time, no_time
-    )
-    parts = []
-    if resource_id is not None:
-        done = done.exclude(resource_id=resource_id)
-        parts.append(
-            mine.filter(resource_id=resource_id).values_list(
-                Value("p", output_field=label),
-                "id",
-                "resource_id",
-                "status",
-                "started_at",
-                "completed_at",
-                "updated_at",
-            )
-        )
-    passed = (
-        CapstoneSubmission.objects.filter(
-            learner=learner, track_id=track_id, status=SubmissionStatus.PASSED
-        )
-        .order_by()
-        .values_list(
-            Value("c", output_field=label), "id", "capstone_id", "status", no_time, no_time, no_time
-        )
-    )
-    certificate = (
-        Certificate.objects.filter(learner=learner, track_id=track_id)
-        .order_by()
-        .values_list(
-            Value("z", output_field=label), "id", "track_id", "code", "issued_at", no_time, no_time
-        )
-    )
-    rows = done.union(*parts, passed, certificate, all=True)
+    progress row on `resource_id` (whatever its status): one query (a UNION ALL)."""
     learner_id = learner if isinstance(learner, int) else learner.pk
+    params = {
+        "learner": learner_id,
+        "track": track_id,
+        # No resource has id 0: without one the first part finds nothing, the second excludes
+        # nothing.
+        "resource": resource_id if resource_id is not None else 0,
+        "done": ProgressStatus.DONE,
+        "passed": SubmissionStatus.PASSED,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_standing_statement(), params)
+        rows = cursor.fetchall()
     row = None
     done_ids, passed_ids, found = set(), set(), None
     for kind, pk, item_id, text, first, second, third in rows:
@@ -206,9 +229,9 @@ def learner_track_state(*, learner, track_id: int, resource_id: int | None = Non
                 resource_id=item_id,
                 track_id=track_id,
                 status=text,
-                started_at=first,
-                completed_at=second,
-                updated_at=third,
+                started_at=_aware(first),
+                completed_at=_aware(second),
+                updated_at=_aware(third),
             )
             row._state.adding = False
             row._state.db = Progress.objects.db
@@ -216,7 +239,7 @@ def learner_track_state(*, learner, track_id: int, resource_id: int | None = Non
             passed_ids.add(item_id)
         else:
             found = Certificate(
-                id=pk, learner_id=learner_id, track_id=track_id, code=text, issued_at=first
+                id=pk, learner_id=learner_id, track_id=track_id, code=text, issued_at=_aware(first)
             )
             found._state.adding = False
             found._state.db = Certificate.objects.db

@@ -3,8 +3,8 @@ answer and /me/revisit/.
 
 The curriculum comes from the track's cached structure (`curriculum.structure`: no query
 while the track is unchanged); the learner's state from a fixed number of queries whatever
-the track's size: the track row with the learner's enrolment and certificate joined, then
-their progress, notes and capstone submissions in the track (the progress query also brings
+the track's size: the track row with the learner's enrolment, certificate and the header's
+figures (points, display name) joined, then their progress, notes and capstone submissions in the track (the progress query also brings
 their completions in the tracks that resources of kind track stand for, and one more query
 reads those tracks' versions). A visitor who is not logged in costs the track row only.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import F, FilteredRelation, Q, Subquery
 from django.http import Http404
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
@@ -44,6 +44,7 @@ from ..completion import ModuleProgress, TrackProgress, module_progress, track_p
 from ..models import (
     CapstoneSubmission,
     Enrolment,
+    Profile,
     Progress,
     ProgressStatus,
     ResourceNote,
@@ -55,6 +56,7 @@ __all__ = [
     "WHOLE_TRACK_ROWS",
     "NO_NOTE",
     "CapstoneRow",
+    "HeaderFigures",
     "LinkedTrack",
     "ModuleRow",
     "NoteState",
@@ -201,6 +203,14 @@ class CertificateLink:
         return reverse("certificate", kwargs={"code": self.code})
 
 
+@dataclass(frozen=True, slots=True)
+class HeaderFigures:
+    """The learner's points and chosen name, for the page header (read with the track row)."""
+
+    points_total: int
+    display_name: str
+
+
 @dataclass
 class TrackPageState:
     track: TrackStructure
@@ -210,6 +220,8 @@ class TrackPageState:
     completion: TrackProgress | None
     modules: list[ModuleRow]
     certificate: CertificateLink | None = None
+    # None for a visitor, or a learner without a profile yet (the header makes it).
+    header: HeaderFigures | None = None
 
     @property
     def enrolled(self) -> bool:
@@ -282,8 +294,9 @@ def resource_page_url(structure: TrackStructure, resource: ResourceNode) -> str:
 
 
 def _track_row(*, learner, slug: str) -> dict:
-    """The active track's id and structure version, with the learner's enrolment and
-    certificate joined in (one query; 404 when the track is absent or archived)."""
+    """The active track's id and structure version, with the learner's enrolment, certificate
+    and the header's figures from their profile joined in (one query; 404 when the track is
+    absent or archived)."""
     rows = Track.objects.filter(slug=slug, archived_at__isnull=True)
     fields = ["id", "structure_version"]
     if learner is not None:
@@ -297,7 +310,18 @@ def _track_row(*, learner, slug: str) -> dict:
             left_at=F("my_enrolment__left_at"),
             certificate_code=F("my_certificate__code"),
         )
-        fields += ["enrolment_id", "left_at", "certificate_code"]
+        profile = Profile.objects.filter(user=learner)
+        rows = rows.annotate(
+            header_points=Subquery(profile.values("points_total")[:1]),
+            header_display_name=Subquery(profile.values("display_name")[:1]),
+        )
+        fields += [
+            "enrolment_id",
+            "left_at",
+            "certificate_code",
+            "header_points",
+            "header_display_name",
+        ]
     row = rows.values(*fields).first()
     if row is None:
         raise Http404("No such track.")
@@ -423,6 +447,9 @@ def learner_track_page(
             )
         )
     code = row["certificate_code"]
+    header = None
+    if row["header_points"] is not None:
+        header = HeaderFigures(row["header_points"], row["header_display_name"])
     return TrackPageState(
         track=structure,
         enrolment_id=row["enrolment_id"],
@@ -430,6 +457,7 @@ def learner_track_page(
         completion=completion,
         modules=modules,
         certificate=CertificateLink(code) if code else None,
+        header=header,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 from curriculum.models import Capstone, Resource, ResourceKind, Track
@@ -100,24 +100,44 @@ def enrolment_leave(*, learner, track: Track, now: datetime | None = None) -> No
 # last line of defence.
 
 
+# The lock, written out: it opens every status change, and the ORM's compiling of a locking
+# query with an EXISTS cost more than PostgreSQL's answering it. Built once per database vendor.
+_lock_sql: dict[tuple[str, bool], str] = {}
+
+
+def _lock_statement(*, with_enrolment: bool) -> str:
+    key = (connection.vendor, with_enrolment)
+    if key not in _lock_sql:
+        quote = connection.ops.quote_name
+        profile = quote(Profile._meta.db_table)
+        columns = ", ".join(f"{profile}.{quote(f.column)}" for f in Profile._meta.concrete_fields)
+        enrolled = ""
+        if with_enrolment:
+            enrolled = (
+                f", EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} enrolment"
+                f" WHERE enrolment.learner_id = {profile}.user_id AND enrolment.track_id = %s"
+                " AND enrolment.left_at IS NULL) AS enrolled"
+            )
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        _lock_sql[key] = f"SELECT {columns}{enrolled} FROM {profile} WHERE user_id = %s{lock}"
+    return _lock_sql[key]
+
+
 def _profile_locked(*, user, enrolled_in: int | None = None) -> Profile:
     """The user's profile, locked until the transaction ends (created if missing). The locked
     copy is cached on `user`, so its `points_total` is the truth for the rest of the request.
     With `enrolled_in` (a track id) the same statement reads whether the user is enrolled
     there (`profile.enrolled`): one round trip for the lock and the enrolment rule."""
-    rows = Profile.objects.select_for_update().filter(user=user)
-    if enrolled_in is not None:
-        rows = rows.annotate(
-            enrolled=Exists(
-                Enrolment.objects.filter(
-                    learner_id=OuterRef("user_id"), track_id=enrolled_in, left_at__isnull=True
-                )
-            )
-        )
-    profile = rows.first()
-    if profile is None:
+    with_enrolment = enrolled_in is not None
+    sql = _lock_statement(with_enrolment=with_enrolment)
+    params = [enrolled_in, user.pk] if with_enrolment else [user.pk]
+    found = list(Profile.objects.raw(sql, params))
+    if not found:
         Profile.objects.bulk_create([Profile(user=user)], ignore_conflicts=True)
-        profile = rows.get()
+        found = list(Profile.objects.raw(sql, params))
+    profile = found[0]
+    if with_enrolment:
+        profile.enrolled = bool(profile.enrolled)  # SQLite answers 0 or 1
     profile.user = user  # cached both ways: no query for profile.user / user.profile
     user.profile = profile
     return profile
