@@ -29,12 +29,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import CharField, Value
-
 from cohorts.models import Cohort, CohortMembership, CohortRole
 from curriculum.models import Capstone, Resource, ReviewMode, Track
 
 from .models import CapstoneSubmission, Enrolment, SubmissionStatus, TrackLead
+from .sql import Statement
 
 _ROLES = "_waymark_roles"
 
@@ -60,6 +59,31 @@ def is_staff(user) -> bool:
     return is_signed_in(user) and bool(user.is_staff)
 
 
+# Read on every page with the header, written out (tracker.sql): the ORM's compiling of the
+# three-part UNION cost more than PostgreSQL's answering it.
+_ROLE_FACTS = Statement(
+    """
+SELECT 'lead', lead.track_id FROM {lead} lead
+ WHERE lead.user_id = %(user)s AND lead.revoked_at IS NULL
+UNION ALL
+SELECT 'peer', submission.capstone_id FROM {submission} submission
+  JOIN {capstone} capstone ON capstone.id = submission.capstone_id
+ WHERE submission.learner_id = %(user)s AND submission.status = %(passed)s
+   AND capstone.review = %(peer_review)s AND capstone.archived_at IS NULL
+UNION ALL
+SELECT membership.role, membership.cohort_id FROM {membership} membership
+  JOIN {cohort} cohort ON cohort.id = membership.cohort_id
+ WHERE membership.user_id = %(user)s AND membership.removed_at IS NULL
+   AND cohort.archived_at IS NULL
+""",
+    lead=TrackLead,
+    submission=CapstoneSubmission,
+    capstone=Capstone,
+    membership=CohortMembership,
+    cohort=Cohort,
+)
+
+
 def role_facts(user) -> RoleFacts:
     """The tracks this person leads, the peer capstones they passed and the cohorts they run or
     belong to: one query (a UNION), read once per user object, so a page's header and body ask
@@ -68,19 +92,13 @@ def role_facts(user) -> RoleFacts:
         return _NO_ROLES
     facts = getattr(user, _ROLES, None)
     if facts is None:
-        leads = TrackLead.objects.filter(user=user, revoked_at__isnull=True).values_list(
-            Value("lead", output_field=CharField()), "track_id"
+        rows = _ROLE_FACTS.rows(
+            {
+                "user": user.pk,
+                "passed": SubmissionStatus.PASSED,
+                "peer_review": ReviewMode.PEER,
+            }
         )
-        peers = CapstoneSubmission.objects.filter(
-            learner=user,
-            status=SubmissionStatus.PASSED,
-            capstone__review=ReviewMode.PEER,
-            capstone__archived_at__isnull=True,
-        ).values_list(Value("peer", output_field=CharField()), "capstone_id")
-        cohorts = CohortMembership.objects.filter(
-            user=user, removed_at__isnull=True, cohort__archived_at__isnull=True
-        ).values_list("role", "cohort_id")
-        rows = list(leads.union(peers, cohorts, all=True))
         facts = RoleFacts(
             led_track_ids=frozenset(pk for kind, pk in rows if kind == "lead"),
             peer_capstone_ids=frozenset(pk for kind, pk in rows if kind == "peer"),

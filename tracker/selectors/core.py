@@ -4,12 +4,8 @@ whatever the number of tracks, modules, resources and enrolments."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from curriculum.models import Resource, Track
 from curriculum.selectors import modules_with_items
@@ -24,6 +20,7 @@ from ..models import (
     ProgressStatus,
     SubmissionStatus,
 )
+from ..sql import Statement, aware
 
 __all__ = [
     "modules_with_items",
@@ -151,12 +148,12 @@ class LearnerTrackState:
     certificate: Certificate | None
 
 
-# The learner's standing in one track as one UNION ALL. Written out rather than built with the
-# ORM: this runs under the profile lock of every status change, and compiling the ORM's four
-# querysets cost several times what PostgreSQL takes to answer. The changed resource's row
-# comes first and alone carries its timestamps (a learner half through a large track has
-# hundreds of done rows, and parsing their dates would cost more than the query).
-_STANDING_SQL = """
+# The learner's standing in one track as one UNION ALL, written out (tracker.sql): it runs
+# under the profile lock of every status change. The changed resource's row comes first and
+# alone carries its timestamps (a learner half through a large track has hundreds of done rows,
+# and parsing their dates would cost more than the query).
+_STANDING = Statement(
+    """
 SELECT 'p', id, resource_id, status, started_at, completed_at, updated_at
   FROM {progress}
  WHERE learner_id = %(learner)s AND track_id = %(track)s AND resource_id = %(resource)s
@@ -172,31 +169,11 @@ SELECT 'c', id, capstone_id, status, {no_time}, {no_time}, {no_time}
 UNION ALL
 SELECT 'z', id, track_id, code, issued_at, {no_time}, {no_time}
   FROM {certificate} WHERE learner_id = %(learner)s AND track_id = %(track)s
-"""
-_standing_sql: dict[str, str] = {}
-
-
-def _standing_statement() -> str:
-    vendor = connection.vendor
-    if vendor not in _standing_sql:
-        quote = connection.ops.quote_name
-        _standing_sql[vendor] = _STANDING_SQL.format(
-            progress=quote(Progress._meta.db_table),
-            submission=quote(CapstoneSubmission._meta.db_table),
-            certificate=quote(Certificate._meta.db_table),
-            # Typed: PostgreSQL resolves a UNION's column types pair by pair, and NULLs alone
-            # would make text of a timestamp column.
-            no_time="NULL::timestamptz" if vendor == "postgresql" else "NULL",
-        ).strip()
-    return _standing_sql[vendor]
-
-
-def _aware(value):
-    """A timestamp as the ORM would give it (SQLite answers raw SQL with text)."""
-    moment = value if value is None or isinstance(value, datetime) else parse_datetime(str(value))
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
-    return moment
+""",
+    progress=Progress,
+    submission=CapstoneSubmission,
+    certificate=Certificate,
+)
 
 
 def learner_track_state(*, learner, track_id: int, resource_id: int | None = None):
@@ -212,9 +189,7 @@ def learner_track_state(*, learner, track_id: int, resource_id: int | None = Non
         "done": ProgressStatus.DONE,
         "passed": SubmissionStatus.PASSED,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_standing_statement(), params)
-        rows = cursor.fetchall()
+    rows = _STANDING.rows(params)
     row = None
     done_ids, passed_ids, found = set(), set(), None
     for kind, pk, item_id, text, first, second, third in rows:
@@ -229,9 +204,9 @@ def learner_track_state(*, learner, track_id: int, resource_id: int | None = Non
                 resource_id=item_id,
                 track_id=track_id,
                 status=text,
-                started_at=_aware(first),
-                completed_at=_aware(second),
-                updated_at=_aware(third),
+                started_at=aware(first),
+                completed_at=aware(second),
+                updated_at=aware(third),
             )
             row._state.adding = False
             row._state.db = Progress.objects.db
@@ -239,7 +214,7 @@ def learner_track_state(*, learner, track_id: int, resource_id: int | None = Non
             passed_ids.add(item_id)
         else:
             found = Certificate(
-                id=pk, learner_id=learner_id, track_id=track_id, code=text, issued_at=_aware(first)
+                id=pk, learner_id=learner_id, track_id=track_id, code=text, issued_at=aware(first)
             )
             found._state.adding = False
             found._state.db = Certificate.objects.db

@@ -19,16 +19,17 @@ module comes into view.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import F, FilteredRelation, Q, Subquery
+from django.db.models import Q
 from django.http import Http404
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from curriculum.models import Track
+from curriculum.models import Resource, Track
 from curriculum.structure import (
     CapstoneNode,
     ModuleNode,
@@ -43,6 +44,7 @@ from curriculum.structure import (
 from ..completion import ModuleProgress, TrackProgress, module_progress, track_progress
 from ..models import (
     CapstoneSubmission,
+    Certificate,
     Enrolment,
     Profile,
     Progress,
@@ -50,6 +52,7 @@ from ..models import (
     ResourceNote,
     SubmissionStatus,
 )
+from ..sql import Statement, aware
 
 __all__ = [
     "FIRST_ROWS",
@@ -293,38 +296,81 @@ def resource_page_url(structure: TrackStructure, resource: ResourceNode) -> str:
 # --- the learner's state --------------------------------------------------------------------------
 
 
-def _track_row(*, learner, slug: str) -> dict:
+# The page's reads, written out (tracker.sql): they run on every view of every track page.
+_TRACK_ROW = Statement(
+    """
+SELECT track.id, track.structure_version FROM {track} track
+ WHERE track.slug = %(slug)s AND track.archived_at IS NULL
+""",
+    track=Track,
+)
+# Enrolment and certificate are unique per learner and track; the profile per learner.
+_LEARNER_TRACK_ROW = Statement(
+    """
+SELECT track.id, track.structure_version, enrolment.id, enrolment.left_at, certificate.code,
+       profile.points_total, profile.display_name
+  FROM {track} track
+  LEFT JOIN {enrolment} enrolment
+         ON enrolment.track_id = track.id AND enrolment.learner_id = %(learner)s
+  LEFT JOIN {certificate} certificate
+         ON certificate.track_id = track.id AND certificate.learner_id = %(learner)s
+  LEFT JOIN {profile} profile ON profile.user_id = %(learner)s
+ WHERE track.slug = %(slug)s AND track.archived_at IS NULL
+""",
+    track=Track,
+    enrolment=Enrolment,
+    certificate=Certificate,
+    profile=Profile,
+)
+_PROGRESS = Statement(
+    """
+SELECT resource_id, status, completed_at FROM {progress}
+ WHERE learner_id = %(learner)s AND track_id = %(track)s
+""",
+    progress=Progress,
+)
+_NOTES = Statement(
+    """
+SELECT note.resource_id, note.body, note.body_html, note.revisit
+  FROM {note} note JOIN {resource} resource ON resource.id = note.resource_id
+ WHERE note.learner_id = %(learner)s AND resource.track_id = %(track)s
+""",
+    note=ResourceNote,
+    resource=Resource,
+)
+_SUBMISSIONS = Statement(
+    """
+SELECT capstone_id, status FROM {submission}
+ WHERE learner_id = %(learner)s AND track_id = %(track)s
+""",
+    submission=CapstoneSubmission,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _TrackRow:
+    id: int
+    structure_version: int
+    enrolment_id: int | None = None
+    left_at: datetime | None = None
+    certificate_code: str | None = None
+    header_points: int | None = None
+    header_display_name: str = ""
+
+
+def _track_row(*, learner, slug: str) -> _TrackRow:
     """The active track's id and structure version, with the learner's enrolment, certificate
     and the header's figures from their profile joined in (one query; 404 when the track is
     absent or archived)."""
-    rows = Track.objects.filter(slug=slug, archived_at__isnull=True)
-    fields = ["id", "structure_version"]
-    if learner is not None:
-        rows = rows.annotate(
-            my_enrolment=FilteredRelation("enrolments", condition=Q(enrolments__learner=learner)),
-            my_certificate=FilteredRelation(
-                "certificates", condition=Q(certificates__learner=learner)
-            ),
-        ).annotate(
-            enrolment_id=F("my_enrolment__id"),
-            left_at=F("my_enrolment__left_at"),
-            certificate_code=F("my_certificate__code"),
-        )
-        profile = Profile.objects.filter(user=learner)
-        rows = rows.annotate(
-            header_points=Subquery(profile.values("points_total")[:1]),
-            header_display_name=Subquery(profile.values("display_name")[:1]),
-        )
-        fields += [
-            "enrolment_id",
-            "left_at",
-            "certificate_code",
-            "header_points",
-            "header_display_name",
-        ]
-    row = rows.values(*fields).first()
-    if row is None:
+    if learner is None:
+        rows = _TRACK_ROW.rows({"slug": slug})
+    else:
+        rows = _LEARNER_TRACK_ROW.rows({"slug": slug, "learner": learner.pk})
+    if not rows:
         raise Http404("No such track.")
+    row = _TrackRow(*rows[0])
+    if row.left_at is not None:
+        return dataclasses.replace(row, left_at=aware(row.left_at))
     return row
 
 
@@ -333,11 +379,32 @@ def _learner_rows(
 ) -> tuple[dict, dict, dict, set[int]]:
     """(progress {resource id: (status, completed_at)}, notes {resource id: NoteState},
     submissions {capstone id: status}, done resource ids in the linked tracks): three queries."""
+    if linked_ids:
+        return _learner_rows_with_linked(
+            learner=learner, structure=structure, linked_ids=linked_ids
+        )
+    mine = {"learner": learner.pk, "track": structure.id}
+    progress = {
+        resource_id: (status, aware(completed_at))
+        for resource_id, status, completed_at in _PROGRESS.rows(mine)
+    }
+    notes = {
+        resource_id: NoteState(body, body_html, bool(revisit))
+        for resource_id, body, body_html, revisit in _NOTES.rows(mine)
+    }
+    submissions = dict(_SUBMISSIONS.rows(mine))
+    return progress, notes, submissions, set()
+
+
+def _learner_rows_with_linked(
+    *, learner, structure: TrackStructure, linked_ids: frozenset[int]
+) -> tuple[dict, dict, dict, set[int]]:
+    """`_learner_rows` for a track with resources of kind track (a few tracks): the progress
+    query also brings the learner's completions in the tracks those stand for, and the
+    submissions query their capstones."""
     progress: dict[int, tuple[str, datetime | None]] = {}
     linked_done: set[int] = set()
-    condition = Q(track_id=structure.id)
-    if linked_ids:
-        condition |= Q(track_id__in=linked_ids, status=ProgressStatus.DONE)
+    condition = Q(track_id=structure.id) | Q(track_id__in=linked_ids, status=ProgressStatus.DONE)
     for resource_id, track_id, status, completed_at in Progress.objects.filter(
         condition, learner=learner
     ).values_list("resource_id", "track_id", "status", "completed_at"):
@@ -388,7 +455,7 @@ def learner_track_page(
     module's slug), or the module holding `open_item` (a resource's or capstone's slug), is
     rendered in full whatever its place."""
     row = _track_row(learner=learner, slug=slug)
-    structure = track_structure(row["id"], row["structure_version"])
+    structure = track_structure(row.id, row.structure_version)
     if structure is None:
         raise Http404("No such track.")
     eager = eager_module_ids(structure)
@@ -446,14 +513,14 @@ def learner_track_page(
                 url=module_page_url(structure, module, eager),
             )
         )
-    code = row["certificate_code"]
+    code = row.certificate_code
     header = None
-    if row["header_points"] is not None:
-        header = HeaderFigures(row["header_points"], row["header_display_name"])
+    if row.header_points is not None:
+        header = HeaderFigures(row.header_points, row.header_display_name)
     return TrackPageState(
         track=structure,
-        enrolment_id=row["enrolment_id"],
-        left_at=row["left_at"],
+        enrolment_id=row.enrolment_id,
+        left_at=row.left_at,
         completion=completion,
         modules=modules,
         certificate=CertificateLink(code) if code else None,

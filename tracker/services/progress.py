@@ -32,6 +32,7 @@ from ..models import (
     Progress,
     ProgressStatus,
 )
+from ..sql import Statement
 from .totals import enrolment_totals_after_change, enrolment_totals_refresh
 
 
@@ -100,27 +101,24 @@ def enrolment_leave(*, learner, track: Track, now: datetime | None = None) -> No
 # last line of defence.
 
 
-# The lock, written out: it opens every status change, and the ORM's compiling of a locking
-# query with an EXISTS cost more than PostgreSQL's answering it. Built once per database vendor.
-_lock_sql: dict[tuple[str, bool], str] = {}
-
-
-def _lock_statement(*, with_enrolment: bool) -> str:
-    key = (connection.vendor, with_enrolment)
-    if key not in _lock_sql:
-        quote = connection.ops.quote_name
-        profile = quote(Profile._meta.db_table)
-        columns = ", ".join(f"{profile}.{quote(f.column)}" for f in Profile._meta.concrete_fields)
-        enrolled = ""
-        if with_enrolment:
-            enrolled = (
-                f", EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} enrolment"
-                f" WHERE enrolment.learner_id = {profile}.user_id AND enrolment.track_id = %s"
-                " AND enrolment.left_at IS NULL) AS enrolled"
-            )
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        _lock_sql[key] = f"SELECT {columns}{enrolled} FROM {profile} WHERE user_id = %s{lock}"
-    return _lock_sql[key]
+# The lock, written out (tracker.sql): it opens every status change. With the enrolment
+# rule's EXISTS, or without.
+_PROFILE_COLUMNS = ", ".join(f"profile.{f.column}" for f in Profile._meta.concrete_fields)
+_LOCK = Statement(
+    f"SELECT {_PROFILE_COLUMNS} FROM {{profile}} profile WHERE user_id = %s{{for_update}}",
+    profile=Profile,
+)
+_LOCK_ENROLLED = Statement(
+    f"""
+SELECT {_PROFILE_COLUMNS}, EXISTS (
+         SELECT 1 FROM {{enrolment}} enrolment
+          WHERE enrolment.learner_id = profile.user_id AND enrolment.track_id = %s
+            AND enrolment.left_at IS NULL) AS enrolled
+  FROM {{profile}} profile WHERE user_id = %s{{for_update}}
+""",
+    profile=Profile,
+    enrolment=Enrolment,
+)
 
 
 def _profile_locked(*, user, enrolled_in: int | None = None) -> Profile:
@@ -129,7 +127,7 @@ def _profile_locked(*, user, enrolled_in: int | None = None) -> Profile:
     With `enrolled_in` (a track id) the same statement reads whether the user is enrolled
     there (`profile.enrolled`): one round trip for the lock and the enrolment rule."""
     with_enrolment = enrolled_in is not None
-    sql = _lock_statement(with_enrolment=with_enrolment)
+    sql = (_LOCK_ENROLLED if with_enrolment else _LOCK).sql()
     params = [enrolled_in, user.pk] if with_enrolment else [user.pk]
     found = list(Profile.objects.raw(sql, params))
     if not found:
