@@ -195,17 +195,75 @@ RETURNING entry.amount
 """
 
 
-def _ledger_write(sql: str, *, profile: Profile, resource, capstone, now, amount=0) -> int:
+# A status change that awards or reverses points writes its progress row in the same
+# statement on PostgreSQL (data-modifying WITHs run together, on one snapshot): the row, the
+# ledger entry and the running total in one round trip.
+_PROGRESS_INSERT_SQL = """
+INSERT INTO {progress} (learner_id, resource_id, track_id, status, started_at, completed_at,
+                        updated_at)
+VALUES (%(learner)s, %(p_resource)s, %(p_track)s, %(p_status)s, %(p_started)s, %(p_completed)s,
+        %(p_updated)s)
+RETURNING id
+"""
+_PROGRESS_UPDATE_SQL = """
+UPDATE {progress} SET status = %(p_status)s, started_at = %(p_started)s,
+       completed_at = %(p_completed)s, updated_at = %(p_updated)s
+WHERE id = %(p_id)s
+RETURNING id
+"""
+_WITH_PROGRESS_AND_TOTAL_SQL = """
+WITH progress AS ({progress}),
+     entry AS ({entry}),
+     total AS (UPDATE {profile} SET points_total = points_total + entry.amount
+               FROM entry WHERE user_id = %(learner)s RETURNING entry.amount)
+SELECT (SELECT id FROM progress), (SELECT amount FROM total)
+"""
+
+
+def _progress_params(progress: Progress) -> dict:
+    adapt = connection.ops.adapt_datetimefield_value
+    return {
+        "p_id": progress.pk,
+        "p_resource": progress.resource_id,
+        "p_track": progress.track_id,
+        "p_status": progress.status,
+        "p_started": adapt(progress.started_at),
+        "p_completed": adapt(progress.completed_at),
+        "p_updated": adapt(progress.updated_at),
+    }
+
+
+def _ledger_write(
+    sql: str,
+    *,
+    profile: Profile,
+    resource,
+    capstone,
+    now,
+    amount=0,
+    progress: Progress | None = None,
+) -> int:
     """Run one of the ledger statements and keep the (locked) profile's total in step: one
-    round trip on PostgreSQL. Returns the change in points (0 when the ledger already stood
-    as asked)."""
+    round trip on PostgreSQL, which also writes `progress` when given (saved with the ORM
+    first elsewhere). Returns the change in points (0 when the ledger already stood as
+    asked)."""
     table = connection.ops.quote_name(PointsEntry._meta.db_table)
     entry = sql.format(table=table, standing=_STANDING_SQL.format(table=table)).strip()
     with_total = connection.vendor == "postgresql"
-    if with_total:
-        entry = _WITH_TOTAL_SQL.format(
-            entry=entry, profile=connection.ops.quote_name(Profile._meta.db_table)
+    profile_table = connection.ops.quote_name(Profile._meta.db_table)
+    if with_total and progress is not None:
+        write = _PROGRESS_INSERT_SQL if progress.pk is None else _PROGRESS_UPDATE_SQL
+        entry = _WITH_PROGRESS_AND_TOTAL_SQL.format(
+            progress=write.format(
+                progress=connection.ops.quote_name(Progress._meta.db_table)
+            ).strip(),
+            entry=entry,
+            profile=profile_table,
         )
+    elif with_total:
+        entry = _WITH_TOTAL_SQL.format(entry=entry, profile=profile_table)
+    elif progress is not None:
+        _progress_save(progress)
     params = {
         "learner": profile.user_id,
         "source": _source(resource, capstone),
@@ -216,9 +274,17 @@ def _ledger_write(sql: str, *, profile: Profile, resource, capstone, now, amount
         "award": PointsKind.AWARD,
         "reversal": PointsKind.REVERSAL,
     }
+    combined = with_total and progress is not None
+    if combined:
+        params.update(_progress_params(progress))
     with connection.cursor() as cursor:
         cursor.execute(entry, params)
         row = cursor.fetchone()
+    if combined:
+        progress.pk = row[0]
+        progress._state.adding = False
+        progress._state.db = Progress.objects.db
+        row = (row[1],)
     if row is None or not row[0]:
         return 0
     profile.points_total += row[0]
@@ -227,17 +293,28 @@ def _ledger_write(sql: str, *, profile: Profile, resource, capstone, now, amount
     return row[0]
 
 
-def _award(*, profile: Profile, amount: int, resource, capstone, now) -> int:
+def _award(*, profile: Profile, amount: int, resource, capstone, now, progress=None) -> int:
     if amount < 0:
         raise ValueError("an award is never negative")
     return _ledger_write(
-        _AWARD_SQL, profile=profile, resource=resource, capstone=capstone, now=now, amount=amount
+        _AWARD_SQL,
+        profile=profile,
+        resource=resource,
+        capstone=capstone,
+        now=now,
+        amount=amount,
+        progress=progress,
     )
 
 
-def _reverse(*, profile: Profile, resource, capstone, now) -> int:
+def _reverse(*, profile: Profile, resource, capstone, now, progress=None) -> int:
     return _ledger_write(
-        _REVERSAL_SQL, profile=profile, resource=resource, capstone=capstone, now=now
+        _REVERSAL_SQL,
+        profile=profile,
+        resource=resource,
+        capstone=capstone,
+        now=now,
+        progress=progress,
     )
 
 
@@ -368,6 +445,13 @@ def _structure_of(resource: Resource) -> TrackStructure:
 _PROGRESS_FIELDS = ["status", "started_at", "completed_at", "updated_at"]
 
 
+def _progress_save(progress: Progress) -> None:
+    if progress.pk is None:
+        progress.save()
+    else:
+        progress.save(update_fields=_PROGRESS_FIELDS)
+
+
 def _status_write(
     *, profile: Profile, resource: Resource, status: str, now: datetime, seen: tuple[int, ...]
 ) -> ProgressChange:
@@ -406,10 +490,10 @@ def _status_write(
         progress.started_at = progress.started_at or now
     else:
         progress.completed_at = None
-    if progress.pk is None:
-        progress.save()
-    else:
-        progress.save(update_fields=_PROGRESS_FIELDS)
+    # A change that awards or reverses points writes the row with the ledger entry.
+    with_ledger = status == ProgressStatus.DONE or previous == ProgressStatus.DONE
+    if not with_ledger:
+        _progress_save(progress)
 
     if status == ProgressStatus.DONE:
         done_after = state.done_ids | {resource.pk}
@@ -422,7 +506,12 @@ def _status_write(
     linked: list[ProgressChange] = []
     if status == ProgressStatus.DONE:
         delta = _award(
-            profile=profile, amount=resource.points, resource=resource, capstone=None, now=now
+            profile=profile,
+            amount=resource.points,
+            resource=resource,
+            capstone=None,
+            now=now,
+            progress=progress,
         )
         completion = track_progress(
             track=structure, done_resource_ids=done_after, passed_capstone_ids=state.passed_ids
@@ -438,7 +527,9 @@ def _status_write(
         )
         issued_now = certificate if issued else None
     elif previous == ProgressStatus.DONE:
-        delta = _reverse(profile=profile, resource=resource, capstone=None, now=now)
+        delta = _reverse(
+            profile=profile, resource=resource, capstone=None, now=now, progress=progress
+        )
         if _was_complete(structure, resource, state):  # only then can linked ones be done
             _track_undone_check(
                 profile=profile, track_id=resource.track_id, now=now, seen=seen, linked=linked
