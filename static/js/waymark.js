@@ -88,8 +88,12 @@
   /* A large track's module that failed to load changed nothing: say so, and point at its link
    * (the page with that module), which still works. */
   function isModuleLoad(event) {
-    var elt = event.detail && event.detail.elt;
-    return Boolean(elt && elt.matches && elt.matches("[data-module-more]"));
+    var detail = event.detail || {};
+    // After the swap htmx repeats afterRequest on an ancestor still in the page (as detail.elt):
+    // the target (the module's box, now replaced) still says what the request was for.
+    var elt = detail.elt, target = detail.target;
+    return Boolean((elt && elt.matches && elt.matches("[data-module-more]")) ||
+                   (target && target.matches && target.matches(".module-more")));
   }
   var MODULE_PROBLEM = "A module of this track could not be loaded. Use its “Show its …” link to try again.";
   document.addEventListener("htmx:responseError", function (event) {
@@ -110,7 +114,8 @@
     requestProblem("That change was not saved: Waymark could not be reached. Check your connection and try again.");
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.successful) requestProblem("");
+    // A module that loaded says nothing of one that did not; a saved change clears the message.
+    if (event.detail.successful && !isModuleLoad(event)) requestProblem("");
   });
 
   /* A large track's later modules load as they come into view. A link from elsewhere (the

@@ -70,22 +70,23 @@ def test_a_later_module_says_it_is_loading_and_a_failed_load_says_so(page, live_
     expect(placeholder.get_by_text("Loading…")).to_have_css("opacity", "0")
     assert placeholder.evaluate("e => getComputedStyle(e).borderStyle") == "dashed"
 
+    # Module 7 fails to load: the page says so, and its link stays.
+    page.locator("#module_body_part-7").scroll_into_view_if_needed()
+    problem = "A module of this track could not be loaded. Use its “Show its …” link to try again."
+    expect(page.locator("#request-problem")).to_have_text(problem)
+    expect(page.locator("#module_body_part-7").get_by_role("link")).to_be_visible()
+
     placeholder.scroll_into_view_if_needed()
     expect(placeholder).to_have_class(re.compile(r"\bhtmx-request\b"))
     expect(placeholder.get_by_text("Loading…")).not_to_have_css("opacity", "0")  # (it pulses)
     height = placeholder.bounding_box()["height"]
     assert height >= 40, height  # a row's height: the page does not jump while modules arrive
 
-    # Module 7 came into view on the way and failed: the page says so, and its link stays.
-    expect(page.locator("#request-problem")).to_have_text(
-        "A module of this track could not be loaded. Use its “Show its …” link to try again."
-    )
-    expect(page.locator("#module_body_part-7").get_by_role("link")).to_be_visible()
-
     for route in held:
         route.continue_()
     expect(page.locator("#resource-p8-item-10")).to_be_attached()
     expect(page.locator("#module_body_part-8.module-more")).to_have_count(0)
+    expect(page.locator("#request-problem")).to_have_text(problem)  # still true of module 7
     # The aborted load's own console lines (htmx logs it, Chromium reports it), nothing else.
     expected = ("htmx:sendError", "htmx:afterRequest", "net::ERR_FAILED")
     assert [e for e in real_errors(page) if not any(x in e for x in expected)] == []
