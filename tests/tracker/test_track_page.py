@@ -389,12 +389,13 @@ def test_status_post_query_count_is_constant(client):
     assert points(large_learner) > 0
     assert len(q_small) == len(q_large), [q["sql"] for q in q_large.captured_queries]
     # The peer LMS we measured ran 35 queries (13 repeated) for this click. Ours: the user, the
-    # resource with its track and the learner's note, the enrolment, then the write (profile
-    # lock, the learner's standing in the track, progress, ledger, total); the answer is built
-    # from what the write knows. (The test's own transaction turns the service's into a
-    # savepoint: two statements a request outside a test does not run.)
+    # resource with its track and the learner's note, then the write (profile lock with the
+    # enrolment rule, the learner's standing in the track, progress with the ledger entry and
+    # the running total in one statement on PostgreSQL, the enrolment's totals); the answer is
+    # built from what the write knows. Outside a test BEGIN and COMMIT make it 8, issue 15's
+    # budget. (The test's own transaction turns the service's into a savepoint, not counted.)
     statements = [q["sql"] for q in q_large.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) <= 8, statements
+    assert len(statements) <= (6 if connection.vendor == "postgresql" else 8), statements
 
 
 def test_htmx_request_after_the_session_expired_sends_the_page_to_log_in(client, course):
