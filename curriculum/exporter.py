@@ -132,4 +132,5 @@ def capstone_data(capstone: Capstone) -> dict:
     _put(data, "points", capstone.points, DEFAULT_CAPSTONE_POINTS)
     _put(data, "review", capstone.review, ReviewMode.LEAD)
     _put(data, "optional", capstone.optional, False)
+    _put(data, "team", capstone.team, False)
     return data

@@ -73,9 +73,11 @@ def scenario_load(args) -> dict:
         summary = summarize(run)
         show("load", summary)
         points = stack.check_points()
+        totals = stack.check_totals()
         results.update(
             summary=summary,
             points=points,
+            totals=totals,
             learners=args.learners,
             seconds=args.seconds,
             workers=args.workers,
@@ -93,6 +95,13 @@ def scenario_load(args) -> dict:
             "points = ledger = recomputed from progress, for every learner",
             not points["drift"],
             f"{points['learners']} learners, {len(points['drift'])} drift",
+        )
+        promise(
+            results,
+            "repair_totals --check reports 0 drift",
+            totals["drift"] == 0,
+            f"{totals['enrolments']} enrolments, {totals['profiles']} profiles, "
+            f"{totals['drift']} drift",
         )
     return results
 

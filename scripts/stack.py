@@ -188,6 +188,12 @@ print(json.dumps({{"emails": [u.email for u in users], "resources": resources}})
         result = self.manage("check_points", "--json", check=False)
         return json.loads(result.stdout.strip().splitlines()[-1])
 
+    def check_totals(self) -> dict:
+        """`repair_totals --check`: every enrolment's totals and points total against a
+        recomputation from progress, submissions and the ledger (changes nothing)."""
+        result = self.manage("repair_totals", "--check", "--json", check=False)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
     # --- web -----------------------------------------------------------------------------
     def gunicorn(self, *, workers: int = 4, threads: int = 1, **env: str) -> Web:
         port = free_port()

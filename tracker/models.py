@@ -315,6 +315,15 @@ class CapstoneSubmission(models.Model):
     )
     reviewer_comments = models.TextField(blank=True)
     reviewer_comments_html = models.TextField(blank=True, editable=False)
+    # A team capstone passed for this learner through a teammate's submission (that one).
+    via_team_submission = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="team_passes",
+        help_text="The teammate's passed submission this one counts through (team capstones).",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -47,6 +47,7 @@ CAPSTONE_FIELDS = (
     "points",
     "review",
     "optional",
+    "team",
     "position",
 )
 # A learner who finished a resource is told when one of these changes afterwards.
@@ -277,6 +278,7 @@ def _capstone_values(capstone: CapstoneSpec, position: int, track_pks: dict[str,
         "points": capstone.points,
         "review": capstone.review,
         "optional": capstone.optional,
+        "team": capstone.team,
         "position": position,
     }
 

@@ -73,6 +73,7 @@ class CapstoneSpec:
     points: int = DEFAULT_CAPSTONE_POINTS
     review: str = ReviewMode.LEAD
     optional: bool = False
+    team: bool = False
 
 
 @dataclass
@@ -355,6 +356,7 @@ CAPSTONE_FIELDS = {
     "points": (False, whole_number(0, MAX_POINTS)),
     "review": (False, enum(list(ReviewMode.values), "review mode")),
     "optional": (False, boolean),
+    "team": (False, boolean),
 }
 
 
@@ -611,6 +613,7 @@ def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
         points=get("points", DEFAULT_CAPSTONE_POINTS),
         review=get("review", ReviewMode.LEAD),
         optional=get("optional", False),
+        team=get("team", False),
     )
 
 

@@ -207,6 +207,8 @@ def capstones(draw, prefix: str):
             item["review"] = draw(st.sampled_from(ReviewMode.values))
         if draw(st.booleans()):
             item["optional"] = draw(st.booleans())
+        if draw(st.booleans()):  # a team capstone (cohorts)
+            item["team"] = draw(st.booleans())
         items.append(item)
     return items
 

@@ -143,6 +143,7 @@ FORM_CASES: list[FormCase] = [
             "nudge_enabled": "on",
             "nudge_weekday": "1",
             "nudge_hour": "9",
+            "show_on_leaderboards": "on",
         },
         fields={
             "display_name": Text(max_length=100),

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -109,3 +111,36 @@ def test_profile_page_query_count_is_small_and_fixed(client, user):
     with CaptureQueriesContext(connection) as queries:
         client.get("/me/profile/")
     assert len(queries) <= 4
+
+
+def leaderboard_box_ticked(body: str) -> bool:
+    box = re.search(r'<input[^>]*name="show_on_leaderboards"[^>]*>', body)
+    assert box, "no leaderboard checkbox on the page"
+    return " checked" in box.group(0)
+
+
+def test_the_leaderboard_choice_is_shown_saved_and_kept_by_other_callers(client, user):
+    services.profile_get_or_create(user=user)
+    client.force_login(user)
+    body = client.get("/me/profile/").content.decode()
+    assert "Show my name on cohort leaderboards" in body
+    assert leaderboard_box_ticked(body)
+
+    response = client.post("/me/profile/", GOOD)  # the box left unticked
+    assert response.status_code == 302
+    assert Profile.objects.get(user=user).show_on_leaderboards is False
+    body = client.get("/me/profile/").content.decode()
+    assert not leaderboard_box_ticked(body)
+
+    # A caller that does not name the choice (sign-up, the demo) leaves it as it is.
+    services.profile_update(
+        user=user,
+        display_name="Ada",
+        time_zone="UTC",
+        nudge_enabled=True,
+        nudge_weekday=0,
+        nudge_hour=9,
+    )
+    assert Profile.objects.get(user=user).show_on_leaderboards is False
+    client.post("/me/profile/", {**GOOD, "show_on_leaderboards": "on"})
+    assert Profile.objects.get(user=user).show_on_leaderboards is True

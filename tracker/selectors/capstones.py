@@ -77,7 +77,11 @@ def capstone_page(*, learner, track_slug: str, capstone_slug: str) -> CapstonePa
     enrolled = Enrolment.objects.filter(
         learner=learner, track_id=capstone.track_id, left_at__isnull=True
     ).exists()
-    submission = CapstoneSubmission.objects.filter(learner=learner, capstone=capstone).first()
+    submission = (
+        CapstoneSubmission.objects.filter(learner=learner, capstone=capstone)
+        .select_related("via_team_submission__learner__profile")  # passed through a teammate
+        .first()
+    )
     points_awarded = None
     if submission is not None and submission.status == SubmissionStatus.PASSED:
         points_awarded = (

@@ -247,8 +247,11 @@ def capstone_submit(
     constraints_met: list[str],
     now: datetime | None = None,
 ) -> CapstoneSubmission:
-    """Save and submit for review. A self-review capstone passes at once (points, certificate)."""
+    """Save and submit for review. A self-review capstone passes at once (points, certificate;
+    for a team capstone, the teammates' too)."""
     now = now or timezone.now()
+    if capstone.team and capstone.review == ReviewMode.SELF:
+        _lock_team_capstone(capstone.pk)
     submission = _store_work(
         learner=learner,
         capstone=capstone,
@@ -315,6 +318,8 @@ def capstone_review(
     if via not in ReviewVia.values or via == ReviewVia.SELF:
         raise ValueError(f"unknown review screen {via!r}")
     now = now or timezone.now()
+    if decision == SubmissionStatus.PASSED and _is_team_capstone(submission):
+        _lock_team_capstone(submission.capstone_id)
     locked = (
         CapstoneSubmission.objects.select_for_update(of=("self",))
         .select_related("capstone")
@@ -345,6 +350,12 @@ def capstone_review(
     return locked
 
 
+def _is_team_capstone(submission: CapstoneSubmission) -> bool:
+    if CapstoneSubmission.capstone.is_cached(submission):
+        return submission.capstone.team
+    return Capstone.objects.filter(pk=submission.capstone_id, team=True).exists()
+
+
 def _pass(
     submission: CapstoneSubmission, *, capstone: Capstone, reviewer, now: datetime
 ) -> Certificate | None:
@@ -355,7 +366,98 @@ def _pass(
     submission.save()
     certificate = capstone_pass_follow(learner=submission.learner, capstone=capstone, now=now)
     permissions.forget_roles(submission.learner)  # may have become a peer reviewer
+    if capstone.team:
+        _pass_teammates(submission, capstone=capstone, reviewer=reviewer, now=now)
     return certificate
+
+
+def _lock_team_capstone(capstone_id: int) -> None:
+    """Team capstones: every pass of one capstone runs one at a time (a row lock on it, taken
+    before any submission's), so two teammates' submissions passed at once never deadlock on
+    each other's rows and each teammate's record is written once. FOR NO KEY UPDATE: learners
+    saving drafts (which only reference the row) are not held up."""
+    Capstone.objects.select_for_update(no_key=True).filter(pk=capstone_id).first()
+
+
+def _teammates(*, learner, capstone: Capstone) -> list:
+    """Members of the learner's teams in cohorts that run the capstone's track, who are active
+    members of that cohort and enrolled in the track (teammates on other tracks are not
+    affected), in id order (the order their records are locked in)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
+    from cohorts.models import CohortMembership, CohortTrack, TeamMembership
+
+    in_cohort = CohortMembership.objects.filter(
+        cohort_id=OuterRef("cohort_id"), user_id=OuterRef("user_id"), removed_at__isnull=True
+    )
+    teams = (
+        TeamMembership.objects.filter(
+            user=learner,
+            cohort_id__in=CohortTrack.objects.filter(track_id=capstone.track_id).values(
+                "cohort_id"
+            ),
+        )
+        .filter(Exists(in_cohort))
+        .values("team_id")
+    )
+    members = (
+        TeamMembership.objects.filter(team_id__in=teams)
+        .exclude(user=learner)
+        .filter(Exists(in_cohort))
+        .values("user_id")
+    )
+    return list(
+        get_user_model()
+        .objects.filter(
+            pk__in=members,
+            enrolments__track_id=capstone.track_id,
+            enrolments__left_at__isnull=True,
+        )
+        .select_related("profile")
+        .order_by("pk")
+    )
+
+
+def _pass_teammates(
+    submission: CapstoneSubmission, *, capstone: Capstone, reviewer, now: datetime
+) -> list[CapstoneSubmission]:
+    """A team capstone passed: each teammate who has not passed it yet gets a passed record of
+    their own that says it came through this submission (their own draft or waiting
+    submission, if they had one, keeps its text), the points once, their totals and their
+    certificate if it completes their track. Returns the records passed here."""
+    passed = []
+    for mate in _teammates(learner=submission.learner, capstone=capstone):
+        own = (
+            CapstoneSubmission.objects.select_for_update()
+            .filter(learner=mate, capstone=capstone)
+            .first()
+        )
+        if own is not None and own.status == SubmissionStatus.PASSED:
+            continue
+        if own is None:
+            own = CapstoneSubmission(
+                learner=mate,
+                capstone=capstone,
+                track_id=capstone.track_id,
+                title=submission.title,
+                link=submission.link,
+                writeup=submission.writeup,
+                writeup_html=submission.writeup_html,
+                constraints_met=list(submission.constraints_met),
+                created_at=now,
+            )
+        own.status = SubmissionStatus.PASSED
+        own.via_team_submission = submission
+        own.submitted_at = own.submitted_at or now
+        own.reviewer = reviewer
+        own.reviewed_at = now
+        own.updated_at = now
+        own.save()
+        capstone_pass_follow(learner=mate, capstone=capstone, now=now)
+        permissions.forget_roles(mate)
+        passed.append(own)
+    return passed
 
 
 def _audit(

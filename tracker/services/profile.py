@@ -1,4 +1,5 @@
-"""Profile writes: display name, time zone and weekly-nudge preferences."""
+"""Profile writes: display name, time zone, weekly-nudge preferences and whether cohort
+leaderboards show the person by name."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ def profile_update(
     nudge_enabled: bool,
     nudge_weekday: int,
     nudge_hour: int,
+    show_on_leaderboards: bool | None = None,
 ) -> Profile:
-    """Validate everything first, then save once: bad input changes nothing."""
+    """Validate everything first, then save once: bad input changes nothing.
+    `show_on_leaderboards` None leaves that choice as it is (sign-up, older callers)."""
     display_name = (display_name or "").strip()
     if len(display_name) > DISPLAY_NAME_MAX:
         raise ServiceError(
@@ -44,8 +47,10 @@ def profile_update(
     profile.nudge_enabled = bool(nudge_enabled)
     profile.nudge_weekday = nudge_weekday
     profile.nudge_hour = nudge_hour
-    profile.save(
-        update_fields=["display_name", "time_zone", "nudge_enabled", "nudge_weekday", "nudge_hour"]
-    )
+    fields = ["display_name", "time_zone", "nudge_enabled", "nudge_weekday", "nudge_hour"]
+    if show_on_leaderboards is not None:
+        profile.show_on_leaderboards = bool(show_on_leaderboards)
+        fields.append("show_on_leaderboards")
+    profile.save(update_fields=fields)
     user.profile = profile
     return profile

@@ -92,6 +92,12 @@ class ProfileForm(StrictInputForm, forms.Form):
         choices=[(h, f"{h:02d}:00") for h in range(24)],
         help_text="In your time zone.",
     )
+    show_on_leaderboards = forms.BooleanField(
+        label="Show my name on cohort leaderboards",
+        required=False,
+        help_text="Off: cohort leaderboards list you as an anonymous member (your cohort's "
+        "admins still see your progress).",
+    )
 
     def clean_time_zone(self):
         value = self.cleaned_data["time_zone"].strip()
@@ -124,6 +130,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 "nudge_enabled": current.nudge_enabled,
                 "nudge_weekday": current.nudge_weekday,
                 "nudge_hour": current.nudge_hour,
+                "show_on_leaderboards": current.show_on_leaderboards,
             }
         )
     return render(
