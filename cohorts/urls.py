@@ -4,7 +4,7 @@ Sub-actions are POST URLs under their page, named `cohorts:<page>_<action>`."""
 
 from django.urls import path
 
-from .views import invites, join, manage, members, teams
+from .views import dashboard, export, home, invites, join, manage, members, messages, teams
 
 app_name = "cohorts"
 
@@ -54,5 +54,9 @@ urlpatterns: list = [
     ),
     path("join/", join.join_code, name="join_code"),
     path("join/<str:code>/", join.join, name="join"),
-    # dashboard: cohorts/<slug>/ (dashboard), .../members.csv, .../messages/, .../home/ (member)
+    # dashboard: the dashboard, the member page, the CSV export, messages
+    path("cohorts/<slug:slug>/", dashboard.dashboard, name="dashboard"),
+    path("cohorts/<slug:slug>/home/", home.home, name="home"),
+    path("cohorts/<slug:slug>/members.csv", export.export, name="export"),
+    path("cohorts/<slug:slug>/messages/", messages.messages, name="messages"),
 ]

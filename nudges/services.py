@@ -191,7 +191,7 @@ def nudge_dispatch(
 
 @dataclass
 class ChunkReport:
-    week: str
+    week: str = ""
     claimed: int = 0
     sent: int = 0
     skipped: int = 0
@@ -250,11 +250,27 @@ def _send_chunk(*, learner_ids: list[int], week: str, now: datetime | None, conn
     report.claimed = len(claim.rows)
     if not claim.rows:
         return report
-    lease = (claim.lease_until - now).total_seconds()
-    deadline = time.monotonic() + lease - min(LEASE_MARGIN_SECONDS, lease / 5)
     batch = selectors.nudge_batch(
         learner_ids=[r.learner_id for r in claim.rows], week=week, now=now
     )
+
+    def prepare(row):
+        data = batch.get(row.learner_id)
+        reason = selectors.SKIP_NO_ADDRESS if data is None else data.skip_reason
+        return (None, reason) if reason else (emails.render_nudge(data), "")
+
+    return send_claimed(
+        claim, prepare=prepare, report=report, now=now, clock=clock, connection=connection
+    )
+
+
+def send_claimed(claim, *, prepare, report, now: datetime, clock, connection=None):
+    """Send the rows of `claim` in order over one connection and finish each row; shared by
+    every `OutboundEmail` (the weekly nudge, cohort messages). `prepare(row)` answers
+    `(rendered, "")` (anything with `message()`, `message_id` and `to`) or `(None, reason)`
+    to skip the row. Rows the lease will not cover are released for another run."""
+    lease = (claim.lease_until - now).total_seconds()
+    deadline = time.monotonic() + lease - min(LEASE_MARGIN_SECONDS, lease / 5)
     if connection is None:
         connection, lost = mailer.open_connection()
     else:
@@ -264,17 +280,13 @@ def _send_chunk(*, learner_ids: list[int], week: str, now: datetime | None, conn
             for index, row in enumerate(claim.rows):
                 if time.monotonic() >= deadline:
                     report.released = outbox.release(claim.rows[index:], token=claim.token, now=now)
-                    logger.warning(
-                        "Nudge chunk ran out of lease; released %d rows", report.released
-                    )
+                    logger.warning("Send ran out of lease; released %d rows", report.released)
                     break
-                data = batch.get(row.learner_id)
-                reason = selectors.SKIP_NO_ADDRESS if data is None else data.skip_reason
+                rendered, reason = prepare(row)
                 if reason:
                     outbox.mark_skipped(row, token=claim.token, now=clock(), reason=reason)
                     report.skipped += 1
                     continue
-                rendered = emails.render_nudge(data)
                 outcome = lost or mailer.send(rendered.message(), connection)
                 _record(row, claim.token, rendered, outcome, report, when=clock())
                 if outcome.connection_lost:

@@ -190,3 +190,53 @@ def _days(n: int):
     from datetime import timedelta
 
     return timedelta(days=n)
+
+
+def cohort_with_tracks(*tracks, admin=None, targets=None, **kwargs):
+    """A cohort over `tracks` (in order) with `admin` as its admin; `targets` maps module →
+    target week (by default none: no pace plan)."""
+    from django.utils import timezone
+
+    from cohorts.models import CohortMembership, CohortModuleTarget, CohortRole, CohortTrack
+
+    cohort = CohortFactory(**kwargs)
+    for position, track in enumerate(tracks):
+        CohortTrack.objects.create(cohort=cohort, track=track, position=position)
+    for module, week in (targets or {}).items():
+        CohortModuleTarget.objects.create(cohort=cohort, module=module, target_week=week)
+    if admin is not None:
+        CohortMembership.objects.create(
+            cohort=cohort, user=admin, role=CohortRole.ADMIN, joined_at=timezone.now()
+        )
+    return cohort
+
+
+def cohort_member(
+    cohort, user=None, *, joined_at=None, totals=None, display_name=None, show_on_leaderboards=True
+):
+    """An active member with an enrolment in each cohort track whose kept totals are set
+    directly: `totals` maps track → dict of done_units, required_units, modules_done, points,
+    last_activity_at (missing keys stay 0/None)."""
+    from django.utils import timezone
+
+    from cohorts.models import CohortMembership
+    from tracker.models import Enrolment, Profile
+
+    user = user or UserFactory()
+    now = timezone.now()
+    CohortMembership.objects.create(cohort=cohort, user=user, joined_at=joined_at or now)
+    Profile.objects.update_or_create(
+        user=user,
+        defaults={
+            "display_name": display_name if display_name is not None else f"Member {user.pk}",
+            "show_on_leaderboards": show_on_leaderboards,
+        },
+    )
+    totals = totals or {}
+    for track in cohort.tracks.all():
+        Enrolment.objects.update_or_create(
+            learner=user,
+            track=track,
+            defaults={"enrolled_at": joined_at or now, **totals.get(track, {})},
+        )
+    return user

@@ -196,6 +196,33 @@ class Progress(models.Model):
         return f"{self.learner} · {self.resource} · {self.status}"
 
 
+class WeeklyCompletions(models.Model):
+    """How many resources a learner completed on a track in one ISO week (UTC, named by its
+    Monday). Kept in step by the progress service in the same transaction as each change (done
+    adds one to the week of `completed_at`; leaving done takes one from it), so a cohort's
+    weekly chart sums a few rows per member instead of aggregating their progress rows.
+    `tracker.services.weekly.weekly_completions_rebuild` recomputes it from progress."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
+    week = models.DateField()
+    completions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "weekly completions"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "track", "week"], name="weekly_completions_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["track", "week"], name="weekly_completions_track_week")]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} · {self.track_id} · week of {self.week}: {self.completions}"
+
+
 class PointsKind(models.TextChoices):
     AWARD = "award", "Award"
     REVERSAL = "reversal", "Reversal"

@@ -9,4 +9,5 @@ from .cohorts import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
 from .invites import *  # noqa: F401,F403
 from .members import *  # noqa: F401,F403
+from .messages import *  # noqa: F401,F403
 from .teams import *  # noqa: F401,F403

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
 from tracker import permissions
@@ -48,3 +49,18 @@ def status_for(request: HttpRequest, form_or_forms) -> int:
     forms = form_or_forms if isinstance(form_or_forms, list | tuple) else [form_or_forms]
     refused = any(form.is_bound and not form.is_valid() for form in forms)
     return 400 if refused and not request.htmx else 200
+
+
+def cohort_for_viewer(user, slug: str) -> Cohort:
+    cohort = get_object_or_404(Cohort, slug=slug)
+    if not permissions.can_view_cohort(user, cohort):
+        raise Http404("No such cohort.")
+    return cohort
+
+
+def cohort_for_manager(user, slug: str) -> Cohort:
+    """For admin pages: a member knows the cohort exists, so they get 403, not 404."""
+    cohort = cohort_for_viewer(user, slug)
+    if not permissions.can_manage_cohort(user, cohort):
+        raise PermissionDenied("Only this cohort's admins see this page.")
+    return cohort

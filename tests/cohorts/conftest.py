@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cohorts import services
 from tests.factories import ModuleFactory, TrackFactory, UserFactory
+from tests.nudges.conftest import broker, smtp_server, workers  # noqa: F401 (cohort messages)
 
 
 @pytest.fixture

@@ -132,6 +132,15 @@ CAPSTONE_FIELDS = {
     "constraints_met": Choice(multiple=True),
 }
 
+
+def _cohort_world(w) -> None:
+    """A cohort over the world's track run by staff, with the learner as a member."""
+    from tests.factories import cohort_member, cohort_with_tracks
+
+    w.cohort = cohort_with_tracks(w.track, admin=w.staff, slug="form-cohort")
+    cohort_member(w.cohort, w.learner, display_name="Ada")
+
+
 FORM_CASES: list[FormCase] = [
     FormCase(
         name="profile",
@@ -215,6 +224,39 @@ FORM_CASES: list[FormCase] = [
             "status": Choice(),
             "week": Choice(max_length=8),
             "q": Text(max_length=100),
+        },
+    ),
+    FormCase(
+        name="cohort member table filter",
+        form="cohorts.forms_dashboard.MemberFilterForm",
+        user="staff",
+        method="get",
+        arrange=_cohort_world,
+        url=lambda w: "/cohorts/form-cohort/",
+        valid=lambda w: {"q": "ada", "track": str(w.track.pk), "pace": "", "sort": "-points"},
+        fields={
+            "q": Text(max_length=100),
+            "track": Choice(),
+            "pace": Choice(),
+            "sort": Choice(),
+        },
+    ),
+    FormCase(
+        name="cohort message",
+        form="cohorts.forms_messages.MessageForm",
+        user="staff",
+        arrange=_cohort_world,
+        url=lambda w: "/cohorts/form-cohort/messages/",
+        valid=lambda w: {
+            "learner": [str(w.learner.pk)],
+            "subject": "Hello {name}",
+            "body": "Your next target is {next_target}.",
+            "action": "send",
+        },
+        fields={
+            "learner": Choice(required=True, multiple=True),
+            "subject": Text(max_length=150, required=True),
+            "body": Text(max_length=5_000, required=True, multiline=True),
         },
     ),
     FormCase(

@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..sql import Statement
 from .totals import enrolment_totals_after_change, enrolment_totals_refresh
+from .weekly import weekly_completions_moved
 
 
 class ServiceError(Exception):
@@ -475,6 +476,7 @@ def _status_write(
     else:
         progress.resource = resource
     previous = progress.status
+    was_completed_at = progress.completed_at if previous == ProgressStatus.DONE else None
     if previous == status and progress.pk is not None:
         standing = TrackStanding(
             structure, state.done_ids, state.done_ids, state.passed_ids, state.certificate
@@ -494,6 +496,14 @@ def _status_write(
     with_ledger = status == ProgressStatus.DONE or previous == ProgressStatus.DONE
     if not with_ledger:
         _progress_save(progress)
+    if was_completed_at is not None or status == ProgressStatus.DONE:
+        # Cohort charts read completions per week from these counts (one statement).
+        weekly_completions_moved(
+            learner_id=learner.pk,
+            track_id=resource.track_id,
+            removed=was_completed_at,
+            added=progress.completed_at,
+        )
 
     if status == ProgressStatus.DONE:
         done_after = state.done_ids | {resource.pk}

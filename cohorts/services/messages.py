@@ -1,0 +1,271 @@
+"""Messages from a cohort's admins to its members, sent through the nudges' outbox (claim,
+send, mark: exactly once) and mailer (deterministic Message-ID).
+
+`cohort_message_send` records the message and one delivery row per selected member in one
+transaction; the unique (cohort, learner, day) constraint is the once-a-day limit, so members
+already messaged today (by anyone, through this cohort) are skipped and counted. The sending
+task is published once the rows are committed. `cohort_message_deliver` is what the task does.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.template.defaultfilters import linebreaks
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from nudges import mailer, outbox
+from nudges.models import BouncedAddress
+from nudges.services import ChunkReport, send_claimed
+from tracker import permissions
+from tracker.services import NotAllowed, ServiceError
+
+from ..models import (
+    MESSAGE_BODY_MAX,
+    MESSAGE_SUBJECT_MAX,
+    Cohort,
+    CohortMembership,
+    CohortMessage,
+    CohortMessageDelivery,
+    CohortRole,
+)
+
+__all__ = [
+    "MessageError",
+    "PLACEHOLDERS",
+    "SKIP_BOUNCED",
+    "cohort_message_deliver",
+    "cohort_message_send",
+    "message_personalise",
+]
+
+logger = logging.getLogger(__name__)
+
+# What a message may say about each member, as {name} in the subject or body.
+PLACEHOLDERS = {
+    "name": "the member's display name",
+    "cohort": "the cohort's name",
+    "next_target": "the next module in the plan they have not completed",
+    "due_date": "the day that module is due",
+    "pace": "their pace: Ahead, On pace or Behind by N modules",
+}
+SKIP_BOUNCED = "The address bounced earlier; nothing more is sent to it."
+SKIP_NO_ADDRESS = "No email address on the account."
+SKIP_NOT_MEMBER = "No longer a member of the cohort."
+
+
+class MessageError(ServiceError):
+    """Bad input a person can act on."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: CohortMessage
+    queued: int
+    skipped_today: int  # already messaged through this cohort today
+
+
+def _placeholders_problem(text: str) -> str | None:
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        return "A { or } without its pair: write {name}, or {{ and }} for the characters."
+    unknown = sorted({name for name in fields if name not in PLACEHOLDERS})
+    if unknown:
+        known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
+        return f"Unknown placeholder {{{unknown[0]}}}: use {known}."
+    return None
+
+
+def message_problems(*, subject: str, body: str) -> dict[str, str]:
+    problems = {}
+    subject, body = subject.strip(), body.strip()
+    if not subject:
+        problems["subject"] = "Write a subject."
+    elif len(subject) > MESSAGE_SUBJECT_MAX:
+        problems["subject"] = f"Keep the subject within {MESSAGE_SUBJECT_MAX} characters."
+    elif "\n" in subject or "\r" in subject:
+        problems["subject"] = "The subject is one line."
+    elif problem := _placeholders_problem(subject):
+        problems["subject"] = problem
+    if not body:
+        problems["body"] = "Write the message."
+    elif len(body) > MESSAGE_BODY_MAX:
+        problems["body"] = f"Keep the message within {MESSAGE_BODY_MAX:,} characters."
+    elif problem := _placeholders_problem(body):
+        problems["body"] = problem
+    return problems
+
+
+def message_personalise(text: str, values: dict[str, str]) -> str:
+    return text.format_map({key: values.get(key, "") for key in PLACEHOLDERS})
+
+
+def cohort_message_send(
+    *, by, cohort: Cohort, learner_ids, subject: str, body: str, now: datetime | None = None
+) -> SendResult:
+    """Record a message to the selected active members and queue it. Members already messaged
+    through this cohort today are skipped (and counted); ids that are not active members of
+    the cohort are ignored. Raises `NotAllowed` for anyone but the cohort's admins and staff,
+    `MessageError` for an empty selection or bad subject or body."""
+    if not permissions.can_manage_cohort(by, cohort):
+        raise NotAllowed("Only this cohort's admins can message its members.")
+    problems = message_problems(subject=subject, body=body)
+    if problems:
+        raise MessageError(" ".join(problems.values()))
+    now = now or timezone.now()
+    day = now.astimezone(UTC).date()  # the once-a-day rule counts UTC days
+    wanted = {int(pk) for pk in learner_ids}
+    with transaction.atomic():
+        members = set(
+            CohortMembership.objects.filter(
+                cohort=cohort, role=CohortRole.MEMBER, removed_at__isnull=True, user_id__in=wanted
+            ).values_list("user_id", flat=True)
+        )
+        if not members:
+            raise MessageError("Select at least one member of this cohort to message.")
+        message = CohortMessage.objects.create(
+            cohort=cohort,
+            sender=by,
+            subject=subject.strip(),
+            body=body.strip(),
+            created_at=now,
+            selected_count=len(members),
+        )
+        CohortMessageDelivery.objects.bulk_create(
+            [
+                CohortMessageDelivery(
+                    cohort_message=message,
+                    cohort=cohort,
+                    learner_id=learner_id,
+                    day=day,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for learner_id in sorted(members)
+            ],
+            ignore_conflicts=True,  # the once-a-day rule: a row for today exists already
+        )
+        queued = CohortMessageDelivery.objects.filter(cohort_message=message).count()
+        message.skipped_count = len(members) - queued
+        message.save(update_fields=["skipped_count"])
+        if queued:
+            transaction.on_commit(lambda: _publish(message.pk))
+    return SendResult(message=message, queued=queued, skipped_today=message.skipped_count)
+
+
+def _publish(message_id: int) -> None:
+    from nudges.broker import publish
+
+    from ..tasks import send_cohort_message
+
+    if not publish(send_cohort_message, args=[message_id]):
+        logger.error("Cohort message %s could not be queued; resend it from the admin", message_id)
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+
+    def message(self):
+        return mailer.build(
+            to=self.to,
+            subject=self.subject,
+            text=self.text,
+            html=self.html,
+            message_id=self.message_id,
+        )
+
+
+def render_message(*, message: CohortMessage, learner, values: dict[str, str]) -> RenderedMessage:
+    site = settings.SITE_URL
+    page = f"{site}{reverse('cohorts:home', args=[message.cohort.slug])}"
+    subject = " ".join(message_personalise(message.subject, values).split())
+    body = message_personalise(message.body, values)
+    footer = (
+        f"You get this as a member of {message.cohort.name} on Waymark, from its admins "
+        f"(at most one such message a day). Your cohort page: {page}"
+    )
+    text = f"{body}\n\n-- \n{footer}\n"
+    html = (
+        f"<!doctype html><html><body>{linebreaks(escape(body))}"
+        f'<hr><p style="color:#5b6573;font-size:13px">{escape(footer)}</p></body></html>'
+    )
+    return RenderedMessage(
+        to=learner.email,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=mailer.message_id(kind="cohort", key=f"{message.pk}.{learner.pk}"),
+    )
+
+
+def cohort_message_deliver(
+    *, message_id: int, now: datetime | None = None, connection=None
+) -> ChunkReport:
+    """Claim the message's waiting rows, send each with the member's own values filled in, mark
+    each row (the nudges' protocol). Idempotent: finished or held rows are left alone."""
+    from .. import selectors
+
+    clock = timezone.now if now is None else (lambda: now)
+    now = clock()
+    report = ChunkReport()
+    message = CohortMessage.objects.select_related("cohort").filter(pk=message_id).first()
+    if message is None:
+        return report
+    claim = outbox.claim(CohortMessageDelivery.objects.filter(cohort_message=message), now=now)
+    report.claimed = len(claim.rows)
+    if not claim.rows:
+        return report
+    ids = [row.learner_id for row in claim.rows]
+    learners = get_user_model().objects.in_bulk(ids)
+    bounced = set(
+        BouncedAddress.objects.filter(
+            email__in=[u.email.lower() for u in learners.values() if u.email]
+        ).values_list("email", flat=True)
+    )
+    ctx = selectors.cohort_context(
+        slug=message.cohort.slug, cohort=message.cohort, today=now.date()
+    )
+    rows = {
+        member.user_id: selectors.row_of(member, ctx)
+        for member in selectors.members_queryset(ctx, now=now).filter(user_id__in=ids)
+    }
+
+    def prepare(row):
+        learner = learners.get(row.learner_id)
+        member = rows.get(row.learner_id)
+        if member is None or learner is None:
+            return None, SKIP_NOT_MEMBER
+        if not learner.email:
+            return None, SKIP_NO_ADDRESS
+        if learner.email.lower() in bounced:
+            return None, SKIP_BOUNCED
+        target = ctx.next_target(member.modules_done)
+        values = {
+            "name": member.name,
+            "cohort": message.cohort.name,
+            "next_target": target.title if target else "",
+            "due_date": f"{target.due_on:%A %-d %B}" if target else "",
+            "pace": member.pace.label,
+        }
+        return render_message(message=message, learner=learner, values=values), ""
+
+    return send_claimed(
+        claim, prepare=prepare, report=report, now=now, clock=clock, connection=connection
+    )

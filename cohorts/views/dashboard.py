@@ -1,0 +1,101 @@
+"""The cohort dashboard (/cohorts/<slug>/), for its admins and staff: the member table (sort,
+filter and pages over HTMX, the state in the URL), the module × member heat map of the page's
+members, completions per week, the at-risk list and the points leaderboard."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tracker import permissions
+from tracker.weeks import bar_chart
+
+from .. import selectors
+from ..forms_dashboard import MemberFilterForm
+from ..selectors import SORTS
+from .access import cohort_for_viewer
+from .header import with_header
+
+TABLE = "cohorts/dashboard.html#member-table"
+
+
+def _query(request: HttpRequest, **changes) -> str:
+    """The current query string with `changes` (None drops a key; a new sort or filter goes
+    back to page 1)."""
+    query: QueryDict = request.GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value not in (None, ""):
+            query[key] = str(value)
+    return query.urlencode()
+
+
+def _sort_links(request: HttpRequest, ctx, filters) -> dict[str, dict]:
+    """Per sortable column: the link that sorts by it (ascending first, then flips)."""
+    keys = list(SORTS) + [f"track-{t.id}" for t in ctx.tracks]
+    links = {}
+    for key in keys:
+        current = filters.sort_key == key
+        target = f"-{key}" if current and not filters.descending else key
+        if not current and key in ("points", "activity"):
+            target = f"-{key}"  # most points, most recent first
+        links[key] = {
+            "query": _query(request, sort=target, page=None),
+            "current": current,
+            "aria": ("descending" if filters.descending else "ascending") if current else "none",
+        }
+    return links
+
+
+def table_context(request: HttpRequest, ctx, now) -> dict:
+    form = MemberFilterForm(request.GET or None, tracks=ctx.tracks)
+    if form.is_bound:
+        form.is_valid()
+    filters = form.member_filter()
+    page = selectors.member_page(ctx, filters=filters, now=now)
+    links = _sort_links(request, ctx, filters)
+    return {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "sort_links": links,
+        "track_columns": [
+            {"title": f"Progress in {t.title}", **links[f"track-{t.id}"]} for t in ctx.tracks
+        ],
+        "heat": selectors.heat_map(ctx, rows=page.rows),
+        "inactive_days": selectors.INACTIVE_DAYS,
+        "previous_query": _query(request, page=page.number - 1) if page.has_previous else "",
+        "next_query": _query(request, page=page.number + 1) if page.has_next else "",
+        "filter_query": _query(request, page=None),
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    cohort = cohort_for_viewer(request.user, slug)
+    if not permissions.can_manage_cohort(request.user, cohort):
+        return redirect("cohorts:home", slug=cohort.slug)
+    now = timezone.now()
+    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
+    context = {"ctx": ctx, "cohort": cohort, **table_context(request, ctx, now)}
+    status = 400 if context["form"].errors else 200
+    if request.htmx and context["form"].errors:
+        # htmx swaps nothing on a 400: load the page itself, which shows the messages.
+        response = HttpResponse(status=400)
+        response["HX-Redirect"] = request.get_full_path()
+        return response
+    if request.htmx and request.htmx.target == "member-table":
+        return render(request, TABLE, context, status=status)
+    series = selectors.weekly_completions(ctx)
+    context.update(
+        series=series,
+        chart=bar_chart(series) if series else None,
+        chart_total=sum(w.points for w in series),
+        at_risk=selectors.at_risk(ctx, now=now),
+        leaderboard=selectors.leaderboard(ctx, now=now),
+    )
+    return render(request, "cohorts/dashboard.html", with_header(request, context), status=status)

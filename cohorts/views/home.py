@@ -1,0 +1,46 @@
+"""A cohort's member page (/cohorts/<slug>/home/): the cohort, its current phase and phase
+timeline, the member's own pace and next module target with its due date, their team, and the
+leaderboard. Admins see it too (as members see it)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tracker import permissions
+
+from .. import selectors
+from .access import cohort_for_viewer
+from .header import with_header
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest, slug: str) -> HttpResponse:
+    cohort = cohort_for_viewer(request.user, slug)
+    now = timezone.now()
+    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
+    own = selectors.member_of(ctx, user=request.user, now=now)
+    complete = None
+    if own is not None:
+        # Which of the plan's modules they have complete (the heat map's count for one member).
+        heat = selectors.heat_map(ctx, rows=[own])
+        cells = heat.rows[0][1] if heat.rows else []
+        complete = {
+            column.module_id
+            for column, cell in zip(heat.columns, cells, strict=True)
+            if cell.units and cell.done >= cell.units
+        }
+    context = {
+        "ctx": ctx,
+        "cohort": cohort,
+        "own": own,
+        "next_target": ctx.next_target(own.modules_done, complete) if own else None,
+        "team": selectors.member_team(ctx, user=request.user) if own else None,
+        "leaderboard": selectors.leaderboard(ctx, now=now),
+        "manages": permissions.can_manage_cohort(request.user, cohort),
+    }
+    return render(request, "cohorts/home.html", with_header(request, context))

@@ -1,0 +1,138 @@
+"""Messaging members (/cohorts/<slug>/messages/): compose a message to the members selected on
+the dashboard (checkboxes, the at-risk list, or everyone matching the table's filter), preview it
+for one of them, send it; and the log of what was sent on the cohort."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from nudges.models import DeliveryStatus
+
+from .. import selectors
+from ..forms_dashboard import MemberFilterForm
+from ..forms_messages import DEFAULT_BODY, DEFAULT_SUBJECT, MessageForm
+from ..models import CohortMessage
+from ..services import messages as message_services
+from ..services.messages import PLACEHOLDERS, MessageError, render_message
+from .access import cohort_for_manager
+from .header import with_header
+
+LOG_SIZE = 20
+
+
+def _selection(request: HttpRequest, ctx, now, data) -> list:
+    """The members the message is for: the ids sent (checkboxes), or with `all`, everyone
+    matching the dashboard filter in the query; only active members of this cohort."""
+    if data.get("all"):
+        form = MemberFilterForm(data, tracks=ctx.tracks)
+        form.is_valid()
+        filters = form.member_filter()
+        members = selectors.member_rows(ctx, filters=filters, now=now)
+    else:
+        ids = [int(v) for v in data.getlist("learner") if v.isdigit()][:10_000]
+        empty = selectors.MemberFilter()
+        members = selectors.member_rows(ctx, filters=empty, now=now).filter(user_id__in=ids)
+    return [selectors.row_of(m, ctx) for m in members]
+
+
+def message_log(cohort):
+    return list(
+        CohortMessage.objects.filter(cohort=cohort)
+        .select_related("sender__profile")
+        .annotate(
+            delivered=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SENT)),
+            pending=Count(
+                "deliveries",
+                filter=Q(deliveries__status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+            ),
+            failed=Count(
+                "deliveries",
+                filter=Q(deliveries__status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED]),
+            ),
+        )
+        .order_by("-created_at", "-id")[:LOG_SIZE]
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def messages(request: HttpRequest, slug: str) -> HttpResponse:
+    cohort = cohort_for_manager(request.user, slug)
+    now = timezone.now()
+    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
+    data = request.POST if request.method == "POST" else request.GET
+    selected = _selection(request, ctx, now, data)
+    status = 200
+    if request.method == "POST":
+        form = MessageForm(request.POST, members=selected)
+        if form.is_valid() and request.POST.get("action") == "send":
+            try:
+                result = message_services.cohort_message_send(
+                    by=request.user,
+                    cohort=cohort,
+                    learner_ids=form.cleaned_data["learner"],
+                    subject=form.cleaned_data["subject"],
+                    body=form.cleaned_data["body"],
+                    now=now,
+                )
+            except MessageError as error:
+                form.add_error(None, str(error))
+            else:
+                note = (
+                    f"Message queued for {result.queued} member{'s' if result.queued != 1 else ''}."
+                )
+                if result.skipped_today:
+                    n = result.skipped_today
+                    note += (
+                        f" {n} member{'s were' if n != 1 else ' was'} skipped: already messaged "
+                        "through this cohort today (at most one message a day)."
+                    )
+                flash.success(request, note)
+                return redirect("cohorts:messages", slug=cohort.slug)
+        if form.errors:
+            status = 400
+    else:
+        form = MessageForm(
+            initial={
+                "learner": [row.user_id for row in selected],
+                "subject": DEFAULT_SUBJECT,
+                "body": DEFAULT_BODY,
+            },
+            members=selected,
+        )
+    preview = None
+    if selected:
+        chosen = form.cleaned_data.get("learner") if form.is_bound and form.is_valid() else None
+        first = next((r for r in selected if not chosen or r.user_id in chosen), selected[0])
+        subject = form["subject"].value() or ""
+        body = form["body"].value() or ""
+        if not message_services.message_problems(subject=subject, body=body):
+            target = ctx.next_target(first.modules_done)
+            preview = render_message(
+                message=CohortMessage(cohort=cohort, subject=subject, body=body),
+                learner=request.user,
+                values={
+                    "name": first.name,
+                    "cohort": cohort.name,
+                    "next_target": target.title if target else "",
+                    "due_date": f"{target.due_on:%A %-d %B}" if target else "",
+                    "pace": first.pace.label,
+                },
+            )
+            preview = {"name": first.name, "subject": preview.subject, "body": preview.text}
+    context = {
+        "ctx": ctx,
+        "cohort": cohort,
+        "form": form,
+        "selected": selected,
+        "preview": preview,
+        "placeholders": PLACEHOLDERS,
+        "log": message_log(cohort),
+    }
+    return render(request, "cohorts/messages.html", with_header(request, context), status=status)

@@ -1,0 +1,234 @@
+"""The cohort dashboard as an admin uses it: pace through the page, sort, filter, pages, the
+HTMX fragment and the plain links, the heat map, the weekly chart, at-risk and leaderboard."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import UserFactory, cohort_member, cohort_with_tracks
+
+from .dashboard_world import build_track, progress_done
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(html: str) -> list[str]:
+    """The member names in the table, in order."""
+    table = html.split('data-testid="member-table"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<th scope="row">([^<]*)</th>', table)
+
+
+def pace_of(html: str, name: str) -> str:
+    table = html.split('data-testid="member-table"', 1)[1].split("</table>", 1)[0]
+    row = table.split(f'<th scope="row">{name}</th>', 1)[1].split("</tr>", 1)[0]
+    return re.search(r'<span class="pace [^"]*">([^<]*)</span>', row).group(1)
+
+
+@pytest.fixture
+def world():
+    """A cohort in its week 2 (starts 8 days ago), modules due at the end of weeks 1, 2 and 3."""
+    track, built = build_track(modules=3, resources=2)
+    admin = UserFactory()
+    today = timezone.now().date()
+    cohort = cohort_with_tracks(
+        track,
+        admin=admin,
+        targets={module: week for (module, _), week in zip(built, (1, 2, 3), strict=True)},
+        starts_on=today - timedelta(days=8),
+        ends_on=today + timedelta(weeks=6),
+    )
+    now = timezone.now()
+
+    def member(name, modules_done, *, points=0, days_ago=1, **kwargs):
+        return cohort_member(
+            cohort,
+            display_name=name,
+            totals={
+                track: {
+                    "done_units": 2 * modules_done,
+                    "required_units": 6,
+                    "modules_done": modules_done,
+                    "points": points,
+                    "last_activity_at": None if days_ago is None else now - timedelta(days_ago),
+                }
+            },
+            **kwargs,
+        )
+
+    return {"cohort": cohort, "admin": admin, "track": track, "built": built, "member": member}
+
+
+def dashboard(client, world, query="", **headers):
+    client.force_login(world["admin"])
+    response = client.get(f"/cohorts/{world['cohort'].slug}/{query}", **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_pace_status_edges_through_the_page(client, world):
+    world["member"]("Nothing done", 0)  # week 1's module is late
+    world["member"]("On the target week", 1)  # week 2's module is due this week: on pace
+    world["member"]("All of this week", 2)
+    world["member"]("Beyond this week", 3)
+    html = dashboard(client, world)
+    assert pace_of(html, "Nothing done") == "Behind by 1 module"
+    assert pace_of(html, "On the target week") == "On pace"
+    assert pace_of(html, "All of this week") == "On pace"
+    assert pace_of(html, "Beyond this week") == "Ahead"
+    assert "Week 2 of 8" in html
+
+
+def test_without_a_pace_plan_there_is_no_pace_status(client, world):
+    from cohorts.models import CohortModuleTarget
+
+    CohortModuleTarget.objects.filter(cohort=world["cohort"]).delete()
+    world["member"]("Ada", 0)
+    assert pace_of(dashboard(client, world), "Ada") == "No pace plan"
+
+
+def test_sort_by_any_column_both_ways(client, world):
+    world["member"]("Bea", 1, points=30, days_ago=5)
+    world["member"]("ada", 3, points=10, days_ago=1)
+    world["member"]("Cy", 0, points=20, days_ago=None)
+    assert rows(dashboard(client, world)) == ["ada", "Bea", "Cy"]
+    assert rows(dashboard(client, world, "?sort=-name")) == ["Cy", "Bea", "ada"]
+    assert rows(dashboard(client, world, "?sort=-points")) == ["Bea", "Cy", "ada"]
+    assert rows(dashboard(client, world, "?sort=points")) == ["ada", "Cy", "Bea"]
+    assert rows(dashboard(client, world, "?sort=-activity")) == ["ada", "Bea", "Cy"]
+    assert rows(dashboard(client, world, "?sort=pace")) == ["Cy", "Bea", "ada"]
+    track_sort = f"?sort=-track-{world['track'].pk}"
+    assert rows(dashboard(client, world, track_sort)) == ["ada", "Bea", "Cy"]
+
+
+def test_filters_by_pace_at_risk_name_and_track(client, world):
+    world["member"]("Behind Bo", 0)
+    world["member"]("Quiet Quinn", 2, days_ago=20)
+    world["member"]("Keen Kim", 3)
+    assert rows(dashboard(client, world, "?pace=behind")) == ["Behind Bo"]
+    assert rows(dashboard(client, world, "?pace=ahead")) == ["Keen Kim"]
+    assert rows(dashboard(client, world, "?pace=on_pace")) == ["Quiet Quinn"]
+    assert rows(dashboard(client, world, "?pace=at_risk")) == ["Quiet Quinn"]
+    assert rows(dashboard(client, world, "?q=KIM")) == ["Keen Kim"]
+    assert "No members match." in dashboard(client, world, "?q=zzz")
+    other = build_track(modules=1, resources=1, title="Other")[0]
+    refused = client.get(f"/cohorts/{world['cohort'].slug}/?track={other.pk}")
+    assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()
+    assert len(rows(dashboard(client, world, f"?track={world['track'].pk}"))) == 3
+
+
+def test_behind_by_more_than_one_module_is_at_risk(client, world):
+    from cohorts.models import CohortModuleTarget
+
+    # Week 2: move every target to week 1, so two modules are late for someone with none.
+    CohortModuleTarget.objects.filter(cohort=world["cohort"]).update(target_week=1)
+    world["member"]("Two behind", 1)
+    world["member"]("Three behind", 0)
+    html = dashboard(client, world)
+    assert pace_of(html, "Three behind") == "Behind by 3 modules"
+    at_risk = html.split('data-testid="at-risk"', 1)[1].split("</ul>", 1)[0]
+    assert "Three behind" in at_risk and "Two behind" in at_risk
+
+
+def test_pages_of_fifty_with_links_that_keep_the_filter(client, world):
+    for n in range(55):
+        world["member"](f"Member {n:02d}", 1)
+    html = dashboard(client, world, "?sort=-name&pace=on_pace")
+    assert len(rows(html)) == 50 and rows(html)[0] == "Member 54"
+    assert "55 members, showing 1–50 (page 1 of 2)" in html
+    link = re.search(r'<a href="\?([^"]*)"[^>]*>Next page</a>', html).group(1)
+    query = parse_qs(link.replace("&amp;", "&"))
+    assert query == {"sort": ["-name"], "pace": ["on_pace"], "page": ["2"]}
+    second = dashboard(client, world, "?" + link.replace("&amp;", "&"))
+    assert rows(second) == ["Member 04", "Member 03", "Member 02", "Member 01", "Member 00"]
+    # A page past the end shows the last page.
+    assert rows(dashboard(client, world, "?sort=-name&pace=on_pace&page=9")) == rows(second)
+
+
+def test_htmx_gets_the_table_fragment_and_every_control_works_without_javascript(client, world):
+    world["member"]("Ada", 1)
+    html = dashboard(client, world)
+    form = html.split('class="member-filters"', 1)[0].rsplit("<form", 1)[1]
+    assert 'method="get"' in form and f'action="/cohorts/{world["cohort"].slug}/"' in form
+    for anchor in re.findall(r"<a [^>]*hx-get[^>]*>", html):
+        assert 'href="' in anchor  # a real link under every HTMX one
+    fragment = dashboard(
+        client, world, "?sort=-points", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="member-table"
+    )
+    assert fragment.lstrip().startswith('<div id="member-table">')
+    assert "<html" not in fragment and "Ada" in fragment
+
+
+def test_a_bad_filter_value_is_named_and_the_rest_applies(client, world):
+    world["member"]("Ada", 1)
+    client.force_login(world["admin"])
+    response = client.get(f"/cohorts/{world['cohort'].slug}/?pace=sideways&q=ada")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Select a valid choice" in html and rows(html) == ["Ada"]
+
+
+def test_heat_map_counts_units_per_module_for_the_page(client, world):
+    learner = world["member"]("Ada", 1)
+    now = timezone.now()
+    (first, first_items), (second, second_items), _ = world["built"]
+    for resource in first_items:
+        progress_done(learner, resource, when=now)
+    progress_done(learner, second_items[0], when=now)
+    html = dashboard(client, world)
+    table = html.split('data-testid="heat-table"', 1)[1].split("</table>", 1)[0]
+    ada = table.split('<th scope="row">Ada</th>', 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r"<td>([^<]*)</td>", ada) == ["2 of 2", "1 of 2", "0 of 2"]
+
+
+def test_weekly_chart_counts_members_completions_per_week(client, world):
+    ada = world["member"]("Ada", 1)
+    outsider = UserFactory()
+    start = world["cohort"].starts_on
+    monday = start - timedelta(days=start.weekday())
+    items = [r for _, resources in world["built"] for r in resources]
+
+    def at(day):
+        return datetime.combine(day, time(12), tzinfo=UTC)
+
+    progress_done(ada, items[0], when=at(monday))
+    progress_done(ada, items[1], when=at(monday + timedelta(days=6)))
+    progress_done(ada, items[2], when=at(monday + timedelta(days=7)))
+    progress_done(ada, items[3], when=at(monday - timedelta(days=1)))  # the week before
+    progress_done(outsider, items[4], when=at(monday))  # not a member
+    html = dashboard(client, world)
+    table = html.split('data-testid="weekly-table"', 1)[1].split("</table>", 1)[0]
+    counts = re.findall(r"<td>(\d+)</td>", table)
+    assert counts[:2] == ["2", "1"] and set(counts[2:]) <= {"0"}
+    assert f'datetime="{monday:%Y-%m-%d}"' in table
+    assert "<svg" in html and "3 completions" in html
+
+
+def test_leaderboard_shows_opted_out_members_as_anonymous(client, world):
+    world["member"]("Shown Sam", 1, points=50)
+    world["member"]("Hidden Hal", 1, points=70, show_on_leaderboards=False)
+    world["member"]("No points", 1, points=0)
+    html = dashboard(client, world)
+    board = html.split('data-testid="leaderboard"', 1)[1].split("</ol>", 1)[0]
+    assert "Hidden Hal" not in board
+    names = re.findall(r'<span class="leader-name[^"]*">([^<]*)</span>', board)
+    assert names == ["Anonymous member", "Shown Sam"]
+
+
+def test_a_member_is_sent_to_the_member_page(client, world):
+    learner = world["member"]("Ada", 1)
+    client.force_login(learner)
+    response = client.get(f"/cohorts/{world['cohort'].slug}/")
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == f"/cohorts/{world['cohort'].slug}/home/"
+
+
+def test_a_bad_filter_over_htmx_loads_the_page_with_its_message(client, world):
+    client.force_login(world["admin"])
+    url = f"/cohorts/{world['cohort'].slug}/?pace=sideways"
+    response = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="member-table")
+    assert response.status_code == 400 and response["HX-Redirect"] == url

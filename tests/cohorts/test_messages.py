@@ -1,0 +1,177 @@
+"""Messaging members: the once-a-day limit, personalised emails through the nudges' outbox and
+mailer, bounced addresses skipped, the compose page with its preview, and the log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from cohorts.models import CohortMessage, CohortMessageDelivery
+from cohorts.services import messages as services
+from nudges.models import BouncedAddress, DeliveryStatus
+from tests.factories import UserFactory, cohort_member, cohort_with_tracks
+from tests.nudges.conftest import wait_for
+from tracker.services import NotAllowed
+
+from .dashboard_world import build_track
+
+
+@pytest.fixture
+def world(db):
+    track, built = build_track(modules=2, resources=1, title="Deep Learning")
+    admin = UserFactory()
+    today = timezone.now().date()
+    cohort = cohort_with_tracks(
+        track,
+        admin=admin,
+        targets={built[0][0]: 1, built[1][0]: 2},
+        starts_on=today - timedelta(days=8),
+        ends_on=today + timedelta(weeks=6),
+        name="Spring Cohort",
+    )
+    members = [cohort_member(cohort, display_name=name) for name in ("Ada", "Bo", "Cy")]
+    return {"cohort": cohort, "admin": admin, "members": members, "built": built}
+
+
+def send(world, learners, *, now=None, subject="Hi {name}", body="Next: {next_target}"):
+    return services.cohort_message_send(
+        by=world["admin"],
+        cohort=world["cohort"],
+        learner_ids=[u.pk for u in learners],
+        subject=subject,
+        body=body,
+        now=now,
+    )
+
+
+def test_a_member_is_messaged_at_most_once_a_day_and_the_skips_are_counted(world):
+    ada, bo, cy = world["members"]
+    now = timezone.now()
+    first = send(world, [ada], now=now)
+    second = send(world, [ada, bo], now=now + timedelta(minutes=5))
+    assert (first.queued, first.skipped_today) == (1, 0)
+    assert (second.queued, second.skipped_today) == (1, 1)
+    assert second.message.selected_count == 2 and second.message.skipped_count == 1
+    tomorrow = send(world, [ada, bo, cy], now=now + timedelta(days=1))
+    assert (tomorrow.queued, tomorrow.skipped_today) == (3, 0)
+    assert CohortMessageDelivery.objects.filter(learner=ada).count() == 2
+
+
+def test_only_active_members_and_only_admins(world):
+    outsider = UserFactory()
+    with pytest.raises(services.MessageError, match="Select at least one member"):
+        send(world, [outsider])
+    with pytest.raises(NotAllowed):
+        services.cohort_message_send(
+            by=world["members"][0],
+            cohort=world["cohort"],
+            learner_ids=[world["members"][1].pk],
+            subject="x",
+            body="y",
+        )
+    with pytest.raises(services.MessageError, match="Unknown placeholder"):
+        send(world, world["members"], body="Hello {email}")
+    assert not CohortMessage.objects.exists()
+
+
+def test_the_email_arrives_personalised_with_a_stable_message_id(world, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = "https://waymark.example"
+    ada, bo, _ = world["members"]
+    BouncedAddress.objects.create(
+        email=bo.email.lower(), code=550, error="", flagged_at=timezone.now()
+    )
+    result = send(
+        world, [ada, bo], subject="{cohort}: hi {name}", body="Next: {next_target}, {pace}"
+    )
+    report = services.cohort_message_deliver(message_id=result.message.pk)
+    assert (report.sent, report.skipped) == (1, 1)
+    (email,) = mail.outbox
+    assert email.to == [ada.email]
+    assert email.subject == "Spring Cohort: hi Ada"
+    first_module = world["built"][0][0]
+    assert f"Next: {first_module.title}, Behind by 1 module" in email.body
+    assert "https://waymark.example/cohorts/" in email.body
+    message_id = f"<cohort.{result.message.pk}.{ada.pk}@waymark.example>"
+    assert email.extra_headers["Message-ID"] == message_id
+    rows = {r.learner_id: r for r in CohortMessageDelivery.objects.all()}
+    assert rows[ada.pk].status == DeliveryStatus.SENT and rows[ada.pk].message_id == message_id
+    assert rows[bo.pk].status == DeliveryStatus.SKIPPED and "bounced" in rows[bo.pk].reason
+    # Idempotent: a second run sends nothing more.
+    assert services.cohort_message_deliver(message_id=result.message.pk).claimed == 0
+    assert len(mail.outbox) == 1
+
+
+def test_compose_preview_send_and_log(client, world):
+    ada, bo, _ = world["members"]
+    client.force_login(world["admin"])
+    url = f"/cohorts/{world['cohort'].slug}/messages/"
+    page = client.get(url, {"learner": [ada.pk, bo.pk]}).content.decode()
+    assert "To 2 members" in page and "Preview for Ada" in page
+    preview = client.post(
+        url,
+        {
+            "learner": [ada.pk],
+            "subject": "Hey {name}",
+            "body": "Due {due_date}",
+            "action": "preview",
+        },
+    )
+    assert preview.status_code == 200
+    assert 'data-testid="preview-subject">Hey Ada<' in preview.content.decode()
+    assert not CohortMessage.objects.exists()
+    sent = client.post(
+        url, {"learner": [ada.pk, bo.pk], "subject": "Hey {name}", "body": "Go", "action": "send"}
+    )
+    assert sent.status_code == 302
+    again = client.post(
+        url, {"learner": [ada.pk], "subject": "Again", "body": "Go", "action": "send"}, follow=True
+    )
+    html = again.content.decode()
+    assert "Message queued for 0 members. 1 member was skipped" in html
+    log = html.split('data-testid="message-log"', 1)[1].split("</table>", 1)[0]
+    assert "Hey {name}" in log and "Again" in log
+    # Hey {name}: 2 selected, 0 skipped, 0 delivered, 2 waiting (no worker here), 0 failed.
+    assert "<td>Hey{name}</td><td>2</td><td>0</td><td>0</td><td>2</td><td>0</td>" in "".join(
+        log.split()
+    )
+
+
+def test_everyone_matching_the_filter_is_selected(client, world):
+    client.force_login(world["admin"])
+    page = client.get(
+        f"/cohorts/{world['cohort'].slug}/messages/", {"all": "1", "q": "bo"}
+    ).content.decode()
+    assert "To 1 member" in page and ">Bo</label>" in page and ">Ada</label>" not in page
+
+
+@pytest.mark.services
+def test_a_real_worker_delivers_the_message_once(workers, smtp_server, settings):
+    """Sent from the view's service after commit, through the broker, by a Celery worker, to an
+    SMTP server on loopback: exactly one email per selected member."""
+    from .dashboard_world import build_track as build
+
+    track, built = build(modules=1, resources=1)
+    admin = UserFactory()
+    cohort = cohort_with_tracks(track, admin=admin, targets={built[0][0]: 1})
+    ada = cohort_member(cohort, display_name="Ada")
+    bo = cohort_member(cohort, display_name="Bo")
+    workers.start()
+    result = services.cohort_message_send(
+        by=admin, cohort=cohort, learner_ids=[ada.pk, bo.pk], subject="Hello {name}", body="Hi"
+    )
+    wait_for(lambda: len(smtp_server.messages) >= 2, timeout=60, message=workers.logs())
+    subjects = sorted(m["Subject"] for m in smtp_server.messages)
+    assert subjects == ["Hello Ada", "Hello Bo"]
+    wait_for(
+        lambda: (
+            CohortMessageDelivery.objects.filter(
+                cohort_message=result.message, status=DeliveryStatus.SENT
+            ).count()
+            == 2
+        ),
+        timeout=30,
+    )
