@@ -394,8 +394,11 @@ def test_status_post_query_count_is_constant(client):
     # the running total in one statement on PostgreSQL, the enrolment's totals); the answer is
     # built from what the write knows. Outside a test BEGIN and COMMIT make it 8, issue 15's
     # budget. (The test's own transaction turns the service's into a savepoint, not counted.)
+    # Plus the week's completion count (one upsert, tracker/services/weekly.py) for the cohort
+    # chart: 9 outside a test, one over issue 15's budget until the upsert joins the ledger's
+    # statement on PostgreSQL like the progress row did.
     statements = [q["sql"] for q in q_large.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) <= (6 if connection.vendor == "postgresql" else 8), statements
+    assert len(statements) <= (7 if connection.vendor == "postgresql" else 9), statements
 
 
 def test_htmx_request_after_the_session_expired_sends_the_page_to_log_in(client, course):
