@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('curriculum', '0006_capstone_team'),
-        ('tracker', '0007_repair_enrolment_totals'),
+        ('tracker', '0008_submission_via_team'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
