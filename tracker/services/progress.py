@@ -31,10 +31,11 @@ from ..models import (
     Profile,
     Progress,
     ProgressStatus,
+    WeeklyCompletions,
 )
 from ..sql import Statement
 from .totals import enrolment_totals_after_change, enrolment_totals_refresh
-from .weekly import weekly_completions_moved
+from .weekly import weekly_completions_moved, weekly_weeks_moved
 
 
 class ServiceError(Exception):
@@ -216,7 +217,17 @@ _WITH_PROGRESS_AND_TOTAL_SQL = """
 WITH progress AS ({progress}),
      entry AS ({entry}),
      total AS (UPDATE {profile} SET points_total = points_total + entry.amount
-               FROM entry WHERE user_id = %(learner)s RETURNING entry.amount)
+               FROM entry WHERE user_id = %(learner)s RETURNING entry.amount),
+     week_left AS (UPDATE {weekly} SET completions = completions - 1
+                   WHERE learner_id = %(learner)s AND track_id = %(p_track)s
+                     AND week = %(w_removed)s::date AND completions > 0
+                   RETURNING 1),
+     week_entered AS (INSERT INTO {weekly} (learner_id, track_id, week, completions)
+                      SELECT %(learner)s, %(p_track)s, %(w_added)s::date, 1
+                      WHERE %(w_added)s::date IS NOT NULL
+                      ON CONFLICT (learner_id, track_id, week)
+                      DO UPDATE SET completions = {weekly}.completions + 1
+                      RETURNING 1)
 SELECT (SELECT id FROM progress), (SELECT amount FROM total)
 """
 
@@ -243,28 +254,38 @@ def _ledger_write(
     now,
     amount=0,
     progress: Progress | None = None,
+    completed_before: datetime | None = None,
 ) -> int:
     """Run one of the ledger statements and keep the (locked) profile's total in step: one
-    round trip on PostgreSQL, which also writes `progress` when given (saved with the ORM
-    first elsewhere). Returns the change in points (0 when the ledger already stood as
-    asked)."""
+    round trip on PostgreSQL, which also writes `progress` when given, with the weekly
+    completion counts it moves (`completed_before` is when it was done before this change;
+    saved with the ORM first elsewhere). Returns the change in points (0 when the ledger
+    already stood as asked)."""
     table = connection.ops.quote_name(PointsEntry._meta.db_table)
     entry = sql.format(table=table, standing=_STANDING_SQL.format(table=table)).strip()
     with_total = connection.vendor == "postgresql"
     profile_table = connection.ops.quote_name(Profile._meta.db_table)
     if with_total and progress is not None:
         write = _PROGRESS_INSERT_SQL if progress.pk is None else _PROGRESS_UPDATE_SQL
+        # The cohort charts' weekly completion counts move in the same statement.
         entry = _WITH_PROGRESS_AND_TOTAL_SQL.format(
             progress=write.format(
                 progress=connection.ops.quote_name(Progress._meta.db_table)
             ).strip(),
             entry=entry,
             profile=profile_table,
+            weekly=connection.ops.quote_name(WeeklyCompletions._meta.db_table),
         )
     elif with_total:
         entry = _WITH_TOTAL_SQL.format(entry=entry, profile=profile_table)
     elif progress is not None:
         _progress_save(progress)
+        weekly_completions_moved(
+            learner_id=profile.user_id,
+            track_id=progress.track_id,
+            removed=completed_before,
+            added=progress.completed_at,
+        )
     params = {
         "learner": profile.user_id,
         "source": _source(resource, capstone),
@@ -278,6 +299,7 @@ def _ledger_write(
     combined = with_total and progress is not None
     if combined:
         params.update(_progress_params(progress))
+        params.update(weekly_weeks_moved(removed=completed_before, added=progress.completed_at))
     with connection.cursor() as cursor:
         cursor.execute(entry, params)
         row = cursor.fetchone()
@@ -294,7 +316,9 @@ def _ledger_write(
     return row[0]
 
 
-def _award(*, profile: Profile, amount: int, resource, capstone, now, progress=None) -> int:
+def _award(
+    *, profile: Profile, amount: int, resource, capstone, now, progress=None, completed_before=None
+) -> int:
     if amount < 0:
         raise ValueError("an award is never negative")
     return _ledger_write(
@@ -305,10 +329,13 @@ def _award(*, profile: Profile, amount: int, resource, capstone, now, progress=N
         now=now,
         amount=amount,
         progress=progress,
+        completed_before=completed_before,
     )
 
 
-def _reverse(*, profile: Profile, resource, capstone, now, progress=None) -> int:
+def _reverse(
+    *, profile: Profile, resource, capstone, now, progress=None, completed_before=None
+) -> int:
     return _ledger_write(
         _REVERSAL_SQL,
         profile=profile,
@@ -316,6 +343,7 @@ def _reverse(*, profile: Profile, resource, capstone, now, progress=None) -> int
         capstone=capstone,
         now=now,
         progress=progress,
+        completed_before=completed_before,
     )
 
 
@@ -494,16 +522,10 @@ def _status_write(
         progress.completed_at = None
     # A change that awards or reverses points writes the row with the ledger entry.
     with_ledger = status == ProgressStatus.DONE or previous == ProgressStatus.DONE
+    # (It also moves the cohort charts' weekly completion counts: only a change into or out of
+    # "done" does, and those always go with the ledger.)
     if not with_ledger:
         _progress_save(progress)
-    if was_completed_at is not None or status == ProgressStatus.DONE:
-        # Cohort charts read completions per week from these counts (one statement).
-        weekly_completions_moved(
-            learner_id=learner.pk,
-            track_id=resource.track_id,
-            removed=was_completed_at,
-            added=progress.completed_at,
-        )
 
     if status == ProgressStatus.DONE:
         done_after = state.done_ids | {resource.pk}
@@ -522,6 +544,7 @@ def _status_write(
             capstone=None,
             now=now,
             progress=progress,
+            completed_before=was_completed_at,
         )
         completion = track_progress(
             track=structure, done_resource_ids=done_after, passed_capstone_ids=state.passed_ids
@@ -538,7 +561,12 @@ def _status_write(
         issued_now = certificate if issued else None
     elif previous == ProgressStatus.DONE:
         delta = _reverse(
-            profile=profile, resource=resource, capstone=None, now=now, progress=progress
+            profile=profile,
+            resource=resource,
+            capstone=None,
+            now=now,
+            progress=progress,
+            completed_before=was_completed_at,
         )
         if _was_complete(structure, resource, state):  # only then can linked ones be done
             _track_undone_check(

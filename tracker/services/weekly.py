@@ -20,6 +20,7 @@ __all__ = [
     "weekly_completions_drift",
     "weekly_completions_moved",
     "weekly_completions_rebuild",
+    "weekly_weeks_moved",
 ]
 
 
@@ -30,6 +31,17 @@ def week_of(instant: datetime) -> date:
 
 def _table() -> str:
     return connection.ops.quote_name(WeeklyCompletions._meta.db_table)
+
+
+def weekly_weeks_moved(*, removed: datetime | None, added: datetime | None) -> dict:
+    """The weeks a completion leaves and enters, as the parameters `w_removed` and `w_added`
+    of the progress service's single PostgreSQL statement (None: no such move)."""
+    if removed is not None and added is not None and week_of(removed) == week_of(added):
+        return {"w_removed": None, "w_added": None}
+    return {
+        "w_removed": week_of(removed) if removed is not None else None,
+        "w_added": week_of(added) if added is not None else None,
+    }
 
 
 def weekly_completions_moved(
