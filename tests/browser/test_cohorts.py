@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -25,24 +24,10 @@ from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFa
 from tests.nudges.conftest import broker, smtp_server, wait_for, workers  # noqa: F401
 from tracker import services
 
-
-def _dashboard_pages_missing() -> bool:
-    try:
-        reverse("cohorts:dashboard", args=["any"])
-    except NoReverseMatch:
-        return True
-    return False
-
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.services,
     pytest.mark.django_db(transaction=True),
-    # Written against the dashboard branch (it passed there); runs once those pages are merged.
-    pytest.mark.skipif(
-        _dashboard_pages_missing(),
-        reason="the cohort dashboard, CSV export and messages pages are not merged yet",
-    ),
 ]
 
 PASSWORD = "a long walk to the river"
