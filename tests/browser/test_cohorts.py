@@ -73,12 +73,14 @@ def member_with_progress(cohort, code, user, *, modules: int, days_ago: int):
     """A member who finished the first `modules` modules, the last of it `days_ago` days ago."""
     now = timezone.now()
     cohort_services.cohort_join(user=user, code=code, now=now - timedelta(days=20))
+    track = cohort.tracks.get()
+    # The first `modules` modules in track order (factory positions are global sequences, so
+    # they are compared, never taken as indexes).
+    first = set(track.modules.order_by("position", "id").values_list("pk", flat=True)[:modules])
     resources = [
-        r
-        for r in cohort.tracks.get().resources.select_related("track", "module")
-        if r.module.position < modules
+        r for r in track.resources.select_related("track", "module") if r.module_id in first
     ]
-    resources.sort(key=lambda r: (r.module.position, r.position))
+    resources.sort(key=lambda r: (r.module.position, r.module_id, r.position, r.pk))
     for offset, resource in enumerate(reversed(resources)):
         services.progress_set_status(
             learner=user,
