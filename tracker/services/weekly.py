@@ -47,23 +47,23 @@ def weekly_weeks_moved(*, removed: datetime | None, added: datetime | None) -> d
 def weekly_completions_moved(
     *, learner_id: int, track_id: int, removed: datetime | None, added: datetime | None
 ) -> None:
-    """A completion left the week of `removed` and/or entered the week of `added`."""
-    if removed is not None and added is not None and week_of(removed) == week_of(added):
-        return
+    """A completion left the week of `removed` and/or entered the week of `added` (the
+    statements PostgreSQL runs inside the progress service's single write, run on their own)."""
+    weeks = weekly_weeks_moved(removed=removed, added=added)
     with connection.cursor() as cursor:
-        if removed is not None:
+        if weeks["w_removed"] is not None:
             cursor.execute(
                 f"UPDATE {_table()} SET completions = completions - 1 "
                 "WHERE learner_id = %s AND track_id = %s AND week = %s AND completions > 0",
-                [learner_id, track_id, week_of(removed)],
+                [learner_id, track_id, weeks["w_removed"]],
             )
-        if added is not None:
+        if weeks["w_added"] is not None:
             # One statement on PostgreSQL and SQLite alike: the week's row, or one more in it.
             cursor.execute(
                 f"INSERT INTO {_table()} (learner_id, track_id, week, completions) "
                 "VALUES (%s, %s, %s, 1) ON CONFLICT (learner_id, track_id, week) "
                 f"DO UPDATE SET completions = {_table()}.completions + 1",
-                [learner_id, track_id, week_of(added)],
+                [learner_id, track_id, weeks["w_added"]],
             )
 
 
