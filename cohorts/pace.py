@@ -14,10 +14,11 @@ With no targets (no plan) there is no pace status; before the start nothing is d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 
 class PaceStatus(StrEnum):
@@ -80,6 +81,20 @@ def pace_for(*, modules_done: int, due: DueCounts) -> Pace:
     if modules_done > due.due_by_end_of_this_week:
         return Pace(PaceStatus.AHEAD)
     return Pace(PaceStatus.ON_PACE)
+
+
+class _Target(Protocol):
+    module_id: int
+
+
+T = TypeVar("T", bound=_Target)
+
+
+def next_open_target(targets: Iterable[T], complete: Set[int]) -> T | None:
+    """The target a member works towards next: the first of the plan, in due order, whose
+    module is not among the ones they have complete (a module done early drops out; one
+    skipped stays next). Every page, email and message that names a next target uses this."""
+    return next((t for t in targets if t.module_id not in complete), None)
 
 
 def default_target_weeks(module_lengths_in_days: Iterable[int]) -> list[int]:

@@ -211,15 +211,17 @@ def _targets_by_cohort(cohorts: Mapping[int, Cohort]) -> dict[int, list[CohortMo
 def _next_target(
     cohort: Cohort, targets: list[CohortModuleTarget], complete: Set[int]
 ) -> NextTarget | None:
+    target = pace.next_open_target(targets, complete)
+    if target is None:
+        return None
     links = list(cohort.cohort_tracks.all())
-    titles = {link.track_id: link.track.title for link in links}
-    for target in targets:
-        if target.module.pk in complete:
-            continue
-        return NextTarget(
-            module_title=target.module.title,
-            track_title=titles[target.module.track_id] if len(links) > 1 else "",
-            week=target.target_week,
-            due_on=pace.week_ends_on(starts_on=cohort.starts_on, week=target.target_week),
+    return NextTarget(
+        module_title=target.module.title,
+        track_title=next(
+            (link.track.title for link in links if link.track_id == target.module.track_id), ""
         )
-    return None
+        if len(links) > 1
+        else "",
+        week=target.target_week,
+        due_on=pace.week_ends_on(starts_on=cohort.starts_on, week=target.target_week),
+    )

@@ -4,6 +4,7 @@ cache, keyed by the version read with the tracks)."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -71,15 +72,9 @@ class CohortContext:
     def pace_for(self, modules_done: int) -> pace.Pace:
         return pace.pace_for(modules_done=modules_done, due=self.due)
 
-    def next_target(
-        self, modules_done: int, complete: set[int] | frozenset[int] | None = None
-    ) -> ModuleTarget | None:
-        """The target a member works towards next: with the ids of the modules they have
-        complete, the first of the plan (in due order) that is not among them (as on /me/);
-        with only their count (messages to many members), the one after as many as that."""
-        if complete is not None:
-            return next((t for t in self.targets if t.module_id not in complete), None)
-        return self.targets[modules_done] if modules_done < len(self.targets) else None
+    def next_target(self, complete: Set[int]) -> ModuleTarget | None:
+        """The next target of a member with the modules `complete` (see `complete_modules`)."""
+        return pace.next_open_target(self.targets, complete)
 
 
 def cohort_context(*, slug: str, today: date, cohort: Cohort | None = None) -> CohortContext:

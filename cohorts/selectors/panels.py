@@ -30,9 +30,11 @@ __all__ = [
     "HeatMap",
     "LeaderboardEntry",
     "at_risk",
+    "complete_modules",
     "heat_map",
     "leaderboard",
     "member_team",
+    "units_done",
     "weekly_completions",
 ]
 
@@ -83,72 +85,97 @@ class HeatMap:
     rows: list[tuple[MemberRow, list[HeatCell]]]
 
 
+def _module_units(module) -> int:
+    return module_progress(
+        module=module, done_resource_ids=set(), passed_capstone_ids=set()
+    ).total_units
+
+
+def units_done(ctx: CohortContext, *, learner_ids: list[int]) -> dict[tuple[int, int], int]:
+    """Units done (the completion rule's count, capped at the module's units) per learner and
+    active module of the cohort's tracks, for `learner_ids`: one aggregate over their done rows
+    grouped by module and choice group. Pairs with nothing done are left out."""
+    counts: dict[tuple[int, int, str], int] = {}
+    if not learner_ids or not ctx.tracks:
+        return {}
+    done = (
+        Progress.objects.filter(
+            learner_id__in=learner_ids,
+            track_id__in=ctx.track_ids,
+            status=ProgressStatus.DONE,
+            resource__optional=False,
+            resource__archived_at__isnull=True,
+        )
+        .order_by()
+        .values_list("learner_id", "resource__module_id", "resource__choice")
+        .annotate(n=Count("id"))
+    )
+    passed = (
+        CapstoneSubmission.objects.filter(
+            learner_id__in=learner_ids,
+            track_id__in=ctx.track_ids,
+            status=SubmissionStatus.PASSED,
+            capstone__optional=False,
+            capstone__archived_at__isnull=True,
+        )
+        .order_by()
+        .values_list("learner_id", "capstone__module_id", Value(CAPSTONE))
+        .annotate(n=Count("id"))
+    )
+    for learner_id, module_id, choice, n in done.union(passed, all=True):
+        counts[(learner_id, module_id, choice)] = n
+    modules = {module.id: module for track in ctx.tracks for module in track.modules}
+    found: dict[tuple[int, int], int] = defaultdict(int)
+    for (learner_id, module_id, choice), n in counts.items():
+        module = modules.get(module_id)
+        if module is None:
+            continue
+        if choice and choice != CAPSTONE:
+            size = sum(1 for r in module.resources if r.choice == choice and not r.optional)
+            n = min(n, module.required_in_group(choice), size)
+        found[(learner_id, module_id)] += n
+    units = {module_id: _module_units(module) for module_id, module in modules.items()}
+    return {key: min(n, units[key[1]]) for key, n in found.items() if n}
+
+
+def complete_modules(ctx: CohortContext, *, learner_ids: list[int]) -> dict[int, frozenset[int]]:
+    """The ids of the cohort's modules each of `learner_ids` has complete (one query): what
+    `CohortContext.next_target` needs."""
+    units = {module.id: _module_units(module) for track in ctx.tracks for module in track.modules}
+    complete: dict[int, set[int]] = defaultdict(set)
+    for (learner_id, module_id), done in units_done(ctx, learner_ids=learner_ids).items():
+        if units[module_id] and done >= units[module_id]:
+            complete[learner_id].add(module_id)
+    return {learner_id: frozenset(complete.get(learner_id, ())) for learner_id in learner_ids}
+
+
 def heat_map(ctx: CohortContext, *, rows: list[MemberRow]) -> HeatMap:
     """Per member of `rows` and active module of the cohort's tracks: units done of the
-    module's units (the completion rule's count), from one aggregate over these members'
-    done rows grouped by module and choice group (bounded by the page, not the cohort)."""
+    module's units, from `units_done` (bounded by the page, not the cohort)."""
     targets = {t.module_id: t.target_week for t in ctx.targets}
-    modules = [(track, module) for track in ctx.tracks for module in track.modules]
     columns = [
         HeatColumn(
             module_id=module.id,
             track_title=track.title,
             number=module.number,
             title=module.title,
-            units=module_progress(
-                module=module, done_resource_ids=set(), passed_capstone_ids=set()
-            ).total_units,
+            units=_module_units(module),
             target_week=targets.get(module.id),
         )
-        for track, module in modules
+        for track in ctx.tracks
+        for module in track.modules
     ]
-    learner_ids = [row.user_id for row in rows]
-    counts: dict[tuple[int, int, str], int] = {}
-    if learner_ids and columns:
-        done = (
-            Progress.objects.filter(
-                learner_id__in=learner_ids,
-                track_id__in=ctx.track_ids,
-                status=ProgressStatus.DONE,
-                resource__optional=False,
-                resource__archived_at__isnull=True,
-            )
-            .order_by()
-            .values_list("learner_id", "resource__module_id", "resource__choice")
-            .annotate(n=Count("id"))
+    done = units_done(ctx, learner_ids=[row.user_id for row in rows]) if columns else {}
+    heat_rows = [
+        (
+            row,
+            [
+                heat_cell(done.get((row.user_id, column.module_id), 0), column.units, row.name)
+                for column in columns
+            ],
         )
-        passed = (
-            CapstoneSubmission.objects.filter(
-                learner_id__in=learner_ids,
-                track_id__in=ctx.track_ids,
-                status=SubmissionStatus.PASSED,
-                capstone__optional=False,
-                capstone__archived_at__isnull=True,
-            )
-            .order_by()
-            .values_list("learner_id", "capstone__module_id", Value(CAPSTONE))
-            .annotate(n=Count("id"))
-        )
-        for learner_id, module_id, choice, n in done.union(passed, all=True):
-            counts[(learner_id, module_id, choice)] = n
-    choices = defaultdict(list)
-    for (learner_id, module_id, choice), n in counts.items():
-        if choice and choice != CAPSTONE:
-            choices[(learner_id, module_id)].append((choice, n))
-    modules_by_id = {module.id: module for _, module in modules}
-    heat_rows = []
-    for row in rows:
-        cells = []
-        for column in columns:
-            module = modules_by_id[column.module_id]
-            done_units = counts.get((row.user_id, column.module_id, ""), 0) + counts.get(
-                (row.user_id, column.module_id, CAPSTONE), 0
-            )
-            for choice, n in choices.get((row.user_id, column.module_id), ()):
-                size = sum(1 for r in module.resources if r.choice == choice and not r.optional)
-                done_units += min(n, min(module.required_in_group(choice), size))
-            cells.append(heat_cell(min(done_units, column.units), column.units, row.name))
-        heat_rows.append((row, cells))
+        for row in rows
+    ]
     return HeatMap(columns=columns, rows=heat_rows)
 
 

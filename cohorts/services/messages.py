@@ -246,6 +246,7 @@ def cohort_message_deliver(
         member.user_id: selectors.row_of(member, ctx)
         for member in selectors.members_queryset(ctx, now=now).filter(user_id__in=ids)
     }
+    complete = selectors.complete_modules(ctx, learner_ids=list(rows))
 
     def prepare(row):
         learner = learners.get(row.learner_id)
@@ -256,7 +257,7 @@ def cohort_message_deliver(
             return None, SKIP_NO_ADDRESS
         if learner.email.lower() in bounced:
             return None, SKIP_BOUNCED
-        target = ctx.next_target(member.modules_done)
+        target = ctx.next_target(complete[row.learner_id])
         values = {
             "name": member.name,
             "cohort": message.cohort.name,

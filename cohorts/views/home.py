@@ -24,21 +24,14 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
     own = selectors.member_of(ctx, user=request.user, now=now)
-    complete = None
-    if own is not None:
-        # Which of the plan's modules they have complete (the heat map's count for one member).
-        heat = selectors.heat_map(ctx, rows=[own])
-        cells = heat.rows[0][1] if heat.rows else []
-        complete = {
-            column.module_id
-            for column, cell in zip(heat.columns, cells, strict=True)
-            if cell.units and cell.done >= cell.units
-        }
+    complete = (
+        selectors.complete_modules(ctx, learner_ids=[own.user_id])[own.user_id] if own else None
+    )
     context = {
         "ctx": ctx,
         "cohort": cohort,
         "own": own,
-        "next_target": ctx.next_target(own.modules_done, complete) if own else None,
+        "next_target": ctx.next_target(complete) if own else None,
         "team": selectors.member_team(ctx, user=request.user) if own else None,
         "leaderboard": selectors.leaderboard(ctx, now=now),
         "manages": permissions.can_manage_cohort(request.user, cohort),

@@ -113,7 +113,8 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
         subject = form["subject"].value() or ""
         body = form["body"].value() or ""
         if not message_services.message_problems(subject=subject, body=body):
-            target = ctx.next_target(first.modules_done)
+            complete = selectors.complete_modules(ctx, learner_ids=[first.user_id])
+            target = ctx.next_target(complete[first.user_id])
             preview = render_message(
                 message=CohortMessage(cohort=cohort, subject=subject, body=body),
                 learner=request.user,

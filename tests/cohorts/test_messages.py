@@ -175,3 +175,18 @@ def test_a_real_worker_delivers_the_message_once(workers, smtp_server, settings)
         ),
         timeout=30,
     )
+
+
+def test_the_next_target_is_the_first_module_of_the_plan_not_complete(world, settings):
+    """A member who finished the second module but not the first is told the first is next
+    (as their cohort page and weekly email say), not the one after as many modules as done."""
+    from tracker.services import progress_set_status
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ada = world["members"][0]
+    (first, _), (_, second_items) = world["built"]
+    progress_set_status(learner=ada, resource=second_items[0], status="done")
+    message = send(world, [ada], body="Next: {next_target}").message
+    services.cohort_message_deliver(message_id=message.pk)
+    (email,) = mail.outbox
+    assert f"Next: {first.title}\n" in email.body
