@@ -3,6 +3,7 @@
     python -m bench.profile waymark_bench_12345 mark-done    # cProfile + the queries, grouped
     python -m bench.profile waymark_bench_12345 track-page
     python -m bench.profile waymark_bench_12345 http-page    # the 25-resource page of the load
+    python -m bench.profile waymark_bench_12345 dashboard    # the 2,000-member cohort's page
     python -m bench.profile waymark_bench_12345 nudge-chunk  # one chunk of 500 weekly nudges
 
 Each action runs a few times first (warm caches), then once under cProfile and once counting
@@ -61,7 +62,9 @@ def query_shapes(queries: list[dict]) -> list[tuple[int, float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("database")
-    parser.add_argument("action", choices=["mark-done", "track-page", "http-page", "nudge-chunk"])
+    parser.add_argument(
+        "action", choices=["mark-done", "track-page", "http-page", "dashboard", "nudge-chunk"]
+    )
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--runs", type=int, default=10, help="requests under the profiler")
     args = parser.parse_args()
@@ -97,6 +100,12 @@ def main() -> None:
             return client.post(
                 f"/tracks/{big}/items/{next(fresh)}/status", {"status": "done"}, headers=HTMX
             )
+    elif args.action == "dashboard":
+        learner = User.objects.get(username="bench-cohort-admin")
+        client = logged_in_client(learner.pk)
+
+        def action():
+            return client.get("/cohorts/bench-cohort/")
     else:
         slug = big if args.action == "track-page" else HTTP_TRACK
         prefix = "bench-member-" if args.action == "track-page" else "bench-http-"
