@@ -181,6 +181,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # is down or hung (ops.cache.FailoverCache; docs/operations.md says why).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHE_TIMEOUT_SECONDS = env_float("CACHE_TIMEOUT_SECONDS", 0.25)
+# How long a cohort dashboard's weekly completions chart is kept before it is recomputed.
+COHORT_CHART_CACHE_SECONDS = env_int("COHORT_CHART_CACHE_SECONDS", 300)
 DATABASE_CACHE = {
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
     "LOCATION": "waymark_cache",

@@ -10,21 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     CharField,
-    Count,
     F,
     FilteredRelation,
     IntegerField,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Concat, Greatest, Lower, NullIf, Trim
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import (
+    Coalesce,
+    Concat,
+    Greatest,
+    Lower,
+    NullIf,
+    RowNumber,
+    Trim,
+)
 
 from tracker.models import ANONYMOUS_LEARNER_NAME
 
@@ -38,10 +46,13 @@ __all__ = [
     "MemberFilter",
     "MemberPage",
     "MemberRow",
+    "Placed",
     "SORTS",
     "member_of",
     "member_page",
     "member_rows",
+    "page_of",
+    "placed_members",
     "row_of",
     "members_queryset",
 ]
@@ -223,19 +234,22 @@ def members_queryset(ctx: CohortContext, *, now: datetime) -> QuerySet[CohortMem
     )
 
 
-def _filtered(qs: QuerySet, ctx: CohortContext, filters: MemberFilter) -> QuerySet:
+def _match(ctx: CohortContext, filters: MemberFilter) -> Q:
+    """The members `filters` keeps, as a condition on `members_queryset`'s annotations."""
+    match = Q()
     if filters.q:
-        qs = qs.filter(member_name__icontains=filters.q)
+        match &= Q(member_name__icontains=filters.q)
     if filters.track is not None and filters.track in ctx.track_ids:
-        qs = qs.filter(**{f"t{filters.track}_enrolled": 1})
+        match &= Q(**{f"t{filters.track}_enrolled": 1})
     if filters.pace == AT_RISK:
-        qs = qs.filter(member_at_risk=1)
+        match &= Q(member_at_risk=1)
     elif filters.pace:
-        qs = qs.filter(member_pace=filters.pace)
-    return qs
+        match &= Q(member_pace=filters.pace)
+    return match
 
 
-def _ordered(qs: QuerySet, ctx: CohortContext, filters: MemberFilter) -> QuerySet:
+def _order(ctx: CohortContext, filters: MemberFilter) -> list[OrderBy]:
+    """The table's order for `filters.sort`: the column, then name and id (stable pages)."""
     key, desc = filters.sort_key, filters.descending
     by_name = [Lower("member_name").asc(), F("user_id").asc()]
     if key == "points":
@@ -247,20 +261,19 @@ def _ordered(qs: QuerySet, ctx: CohortContext, filters: MemberFilter) -> QuerySe
     elif key.startswith("track-") and key[6:].isdigit() and int(key[6:]) in ctx.track_ids:
         first = F(f"t{int(key[6:])}_percent")
     else:
-        return qs.order_by(
+        return [
             Lower("member_name").desc() if desc else Lower("member_name").asc(),
             F("user_id").desc() if desc else F("user_id").asc(),
-        )
-    first = first.desc(nulls_last=True) if desc else first.asc(nulls_first=True)
-    return qs.order_by(first, *by_name)
+        ]
+    return [first.desc(nulls_last=True) if desc else first.asc(nulls_first=True), *by_name]
 
 
 def member_rows(
     ctx: CohortContext, *, filters: MemberFilter, now: datetime
 ) -> QuerySet[CohortMembership]:
     """Members matching `filters`, in its order, with their figures (see `row_of`)."""
-    qs = members_queryset(ctx, now=now)
-    return _ordered(_filtered(qs, ctx, filters), ctx, filters)
+    qs = members_queryset(ctx, now=now).filter(_match(ctx, filters))
+    return qs.order_by(*_order(ctx, filters))
 
 
 def row_of(member: CohortMembership, ctx: CohortContext) -> MemberRow:
@@ -315,25 +328,125 @@ class MemberPage:
         return (self.number - 1) * self.page_size + len(self.rows)
 
 
-def member_page(
-    ctx: CohortContext, *, filters: MemberFilter, now: datetime, page_size: int = PAGE_SIZE
-) -> MemberPage:
-    """One page of the table and the number of matching members, in one query (the count is a
-    window over the filtered rows); a page past the end answers the last page (one more)."""
-    qs = (
-        member_rows(ctx, filters=filters, now=now)
-        .annotate(matching=Window(expression=Count("pk")))
-        .select_related(None)
+@dataclass
+class Placed:
+    """What `placed_members` read: the members it kept (each with `page_place`, `risk_place`
+    and `points_place` where asked for) and how many match the filters / are at risk."""
+
+    members: list[CohortMembership]
+    matching: int
+    at_risk: int
+    at_risk_limit: int = 0
+    leaderboard_size: int = 0
+
+
+def placed_members(
+    ctx: CohortContext,
+    *,
+    now: datetime,
+    filters: MemberFilter | None = None,
+    page: tuple[int, int] | None = None,
+    at_risk_limit: int = 0,
+    leaderboard_size: int = 0,
+) -> Placed:
+    """One pass over the cohort's members (one query) that numbers each in the orders asked
+    for, with window functions, and returns only the few each needs: the table's `page`
+    (number, size) of the members matching `filters`, the first `at_risk_limit` at risk, the
+    first `leaderboard_size` by points. The dashboard asks for all three at once."""
+    windows: dict = {}
+    wanted: list[Q] = []
+    qs = members_queryset(ctx, now=now).select_related(None)
+    if page is not None:
+        match = _match(ctx, filters or MemberFilter())
+        qs = qs.annotate(
+            member_matches=Case(When(match, then=Value(1)), default=Value(0))
+            if match
+            else Value(1, output_field=IntegerField())
+        )
+        # Numbered within "matches or not", so a page of the matching ones is a range.
+        windows["page_place"] = Window(
+            RowNumber(),
+            partition_by=[F("member_matches")],
+            order_by=_order(ctx, filters or MemberFilter()),
+        )
+        windows["matching"] = Window(Sum("member_matches"))
+        number, size = page
+        wanted.append(Q(page_place__gt=(number - 1) * size, page_place__lte=number * size))
+    if at_risk_limit:
+        windows["risk_place"] = Window(
+            RowNumber(),
+            partition_by=[F("member_at_risk")],
+            order_by=[
+                F("member_modules_done").asc(),
+                F("member_last_activity").asc(nulls_first=True),
+                F("member_name").asc(),
+                F("user_id").asc(),
+            ],
+        )
+        windows["at_risk_count"] = Window(Sum("member_at_risk"))
+        wanted.append(Q(risk_place__lte=at_risk_limit))
+    if leaderboard_size:
+        qs = qs.annotate(shown=Coalesce(F("user__profile__show_on_leaderboards"), Value(True)))
+        windows["points_place"] = Window(
+            RowNumber(),
+            order_by=[F("member_points").desc(), F("member_name").asc(), F("user_id").asc()],
+        )
+        wanted.append(Q(points_place__lte=leaderboard_size))
+    if not wanted:
+        return Placed(members=[], matching=0, at_risk=0)
+    condition = wanted[0]
+    for more in wanted[1:]:
+        condition |= more
+    members = list(qs.annotate(**windows).filter(condition))
+    first = members[0] if members else None
+    return Placed(
+        members=members,
+        matching=int(getattr(first, "matching", 0) or 0),
+        at_risk=int(getattr(first, "at_risk_count", 0) or 0),
+        at_risk_limit=at_risk_limit,
+        leaderboard_size=leaderboard_size,
     )
+
+
+def page_of(placed: Placed, ctx: CohortContext, *, number: int, page_size: int) -> list[MemberRow]:
+    """The table's rows among what `placed_members` read, in the table's order."""
+    low, high = (number - 1) * page_size, number * page_size
+    rows = [
+        m
+        for m in placed.members
+        if getattr(m, "member_matches", 0) == 1 and low < m.page_place <= high
+    ]
+    return [row_of(m, ctx) for m in sorted(rows, key=lambda m: m.page_place)]
+
+
+def member_page(
+    ctx: CohortContext,
+    *,
+    filters: MemberFilter,
+    now: datetime,
+    page_size: int = PAGE_SIZE,
+    at_risk_limit: int = 0,
+    leaderboard_size: int = 0,
+) -> tuple[MemberPage, Placed]:
+    """One page of the table and the number of matching members, in one query (with the
+    at-risk list and leaderboard's members when asked for; see `placed_members`). A page past
+    the end answers the last page (one more query)."""
     number = max(1, filters.page)
-    members = list(qs[(number - 1) * page_size : number * page_size])
-    if not members and number > 1:
-        count = Paginator(qs.order_by(), page_size).count
+    asked = dict(at_risk_limit=at_risk_limit, leaderboard_size=leaderboard_size)
+    placed = placed_members(ctx, now=now, filters=filters, page=(number, page_size), **asked)
+    rows = page_of(placed, ctx, number=number, page_size=page_size)
+    if not rows and number > 1:
+        count = (
+            placed.matching
+            if placed.members
+            else member_rows(ctx, filters=filters, now=now).count()
+        )
         number = max(1, -(-count // page_size))
-        members = list(qs[(number - 1) * page_size : number * page_size])
-    count = members[0].matching if members else 0
-    return MemberPage(
-        rows=[row_of(m, ctx) for m in members], number=number, count=count, page_size=page_size
+        placed = placed_members(ctx, now=now, filters=filters, page=(number, page_size), **asked)
+        rows = page_of(placed, ctx, number=number, page_size=page_size)
+    return (
+        MemberPage(rows=rows, number=number, count=placed.matching, page_size=page_size),
+        placed,
     )
 
 

@@ -8,8 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Sum, Value, Window
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Sum
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from tracker.completion import module_progress
 from tracker.models import (
@@ -23,25 +27,27 @@ from tracker.weeks import WeekPoints
 
 from ..models import CohortMembership, CohortRole, Team, TeamMembership
 from .context import CohortContext
-from .members import MemberRow, members_queryset, row_of
+from .members import MemberRow, Placed, placed_members, row_of
 
 __all__ = [
     "ANONYMOUS_MEMBER",
+    "AT_RISK_SHOWN",
+    "LEADERBOARD_SIZE",
     "HeatMap",
+    "HeatRow",
     "LeaderboardEntry",
-    "at_risk",
+    "Standouts",
     "complete_modules",
     "heat_map",
     "leaderboard",
     "member_team",
+    "standouts",
     "units_done",
     "weekly_completions",
 ]
 
 ANONYMOUS_MEMBER = "Anonymous member"
-AT_RISK_SHOWN = 10
-# Marks capstone rows in the heat map aggregate (no choice group is named with a space first).
-CAPSTONE = " capstone"
+AT_RISK_SHOWN = 10  # at most, on the dashboard (all of them through the table's filter)
 LEADERBOARD_SIZE = 10
 
 
@@ -60,29 +66,50 @@ class HeatColumn:
 
 @dataclass(frozen=True, slots=True)
 class HeatCell:
-    """One cell, with its text ready: a page holds thousands of them, and the template then
-    prints strings instead of formatting numbers."""
-
     done: int
     units: int
-    shade: str  # "heat-0" (nothing) to "heat-4" (complete)
-    label: str  # "3 of 5"
-    title: str  # "Ada: 60%"
+
+    @property
+    def level(self) -> int:
+        """0 (nothing) to 4 (complete), the shade of the cell."""
+        if self.units and self.done >= self.units:
+            return 4
+        return 0 if not self.done else 1 + min(2, (3 * self.done) // max(self.units, 1))
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.units else (100 * self.done) // self.units
 
 
-def heat_cell(done: int, units: int, name: str) -> HeatCell:
-    if units and done >= units:
-        level = 4
-    else:
-        level = 0 if not done else 1 + min(2, (3 * done) // max(units, 1))
-    percent = 100 if not units else (100 * done) // units
-    return HeatCell(done, units, f"heat-{level}", f"{done} of {units}", f"{name}: {percent}%")
+@dataclass
+class HeatRow:
+    """One member's cells. A page holds thousands of them, so each row's cells are written as
+    HTML here, once per table (numbers and the escaped name only), rather than by a template
+    loop resolving several variables per cell."""
+
+    member: MemberRow
+    cells: list[HeatCell]
+
+    @property
+    def table_cells(self) -> SafeString:
+        """For the readable table: "3 of 5" per module."""
+        return mark_safe("".join(f"<td>{c.done} of {c.units}</td>" for c in self.cells))
+
+    @property
+    def map_cells(self) -> SafeString:
+        """For the coloured map: a shade and a tooltip ("Ada: 60%") per module."""
+        name = escape(self.member.name)
+        return mark_safe(
+            "".join(
+                f'<td class="heat-{c.level}" title="{name}: {c.percent}%"></td>' for c in self.cells
+            )
+        )
 
 
 @dataclass
 class HeatMap:
     columns: list[HeatColumn]
-    rows: list[tuple[MemberRow, list[HeatCell]]]
+    rows: list[HeatRow]
 
 
 def _module_units(module) -> int:
@@ -91,55 +118,77 @@ def _module_units(module) -> int:
     ).total_units
 
 
+def _done_ids(ctx: CohortContext, learner_ids: list[int]):
+    """The done resource ids and passed capstone ids of each of `learner_ids` on the cohort's
+    tracks: two queries, one row per learner on PostgreSQL (the ids as an array)."""
+    done = Progress.objects.filter(
+        learner_id__in=learner_ids, track_id__in=ctx.track_ids, status=ProgressStatus.DONE
+    ).order_by()
+    resources: dict[int, list[int]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.aggregates import ArrayAgg
+
+        rows = done.values("learner_id").annotate(ids=ArrayAgg("resource_id"))
+        resources.update(rows.values_list("learner_id", "ids"))
+    else:
+        for learner_id, resource_id in done.values_list("learner_id", "resource_id"):
+            resources[learner_id].append(resource_id)
+    capstones: dict[int, list[int]] = defaultdict(list)
+    for learner_id, capstone_id in CapstoneSubmission.objects.filter(
+        learner_id__in=learner_ids, track_id__in=ctx.track_ids, status=SubmissionStatus.PASSED
+    ).values_list("learner_id", "capstone_id"):
+        capstones[learner_id].append(capstone_id)
+    return resources, capstones
+
+
 def units_done(ctx: CohortContext, *, learner_ids: list[int]) -> dict[tuple[int, int], int]:
-    """Units done (the completion rule's count, capped at the module's units) per learner and
-    active module of the cohort's tracks, for `learner_ids`: one aggregate over their done rows
-    grouped by module and choice group. Pairs with nothing done are left out."""
-    counts: dict[tuple[int, int, str], int] = {}
+    """Units done per learner and active module of the cohort's tracks, for `learner_ids`, by
+    the completion rule (`tracker.completion.module_progress`): each required resource one
+    unit, a choice group as many as it asks for, each required capstone one; at most the
+    module's units. Reads only the learners' done ids (two queries); the rest comes from the
+    tracks' cached structures. Pairs with nothing done are left out."""
     if not learner_ids or not ctx.tracks:
         return {}
-    done = (
-        Progress.objects.filter(
-            learner_id__in=learner_ids,
-            track_id__in=ctx.track_ids,
-            status=ProgressStatus.DONE,
-            resource__optional=False,
-            resource__archived_at__isnull=True,
-        )
-        .order_by()
-        .values_list("learner_id", "resource__module_id", "resource__choice")
-        .annotate(n=Count("id"))
-    )
-    passed = (
-        CapstoneSubmission.objects.filter(
-            learner_id__in=learner_ids,
-            track_id__in=ctx.track_ids,
-            status=SubmissionStatus.PASSED,
-            capstone__optional=False,
-            capstone__archived_at__isnull=True,
-        )
-        .order_by()
-        .values_list("learner_id", "capstone__module_id", Value(CAPSTONE))
-        .annotate(n=Count("id"))
-    )
-    for learner_id, module_id, choice, n in done.union(passed, all=True):
-        counts[(learner_id, module_id, choice)] = n
-    modules = {module.id: module for track in ctx.tracks for module in track.modules}
-    found: dict[tuple[int, int], int] = defaultdict(int)
-    for (learner_id, module_id, choice), n in counts.items():
-        module = modules.get(module_id)
-        if module is None:
-            continue
-        if choice and choice != CAPSTONE:
-            size = sum(1 for r in module.resources if r.choice == choice and not r.optional)
-            n = min(n, module.required_in_group(choice), size)
-        found[(learner_id, module_id)] += n
-    units = {module_id: _module_units(module) for module_id, module in modules.items()}
-    return {key: min(n, units[key[1]]) for key, n in found.items() if n}
+    modules = [module for track in ctx.tracks for module in track.modules]
+    unit_of: dict[int, tuple[int, str]] = {}  # required resource -> (module, choice group)
+    capstone_module: dict[int, int] = {}
+    group_cap: dict[tuple[int, str], int] = {}
+    for module in modules:
+        sizes: dict[str, int] = defaultdict(int)
+        for resource in module.resources:
+            if not resource.optional:
+                unit_of[resource.id] = (module.id, resource.choice)
+                if resource.choice:
+                    sizes[resource.choice] += 1
+        asks = module.choices_required or {}
+        for name, size in sizes.items():
+            group_cap[(module.id, name)] = min(asks.get(name, 1), size)
+        for capstone in module.capstones:
+            if not capstone.optional:
+                capstone_module[capstone.id] = module.id
+    units = {module.id: _module_units(module) for module in modules}
+    resources, capstones = _done_ids(ctx, learner_ids)
+    found: dict[tuple[int, int], int] = {}
+    for learner_id in learner_ids:
+        per_unit: dict[tuple[int, str], int] = defaultdict(int)
+        for resource_id in resources.get(learner_id, ()):
+            unit = unit_of.get(resource_id)
+            if unit is not None:
+                per_unit[unit] += 1
+        for capstone_id in capstones.get(learner_id, ()):
+            module_id = capstone_module.get(capstone_id)
+            if module_id is not None:
+                per_unit[(module_id, "")] += 1
+        per_module: dict[int, int] = defaultdict(int)
+        for (module_id, choice), n in per_unit.items():
+            per_module[module_id] += min(n, group_cap[(module_id, choice)]) if choice else n
+        for module_id, n in per_module.items():
+            found[(learner_id, module_id)] = min(n, units[module_id])
+    return found
 
 
 def complete_modules(ctx: CohortContext, *, learner_ids: list[int]) -> dict[int, frozenset[int]]:
-    """The ids of the cohort's modules each of `learner_ids` has complete (one query): what
+    """The ids of the cohort's modules each of `learner_ids` has complete: what
     `CohortContext.next_target` needs."""
     units = {module.id: _module_units(module) for track in ctx.tracks for module in track.modules}
     complete: dict[int, set[int]] = defaultdict(set)
@@ -166,17 +215,19 @@ def heat_map(ctx: CohortContext, *, rows: list[MemberRow]) -> HeatMap:
         for module in track.modules
     ]
     done = units_done(ctx, learner_ids=[row.user_id for row in rows]) if columns else {}
-    heat_rows = [
-        (
-            row,
-            [
-                heat_cell(done.get((row.user_id, column.module_id), 0), column.units, row.name)
-                for column in columns
-            ],
-        )
-        for row in rows
-    ]
-    return HeatMap(columns=columns, rows=heat_rows)
+    return HeatMap(
+        columns=columns,
+        rows=[
+            HeatRow(
+                member=row,
+                cells=[
+                    HeatCell(done.get((row.user_id, column.module_id), 0), column.units)
+                    for column in columns
+                ],
+            )
+            for row in rows
+        ],
+    )
 
 
 # --- completions per week -----------------------------------------------------------------------
@@ -184,24 +235,38 @@ def heat_map(ctx: CohortContext, *, rows: list[MemberRow]) -> HeatMap:
 
 def weekly_completions(ctx: CohortContext) -> list[WeekPoints]:
     """Resources completed per week (ISO weeks, Monday to Sunday, UTC) by the cohort's active
-    members on its tracks, from the week it starts to this week (or its last): one aggregate
-    over the per-learner weekly counts the progress service keeps (`WeeklyCompletions`), a few
-    rows per member whatever the number of progress rows."""
+    members on its tracks, from the week it starts to this week (or its last).
+
+    One aggregate over the per-learner weekly counts the progress service keeps
+    (`WeeklyCompletions`): a few rows per member whatever the number of progress rows, but
+    still members × weeks of them (52,000 for 2,000 members over 26 weeks, about 20 ms here).
+    A weekly chart need not be live to the second, so the series is kept in the shared cache
+    for `COHORT_CHART_CACHE_SECONDS` (5 minutes by default; the page says so), per cohort
+    and range of weeks."""
     if not ctx.started or not ctx.tracks:
         return []
     first = week_of_day(ctx.cohort.starts_on)
     last = week_of_day(min(ctx.today, ctx.cohort.ends_on))
-    members = CohortMembership.objects.filter(
-        cohort=ctx.cohort, role=CohortRole.MEMBER, removed_at__isnull=True
-    ).values("user_id")
-    per_week = dict(
-        WeeklyCompletions.objects.filter(
-            track_id__in=ctx.track_ids, week__gte=first, week__lte=last, learner_id__in=members
-        )
-        .order_by()
-        .values_list("week")
-        .annotate(n=Sum("completions"))
+    seconds = settings.COHORT_CHART_CACHE_SECONDS
+    key = (
+        f"cohort-weekly:{ctx.cohort.pk}:{ctx.cohort.created_at.timestamp()}:"
+        f"{first:%Y%m%d}:{last:%Y%m%d}:{'.'.join(map(str, ctx.track_ids))}"
     )
+    per_week = cache.get(key) if seconds else None
+    if per_week is None:
+        members = CohortMembership.objects.filter(
+            cohort=ctx.cohort, role=CohortRole.MEMBER, removed_at__isnull=True
+        ).values("user_id")
+        per_week = dict(
+            WeeklyCompletions.objects.filter(
+                track_id__in=ctx.track_ids, week__gte=first, week__lte=last, learner_id__in=members
+            )
+            .order_by()
+            .values_list("week")
+            .annotate(n=Sum("completions"))
+        )
+        if seconds:
+            cache.set(key, per_week, seconds)
     weeks = (last - first).days // 7 + 1
     return [
         WeekPoints(first + timedelta(weeks=i), per_week.get(first + timedelta(weeks=i), 0))
@@ -222,26 +287,6 @@ class AtRisk:
     count: int
 
 
-def at_risk(ctx: CohortContext, *, now: datetime, limit: int = AT_RISK_SHOWN) -> AtRisk:
-    """Members with no activity for 14 days or behind by more than one module, the most behind
-    first, then the longest quiet; with how many there are in all (one query)."""
-    qs = (
-        members_queryset(ctx, now=now)
-        .filter(member_at_risk=1)
-        .annotate(matching=Window(expression=Count("pk")))
-        .order_by(
-            F("member_modules_done").asc(),
-            F("member_last_activity").asc(nulls_first=True),
-            "member_name",
-            "user_id",
-        )
-    )
-    members = list(qs[:limit])
-    return AtRisk(
-        rows=[row_of(m, ctx) for m in members], count=members[0].matching if members else 0
-    )
-
-
 @dataclass(frozen=True)
 class LeaderboardEntry:
     rank: int
@@ -251,30 +296,63 @@ class LeaderboardEntry:
     anonymous: bool
 
 
-def leaderboard(ctx: CohortContext, *, now: datetime, size: int = LEADERBOARD_SIZE):
-    """The top members by points over the cohort's tracks. Members who turned off "Show my name
-    on cohort leaderboards" are listed as an anonymous member (ties share a rank)."""
-    members = list(
-        members_queryset(ctx, now=now)
-        .annotate(shown=Coalesce(F("user__profile__show_on_leaderboards"), Value(True)))
-        .filter(member_points__gt=0)
-        .order_by(F("member_points").desc(), "member_name", "user_id")
-        .values_list("user_id", "member_name", "member_points", "shown")[:size]
+@dataclass
+class Standouts:
+    at_risk: AtRisk
+    leaderboard: list[LeaderboardEntry]
+
+
+def standouts(placed: Placed, ctx: CohortContext) -> Standouts:
+    """The at-risk list and the points leaderboard from the members `placed_members` read with
+    `at_risk_limit` and `leaderboard_size`.
+
+    At risk: no activity for 14 days or behind by more than one module, the most behind first,
+    then the longest quiet, with how many there are in all. Leaderboard: the top members by
+    points over the cohort's tracks; members who turned off "Show my name on cohort
+    leaderboards" are listed as an anonymous member; ties share a rank."""
+    # Every member read carries each place asked for: keep the first few of each order.
+    risky = sorted(
+        (
+            m
+            for m in placed.members
+            if m.member_at_risk
+            and getattr(m, "risk_place", 0) in range(1, placed.at_risk_limit + 1)
+        ),
+        key=lambda m: m.risk_place,
+    )
+    board = sorted(
+        (
+            m
+            for m in placed.members
+            if m.member_points > 0
+            and getattr(m, "points_place", 0) in range(1, placed.leaderboard_size + 1)
+        ),
+        key=lambda m: m.points_place,
     )
     entries, rank, previous = [], 0, None
-    for position, (user_id, name, points, shown) in enumerate(members, start=1):
-        if points != previous:
-            rank, previous = position, points
+    for position, member in enumerate(board, start=1):
+        if member.member_points != previous:
+            rank, previous = position, member.member_points
         entries.append(
             LeaderboardEntry(
                 rank=rank,
-                user_id=user_id,
-                name=name if shown else ANONYMOUS_MEMBER,
-                points=points,
-                anonymous=not shown,
+                user_id=member.user_id,
+                name=member.member_name if member.shown else ANONYMOUS_MEMBER,
+                points=member.member_points,
+                anonymous=not member.shown,
             )
         )
-    return entries
+    return Standouts(
+        at_risk=AtRisk(rows=[row_of(m, ctx) for m in risky], count=placed.at_risk),
+        leaderboard=entries,
+    )
+
+
+def leaderboard(
+    ctx: CohortContext, *, now: datetime, size: int = LEADERBOARD_SIZE
+) -> list[LeaderboardEntry]:
+    """The leaderboard alone (a member's cohort page; one query)."""
+    return standouts(placed_members(ctx, now=now, leaderboard_size=size), ctx).leaderboard
 
 
 # --- a member's team -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ members, completions per week, the at-risk list and the points leaderboard."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -50,12 +51,19 @@ def _sort_links(request: HttpRequest, ctx, filters) -> dict[str, dict]:
     return links
 
 
-def table_context(request: HttpRequest, ctx, now) -> dict:
+def table_context(request: HttpRequest, ctx, now, fragment: bool) -> dict:
     form = MemberFilterForm(request.GET or None, tracks=ctx.tracks)
     if form.is_bound:
         form.is_valid()
     filters = form.member_filter()
-    page = selectors.member_page(ctx, filters=filters, now=now)
+    # The full page's at-risk list and leaderboard come from the table's own query.
+    page, placed = selectors.member_page(
+        ctx,
+        filters=filters,
+        now=now,
+        at_risk_limit=0 if fragment else selectors.AT_RISK_SHOWN,
+        leaderboard_size=0 if fragment else selectors.LEADERBOARD_SIZE,
+    )
     links = _sort_links(request, ctx, filters)
     return {
         "form": form,
@@ -70,7 +78,16 @@ def table_context(request: HttpRequest, ctx, now) -> dict:
         "previous_query": _query(request, page=page.number - 1) if page.has_previous else "",
         "next_query": _query(request, page=page.number + 1) if page.has_next else "",
         "filter_query": _query(request, page=None),
+        "placed": placed,
     }
+
+
+def _every(seconds: int) -> str:
+    """ "5 minutes", "30 seconds"; empty when the chart is not kept at all."""
+    if seconds <= 0:
+        return ""
+    amount, unit = (seconds // 60, "minute") if seconds % 60 == 0 else (seconds, "second")
+    return f"{amount} {unit}{'s' if amount != 1 else ''}"
 
 
 @login_required
@@ -81,21 +98,24 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("cohorts:home", slug=cohort.slug)
     now = timezone.now()
     ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
-    context = {"ctx": ctx, "cohort": cohort, **table_context(request, ctx, now)}
+    fragment = bool(request.htmx and request.htmx.target == "member-table")
+    context = {"ctx": ctx, "cohort": cohort, **table_context(request, ctx, now, fragment)}
     status = 400 if context["form"].errors else 200
     if request.htmx and context["form"].errors:
         # htmx swaps nothing on a 400: load the page itself, which shows the messages.
         response = HttpResponse(status=400)
         response["HX-Redirect"] = request.get_full_path()
         return response
-    if request.htmx and request.htmx.target == "member-table":
+    if fragment:
         return render(request, TABLE, context, status=status)
     series = selectors.weekly_completions(ctx)
+    standouts = selectors.standouts(context["placed"], ctx)
     context.update(
         series=series,
         chart=bar_chart(series) if series else None,
         chart_total=sum(w.points for w in series),
-        at_risk=selectors.at_risk(ctx, now=now),
-        leaderboard=selectors.leaderboard(ctx, now=now),
+        chart_refresh=_every(settings.COHORT_CHART_CACHE_SECONDS),
+        at_risk=standouts.at_risk,
+        leaderboard=standouts.leaderboard,
     )
     return render(request, "cohorts/dashboard.html", with_header(request, context), status=status)

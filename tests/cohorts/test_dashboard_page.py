@@ -208,6 +208,23 @@ def test_weekly_chart_counts_members_completions_per_week(client, world):
     assert "<svg" in html and "3 completions" in html
 
 
+def test_the_weekly_chart_is_recounted_after_the_time_it_says(client, world, settings):
+    """The chart is kept in the shared cache for COHORT_CHART_CACHE_SECONDS and says how often
+    it is recounted; the member table beside it is live."""
+    settings.COHORT_CHART_CACHE_SECONDS = 300
+    ada = world["member"]("Ada", 1)
+    items = [r for _, resources in world["built"] for r in resources]
+    now = timezone.now()
+    progress_done(ada, items[0], when=now)
+    first = dashboard(client, world)
+    assert "1 completions by the cohort" in first and "Recounted every 5 minutes." in first
+    progress_done(ada, items[1], when=now)
+    assert "1 completions by the cohort" in dashboard(client, world)  # within the 5 minutes
+    settings.COHORT_CHART_CACHE_SECONDS = 0  # not kept: counted on every request
+    fresh = dashboard(client, world)
+    assert "2 completions by the cohort" in fresh and "Recounted every" not in fresh
+
+
 def test_leaderboard_shows_opted_out_members_as_anonymous(client, world):
     world["member"]("Shown Sam", 1, points=50)
     world["member"]("Hidden Hal", 1, points=70, show_on_leaderboards=False)
@@ -217,6 +234,25 @@ def test_leaderboard_shows_opted_out_members_as_anonymous(client, world):
     assert "Hidden Hal" not in board
     names = re.findall(r'<span class="leader-name[^"]*">([^<]*)</span>', board)
     assert names == ["Anonymous member", "Shown Sam"]
+
+
+def test_at_risk_list_and_leaderboard_show_the_first_ten_of_many(client, world):
+    """Both come from the table's own query (window functions numbering every member): only
+    the first ten of each order are shown, with a link to all members at risk."""
+    for n in range(13):  # quiet for 20 days: at risk; points 10, 20, ... 130
+        world["member"](f"Quiet {n:02}", 1, points=10 * (n + 1), days_ago=20)
+    world["member"]("Busy Bea", 1, points=5)
+    world["member"]("Busy Bo", 1, points=0)
+    html = dashboard(client, world)
+    risk = html.split('data-testid="at-risk"', 1)[1].split("</ul>", 1)[0]
+    assert risk.count("<li>") == 10 and "Busy" not in risk
+    assert "All 13 members at risk" in html
+    board = html.split('data-testid="leaderboard"', 1)[1].split("</ol>", 1)[0]
+    names = re.findall(r'<span class="leader-name[^"]*">([^<]*)</span>', board)
+    assert names == [f"Quiet {n:02}" for n in range(12, 2, -1)]
+    table = html.split('data-testid="member-table"', 1)[1].split("</table>", 1)[0]
+    assert table.count('data-testid="member-row"') == 15
+    assert "15 members, showing 1–15" in html
 
 
 def test_a_member_is_sent_to_the_member_page(client, world):
