@@ -38,8 +38,9 @@ class Command(BaseCommand):
             }
             self.stdout.write(json.dumps(result, sort_keys=True))
         else:
-            for line in report.lines():
-                self.stdout.write(line)
+            if options["verbosity"] >= 1:  # one line per enrolment or profile that drifted
+                for line in report.lines():
+                    self.stdout.write(line)
             self.stdout.write(report.summary_line())
         if options["check"] and report.drift:
             sys.exit(1)
