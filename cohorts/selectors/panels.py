@@ -27,7 +27,7 @@ from tracker.weeks import WeekPoints
 
 from ..models import CohortMembership, CohortRole, Team, TeamMembership
 from .context import CohortContext
-from .members import MemberRow, Placed, placed_members, row_of
+from .members import MemberRow, Placed, placed_members
 
 __all__ = [
     "ANONYMOUS_MEMBER",
@@ -302,7 +302,7 @@ class Standouts:
     leaderboard: list[LeaderboardEntry]
 
 
-def standouts(placed: Placed, ctx: CohortContext) -> Standouts:
+def standouts(placed: Placed) -> Standouts:
     """The at-risk list and the points leaderboard from the members `placed_members` read with
     `at_risk_limit` and `leaderboard_size`.
 
@@ -310,41 +310,21 @@ def standouts(placed: Placed, ctx: CohortContext) -> Standouts:
     then the longest quiet, with how many there are in all. Leaderboard: the top members by
     points over the cohort's tracks; members who turned off "Show my name on cohort
     leaderboards" are listed as an anonymous member; ties share a rank."""
-    # Every member read carries each place asked for: keep the first few of each order.
-    risky = sorted(
-        (
-            m
-            for m in placed.members
-            if m.member_at_risk
-            and getattr(m, "risk_place", 0) in range(1, placed.at_risk_limit + 1)
-        ),
-        key=lambda m: m.risk_place,
-    )
-    board = sorted(
-        (
-            m
-            for m in placed.members
-            if m.member_points > 0
-            and getattr(m, "points_place", 0) in range(1, placed.leaderboard_size + 1)
-        ),
-        key=lambda m: m.points_place,
-    )
     entries, rank, previous = [], 0, None
-    for position, member in enumerate(board, start=1):
-        if member.member_points != previous:
-            rank, previous = position, member.member_points
+    for position, (member, shown) in enumerate(placed.by_points, start=1):
+        if member.points != previous:
+            rank, previous = position, member.points
         entries.append(
             LeaderboardEntry(
                 rank=rank,
                 user_id=member.user_id,
-                name=member.member_name if member.shown else ANONYMOUS_MEMBER,
-                points=member.member_points,
-                anonymous=not member.shown,
+                name=member.name if shown else ANONYMOUS_MEMBER,
+                points=member.points,
+                anonymous=not shown,
             )
         )
     return Standouts(
-        at_risk=AtRisk(rows=[row_of(m, ctx) for m in risky], count=placed.at_risk),
-        leaderboard=entries,
+        at_risk=AtRisk(rows=placed.at_risk, count=placed.at_risk_count), leaderboard=entries
     )
 
 
@@ -352,7 +332,7 @@ def leaderboard(
     ctx: CohortContext, *, now: datetime, size: int = LEADERBOARD_SIZE
 ) -> list[LeaderboardEntry]:
     """The leaderboard alone (a member's cohort page; one query)."""
-    return standouts(placed_members(ctx, now=now, leaderboard_size=size), ctx).leaderboard
+    return standouts(placed_members(ctx, now=now, leaderboard_size=size)).leaderboard
 
 
 # --- a member's team -------------------------------------------------------------------------------

@@ -242,10 +242,7 @@ def cohort_message_deliver(
     ctx = selectors.cohort_context(
         slug=message.cohort.slug, cohort=message.cohort, today=now.date()
     )
-    rows = {
-        member.user_id: selectors.row_of(member, ctx)
-        for member in selectors.members_queryset(ctx, now=now).filter(user_id__in=ids)
-    }
+    rows = {member.user_id: member for member in selectors.members_with_ids(ctx, ids=ids, now=now)}
     complete = selectors.complete_modules(ctx, learner_ids=list(rows))
 
     def prepare(row):

@@ -109,7 +109,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     if fragment:
         return render(request, TABLE, context, status=status)
     series = selectors.weekly_completions(ctx)
-    standouts = selectors.standouts(context["placed"], ctx)
+    standouts = selectors.standouts(context["placed"])
     context.update(
         series=series,
         chart=bar_chart(series) if series else None,

@@ -46,8 +46,7 @@ def csv_rows(ctx, rows) -> Iterator[list]:
         "pace",
         "at_risk",
     ]
-    for member in rows:
-        row = selectors.row_of(member, ctx)
+    for row in rows:
         yield [
             safe_cell(row.name),
             *(value for cell in row.tracks for value in (cell.done, cell.required, cell.percent)),
@@ -69,10 +68,10 @@ def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     form = MemberFilterForm(request.GET or None, tracks=ctx.tracks)
     if form.is_bound:
         form.is_valid()
-    members = selectors.member_rows(ctx, filters=form.member_filter(), now=now)
+    members = selectors.member_rows(ctx, filters=form.member_filter(), now=now, chunk=CHUNK)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(line) for line in csv_rows(ctx, members.iterator(chunk_size=CHUNK))),
+        (writer.writerow(line) for line in csv_rows(ctx, members)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = (

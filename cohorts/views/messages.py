@@ -33,12 +33,9 @@ def _selection(request: HttpRequest, ctx, now, data) -> list:
         form = MemberFilterForm(data, tracks=ctx.tracks)
         form.is_valid()
         filters = form.member_filter()
-        members = selectors.member_rows(ctx, filters=filters, now=now)
-    else:
-        ids = [int(v) for v in data.getlist("learner") if v.isdigit()][:10_000]
-        empty = selectors.MemberFilter()
-        members = selectors.member_rows(ctx, filters=empty, now=now).filter(user_id__in=ids)
-    return [selectors.row_of(m, ctx) for m in members]
+        return list(selectors.member_rows(ctx, filters=filters, now=now))
+    ids = [int(v) for v in data.getlist("learner") if v.isdigit()][:10_000]
+    return selectors.members_with_ids(ctx, ids=ids, now=now)
 
 
 def message_log(cohort):
