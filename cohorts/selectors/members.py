@@ -68,6 +68,17 @@ class MemberRow:
     pace: pace.Pace
     at_risk: bool
 
+    # Written once here: the page shows 50 of these, and Django's date filter is slow.
+    @property
+    def last_activity_iso(self) -> str:
+        return self.last_activity_at.isoformat() if self.last_activity_at else ""
+
+    @property
+    def last_activity_day(self) -> str:
+        """ "27 Nov 2026" (UTC, the site's time zone)."""
+        moment = self.last_activity_at
+        return f"{moment.day} {moment:%b %Y}" if moment else ""
+
 
 def _row(found: dict, ctx: CohortContext) -> MemberRow:
     return MemberRow(

@@ -4,6 +4,7 @@ member's own cohort page shows (their team). One query each."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from tracker.models import (
     SubmissionStatus,
     WeeklyCompletions,
 )
+from tracker.sql import Statement
 from tracker.weeks import WeekPoints
 
 from ..models import CohortMembership, CohortRole, Team, TeamMembership
@@ -118,26 +120,59 @@ def _module_units(module) -> int:
     ).total_units
 
 
+# The done resource ids and passed capstone ids of some learners on some tracks. PostgreSQL
+# gives one row per learner and kind with the ids as an array (12,000 ids for a page of 50 at
+# full scale); SQLite, the zero-set-up default, one row per id.
+_DONE_IDS = {
+    "postgresql": Statement(
+        """
+        SELECT learner_id, array_agg(resource_id), NULL FROM {progress}
+        WHERE learner_id = ANY(%(learners)s) AND track_id = ANY(%(tracks)s) AND status = %(done)s
+        GROUP BY learner_id
+        UNION ALL
+        SELECT learner_id, NULL, array_agg(capstone_id) FROM {submission}
+        WHERE learner_id = ANY(%(learners)s) AND track_id = ANY(%(tracks)s)
+          AND status = %(passed)s
+        GROUP BY learner_id
+        """,
+        progress=Progress,
+        submission=CapstoneSubmission,
+    ),
+    "sqlite": Statement(
+        """
+        SELECT learner_id, resource_id, NULL FROM {progress}
+        WHERE learner_id IN (SELECT value FROM json_each(%(learners)s))
+          AND track_id IN (SELECT value FROM json_each(%(tracks)s)) AND status = %(done)s
+        UNION ALL
+        SELECT learner_id, NULL, capstone_id FROM {submission}
+        WHERE learner_id IN (SELECT value FROM json_each(%(learners)s))
+          AND track_id IN (SELECT value FROM json_each(%(tracks)s)) AND status = %(passed)s
+        """,
+        progress=Progress,
+        submission=CapstoneSubmission,
+    ),
+}
+
+
 def _done_ids(ctx: CohortContext, learner_ids: list[int]):
     """The done resource ids and passed capstone ids of each of `learner_ids` on the cohort's
-    tracks: two queries, one row per learner on PostgreSQL (the ids as an array)."""
-    done = Progress.objects.filter(
-        learner_id__in=learner_ids, track_id__in=ctx.track_ids, status=ProgressStatus.DONE
-    ).order_by()
-    resources: dict[int, list[int]] = defaultdict(list)
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.aggregates import ArrayAgg
-
-        rows = done.values("learner_id").annotate(ids=ArrayAgg("resource_id"))
-        resources.update(rows.values_list("learner_id", "ids"))
+    tracks (one query)."""
+    vendor = connection.vendor
+    params = {"done": ProgressStatus.DONE.value, "passed": SubmissionStatus.PASSED.value}
+    if vendor == "postgresql":
+        params |= {"learners": learner_ids, "tracks": ctx.track_ids}
     else:
-        for learner_id, resource_id in done.values_list("learner_id", "resource_id"):
-            resources[learner_id].append(resource_id)
+        params |= {"learners": json.dumps(learner_ids), "tracks": json.dumps(ctx.track_ids)}
+    resources: dict[int, list[int]] = defaultdict(list)
     capstones: dict[int, list[int]] = defaultdict(list)
-    for learner_id, capstone_id in CapstoneSubmission.objects.filter(
-        learner_id__in=learner_ids, track_id__in=ctx.track_ids, status=SubmissionStatus.PASSED
-    ).values_list("learner_id", "capstone_id"):
-        capstones[learner_id].append(capstone_id)
+    for learner_id, resource, capstone in _DONE_IDS.get(vendor, _DONE_IDS["sqlite"]).rows(params):
+        if vendor == "postgresql":
+            resources[learner_id].extend(resource or ())
+            capstones[learner_id].extend(capstone or ())
+        elif resource is not None:
+            resources[learner_id].append(resource)
+        else:
+            capstones[learner_id].append(capstone)
     return resources, capstones
 
 
