@@ -169,9 +169,13 @@ def learner(
             status = rng.choice(["done", "done", "in_progress", "not_started", "skipped"])
             run.timed(browser, "mark", "POST", url, data={"status": status}, htmx=True)
             actions += 1
-            if actions % 20 == 0:
+            # Each learner on their own beat (offset by their index): people do not all open
+            # their dashboard or log in again at the same second. In step, the 50 log-ins
+            # (a deliberately slow password hash each, ~0.8 s of CPU) came as one burst that
+            # kept two cores busy for 20 s, whatever the fault of the moment.
+            if (actions + index) % 20 == 0:
                 run.timed(browser, "dashboard", "GET", "/me/")
-            if actions % 30 == 0:  # log out and in again: log-ins happen during faults too
+            if (actions + index) % 30 == 0:  # log out and in again: log-ins during faults too
                 run.timed(browser, "log out", "POST", "/accounts/logout/")
                 logged_in = False
             time.sleep(rng.uniform(*think))

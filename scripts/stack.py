@@ -82,7 +82,10 @@ class Stack:
             self.redis_server.__exit__()
         if self.pg:
             self.pg.__exit__()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("WAYMARK_KEEP_STACK"):  # its logs, for a run to look into
+            print(f"kept the stack's files in {self.dir}", flush=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     @property
     def database_url(self) -> str:
