@@ -248,6 +248,28 @@ def test_repair_totals_check_reports_drift_and_repair_fixes_it(user, capsys):
     assert_no_drift()
 
 
+def test_repair_totals_checks_and_rebuilds_the_weekly_completion_counts(user, capsys):
+    """The cohort charts' counts are kept by the same services: a count that no longer matches
+    the progress rows is drift, reported by --check and rebuilt by a repair."""
+    from tracker.models import WeeklyCompletions
+
+    resource = ResourceFactory()
+    enrol(user, resource.track)
+    services.progress_set_status(learner=user, resource=resource, status=DONE)
+    WeeklyCompletions.objects.filter(learner=user).update(completions=5)
+    with pytest.raises(SystemExit):
+        call_command("repair_totals", "--check")
+    out = capsys.readouterr().out
+    assert "weekly completion counts: 1 differ from progress" in out and "1 drift" in out
+    assert WeeklyCompletions.objects.get(learner=user).completions == 5  # unchanged
+
+    call_command("repair_totals")
+    assert "weekly completion counts: 1 rebuilt from progress" in capsys.readouterr().out
+    assert WeeklyCompletions.objects.get(learner=user).completions == 1
+    call_command("repair_totals", "--check")
+    assert "ok:" in capsys.readouterr().out
+
+
 def test_an_upgraded_database_gets_its_totals_from_the_migration_receiver(user):
     from django.apps import apps
     from django.db.migrations.loader import MigrationLoader

@@ -43,6 +43,7 @@ from ..models import (
     ProgressStatus,
     SubmissionStatus,
 )
+from .weekly import weekly_completions_drift, weekly_completions_rebuild
 
 __all__ = [
     "EnrolmentDrift",
@@ -344,14 +345,19 @@ class TotalsReport:
     profiles: int = 0
     enrolment_drift: list[EnrolmentDrift] = field(default_factory=list)
     profile_drift: list[ProfileDrift] = field(default_factory=list)
+    weekly_drift: int = 0  # (learner, track, week) completion counts that differ from progress
     fixed: bool = False
 
     @property
     def drift(self) -> int:
-        return len(self.enrolment_drift) + len(self.profile_drift)
+        return len(self.enrolment_drift) + len(self.profile_drift) + self.weekly_drift
 
     def lines(self) -> list[str]:
-        return [d.describe() for d in (*self.enrolment_drift, *self.profile_drift)]
+        lines = [d.describe() for d in (*self.enrolment_drift, *self.profile_drift)]
+        if self.weekly_drift:
+            done = "rebuilt from progress" if self.fixed else "differ from progress"
+            lines.append(f"weekly completion counts: {self.weekly_drift} {done}")
+        return lines
 
     def summary_line(self) -> str:
         verdict = "ok" if not self.drift else ("FIXED" if self.fixed else "DRIFT")
@@ -401,6 +407,10 @@ def totals_repair(*, fix: bool) -> TotalsReport:
                 _store(enrolments, figures, empty, TOTAL_FIELDS)
     report.profile_drift = _profile_drift(fix=fix)
     report.profiles = Profile.objects.count()
+    # The cohort charts' weekly counts (`WeeklyCompletions`), kept by the same services.
+    report.weekly_drift = weekly_completions_drift()
+    if fix and report.weekly_drift:
+        weekly_completions_rebuild()
     _name_learners(report)
     return report
 

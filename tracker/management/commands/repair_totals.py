@@ -1,6 +1,6 @@
-"""`manage.py repair_totals [--check]`: recompute every enrolment's figures and every points
-total from progress, submissions and the ledger; report the drift and fix it (or, with
---check, only report it and exit 1 when there is any)."""
+"""`manage.py repair_totals [--check]`: recompute every enrolment's figures, every points
+total and the weekly completion counts from progress, submissions and the ledger; report the
+drift and fix it (or, with --check, only report it and exit 1 when there is any)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from tracker.services.totals import totals_repair
 
 class Command(BaseCommand):
     help = (
-        "Recompute per-enrolment totals (units, modules, points, last activity) and profile "
-        "points totals from progress, submissions and the ledger; fix any drift."
+        "Recompute per-enrolment totals (units, modules, points, last activity), profile "
+        "points totals and weekly completion counts from progress, submissions and the "
+        "ledger; fix any drift."
     )
 
     def add_arguments(self, parser):
@@ -33,6 +34,7 @@ class Command(BaseCommand):
                 "enrolments": report.enrolments,
                 "profiles": report.profiles,
                 "drift": report.drift,
+                "weekly_drift": report.weekly_drift,
                 "fixed": report.fixed,
                 "lines": report.lines(),
             }
