@@ -1,6 +1,7 @@
 """The dashboard's panels besides the member table: the module × member heat map of a page of
-members, completions per cohort week, the at-risk list and the points leaderboard; and what a
-member's own cohort page shows (their team). One query each."""
+members and completions per cohort week (one query each), the at-risk list and the points
+leaderboard (read with the table's own query, `members.placed_members`); and what a member's
+own cohort page shows (their team)."""
 
 from __future__ import annotations
 
