@@ -31,6 +31,8 @@ from types import MappingProxyType
 
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .models import (
     Capstone,
@@ -122,6 +124,9 @@ class ResourceNode:
     status_url: str
     note_url: str
     revisit_url: str
+    # The row's learner-independent head (kind, title and link, minutes, points, group),
+    # written once per structure: the track page prints it for every row of every learner.
+    head_html: str
 
     @property
     def required(self) -> bool:
@@ -131,6 +136,34 @@ class ResourceNode:
     @property
     def is_track(self) -> bool:
         return self.kind == ResourceKind.TRACK
+
+
+def resource_head_html(row: Mapping, group: ChoiceGroup | None, linked: TrackRef | None) -> str:
+    """A resource row's head as the track page shows it (`templates/curriculum/track_detail.html`
+    prints it in its `resource-main` block): the kind, the title linked to the track it stands
+    for or to its address, and "15 min · 10 pts · optional · pick one of 3 (group)". Every
+    value escaped."""
+    kind, title = row["kind"], escape(row["title"])
+    if linked is not None:
+        link = f'<a href="{escape(linked.url)}">{title}</a>'
+    elif row["url"]:
+        link = (
+            f'<a href="{escape(row["url"])}" rel="noopener noreferrer" target="_blank">{title}</a>'
+        )
+    else:
+        link = f'<span class="resource-title">{title}</span>'
+    meta = f"{row['minutes']} min · " if row["minutes"] is not None else ""
+    meta += f"{row['points']} pts"
+    if row["optional"]:
+        meta += " · optional"
+    if group is not None:
+        pick = "pick one" if group.required == 1 else f"pick {group.required}"
+        meta += f" · {pick} of {group.size} ({escape(group.name)})"
+    return mark_safe(
+        f'<span class="kind kind-{escape(kind)}">{escape(_KIND_LABELS.get(kind, kind))}</span>\n'
+        f"          {link}\n"
+        f'          <span class="meta">{meta}</span>'
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +437,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
                     status_url=f"{status[0]}{item}{status[1]}",
                     note_url=f"{note[0]}{item}{note[1]}",
                     revisit_url=f"{revisit[0]}{item}{revisit[1]}",
+                    head_html=resource_head_html(row, groups.get(row["choice"]), linked),
                 )
             )
         capstones = tuple(
