@@ -154,24 +154,12 @@ def scenario_redis_faults(args) -> dict:
             summary["marks_failed"],
         )
         promise(results, "zero 5xx", summary["5xx"] == 0, summary["5xx"])
-        # Issue 14's promise is about marking progress; every other click and page is held to
-        # it too. A log-in is the exception: its password check (PBKDF2, Django's default
-        # strength) alone takes ~0.8 s of CPU on these machines, Redis or not.
-        clicks = [h for h in run.hits if h.kind != "log in"]
-        slow = [h for h in clicks if h.seconds >= 1.0]
         promise(
             results,
-            "every mark, page and log-out answered within 1 s",
-            not slow,
-            f"{len(slow)} over, max {max((h.seconds for h in clicks), default=0) * 1000:.0f} ms",
-        )
-        entries = [h for h in run.hits if h.kind == "log in"]
-        promise(
-            results,
-            "every log-in answered within 2 s",
-            all(h.seconds < 2.0 for h in entries),
-            f"max {max((h.seconds for h in entries), default=0) * 1000:.0f} ms "
-            f"(p50 {summary['by_kind'].get('log in', {}).get('p50_ms', 0)} ms)",
+            "every request answered within 1 s",
+            summary["over_1s"] == 0,
+            f"{summary['over_1s']} over, max {summary['max_ms']} ms "
+            f"(log-ins p50 {summary['by_kind'].get('log in', {}).get('p50_ms', 0)} ms)",
         )
         logins = [h for h in run.hits if h.kind == "log in" and 12 <= h.at < 52]
         promise(

@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -74,3 +76,29 @@ def test_deploy_checks_pass_in_production_mode():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_passwords_are_hashed_with_argon2_and_older_hashes_upgraded_on_log_in(client, settings):
+    """Argon2id for new passwords; an account hashed with PBKDF2 (Django's former default)
+    still logs in, and its hash is replaced by an Argon2 one."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    from config import settings as project
+
+    settings.PASSWORD_HASHERS = project.PASSWORD_HASHERS  # not the tests' fast MD5
+    user = get_user_model().objects.create_user("ada", "ada@example.com", "x")
+    user.set_password("correct horse battery staple")
+    assert user.password.startswith("argon2$argon2id$")
+    old = PBKDF2PasswordHasher()
+    user.password = old.encode("correct horse battery staple", old.salt())
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    response = client.post(
+        "/accounts/login/", {"login": "ada@example.com", "password": "correct horse battery staple"}
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
