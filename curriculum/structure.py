@@ -138,7 +138,9 @@ class ResourceNode:
         return self.kind == ResourceKind.TRACK
 
 
-def resource_head_html(row: Mapping, group: ChoiceGroup | None, linked: TrackRef | None) -> str:
+def resource_head_html(
+    row: Mapping, label: str, group: ChoiceGroup | None, linked: TrackRef | None
+) -> str:
     """A resource row's head as the track page shows it (`templates/curriculum/track_detail.html`
     prints it in its `resource-main` block): the kind, the title linked to the track it stands
     for or to its address, and "15 min · 10 pts · optional · pick one of 3 (group)". Every
@@ -160,7 +162,7 @@ def resource_head_html(row: Mapping, group: ChoiceGroup | None, linked: TrackRef
         pick = "pick one" if group.required == 1 else f"pick {group.required}"
         meta += f" · {pick} of {group.size} ({escape(group.name)})"
     return mark_safe(
-        f'<span class="kind kind-{escape(kind)}">{escape(_KIND_LABELS.get(kind, kind))}</span>\n'
+        f'<span class="kind kind-{escape(kind)}">{escape(label)}</span>\n'
         f"          {link}\n"
         f'          <span class="meta">{meta}</span>'
     )
@@ -416,6 +418,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
                         row["linked_track_id"], row["linked_slug"], row["linked_title"]
                     )
             item = row["slug"]
+            label = _KIND_LABELS.get(row["kind"], row["kind"])
             resources.append(
                 ResourceNode(
                     id=row["id"],
@@ -423,7 +426,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
                     module_id=module.pk,
                     title=row["title"],
                     kind=row["kind"],
-                    kind_label=_KIND_LABELS.get(row["kind"], row["kind"]),
+                    kind_label=label,
                     url=row["url"],
                     minutes=row["minutes"],
                     points=row["points"],
@@ -437,7 +440,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
                     status_url=f"{status[0]}{item}{status[1]}",
                     note_url=f"{note[0]}{item}{note[1]}",
                     revisit_url=f"{revisit[0]}{item}{revisit[1]}",
-                    head_html=resource_head_html(row, groups.get(row["choice"]), linked),
+                    head_html=resource_head_html(row, label, groups.get(row["choice"]), linked),
                 )
             )
         capstones = tuple(

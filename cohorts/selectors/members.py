@@ -194,8 +194,7 @@ def placed_members(
         low=(number - 1) * size, high=number * size, risk=at_risk_limit, top=leaderboard_size
     )
     matches = f"CASE WHEN {query.match(filters)} THEN 1 ELSE 0 END"
-    sql = f"""
-        SELECT * FROM (
+    numbered = f"""(
             SELECT j.*, {matches} AS matches,
                 ROW_NUMBER() OVER (PARTITION BY {matches} ORDER BY {query.order(filters)})
                     AS page_place,
@@ -205,28 +204,30 @@ def placed_members(
                 SUM(at_risk) OVER () AS at_risk_count,
                 ROW_NUMBER() OVER (ORDER BY points DESC, name ASC, user_id ASC) AS points_place
             FROM ({query.judged}) j
+        ) numbered
+    """
+    # Each list's condition stated once, as a column; a member may be in more than one.
+    sql = f"""
+        SELECT * FROM (
+            SELECT numbered.*,
+                CASE WHEN matches = 1 AND page_place > %(low)s AND page_place <= %(high)s
+                     THEN 1 ELSE 0 END AS in_page,
+                CASE WHEN at_risk = 1 AND risk_place <= %(risk)s THEN 1 ELSE 0 END AS in_risk,
+                CASE WHEN points > 0 AND points_place <= %(top)s THEN 1 ELSE 0 END AS in_top
+            FROM {numbered}
         ) placed
-        WHERE (matches = 1 AND page_place > %(low)s AND page_place <= %(high)s)
-           OR (at_risk = 1 AND risk_place <= %(risk)s)
-           OR (points > 0 AND points_place <= %(top)s)
+        WHERE in_page = 1 OR in_risk = 1 OR in_top = 1
     """
     found = query.rows(sql)
     first = found[0] if found else {}
 
-    def placed(name: str, keep) -> list[dict]:
-        return sorted((f for f in found if keep(f)), key=lambda f: f[name])
+    def placed(flag: str, place: str) -> list[dict]:
+        return sorted((f for f in found if f[flag]), key=lambda f: f[place])
 
-    in_page = placed(
-        "page_place",
-        lambda f: (
-            f["matches"] == 1
-            and query.params["low"] < f["page_place"]
-            and f["page_place"] <= query.params["high"]
-        ),
-    )
-    at_risk = placed("risk_place", lambda f: f["at_risk"] == 1 and f["risk_place"] <= at_risk_limit)
-    top = placed(
-        "points_place", lambda f: f["points"] > 0 and f["points_place"] <= leaderboard_size
+    in_page, at_risk, top = (
+        placed("in_page", "page_place"),
+        placed("in_risk", "risk_place"),
+        placed("in_top", "points_place"),
     )
     return Placed(
         page=[_row(f, ctx) for f in in_page],

@@ -115,10 +115,15 @@ class HeatMap:
     rows: list[HeatRow]
 
 
-def _module_units(module) -> int:
-    return module_progress(
-        module=module, done_resource_ids=set(), passed_capstone_ids=set()
-    ).total_units
+def _units_by_module(ctx: CohortContext) -> dict[int, int]:
+    """Each active module's units by the completion rule (what "complete" needs)."""
+    return {
+        module.id: module_progress(
+            module=module, done_resource_ids=set(), passed_capstone_ids=set()
+        ).total_units
+        for track in ctx.tracks
+        for module in track.modules
+    }
 
 
 # The done resource ids and passed capstone ids of some learners on some tracks. PostgreSQL
@@ -202,7 +207,7 @@ def units_done(ctx: CohortContext, *, learner_ids: list[int]) -> dict[tuple[int,
         for capstone in module.capstones:
             if not capstone.optional:
                 capstone_module[capstone.id] = module.id
-    units = {module.id: _module_units(module) for module in modules}
+    units = _units_by_module(ctx)
     resources, capstones = _done_ids(ctx, learner_ids)
     found: dict[tuple[int, int], int] = {}
     for learner_id in learner_ids:
@@ -226,7 +231,7 @@ def units_done(ctx: CohortContext, *, learner_ids: list[int]) -> dict[tuple[int,
 def complete_modules(ctx: CohortContext, *, learner_ids: list[int]) -> dict[int, frozenset[int]]:
     """The ids of the cohort's modules each of `learner_ids` has complete: what
     `CohortContext.next_target` needs."""
-    units = {module.id: _module_units(module) for track in ctx.tracks for module in track.modules}
+    units = _units_by_module(ctx)
     complete: dict[int, set[int]] = defaultdict(set)
     for (learner_id, module_id), done in units_done(ctx, learner_ids=learner_ids).items():
         if units[module_id] and done >= units[module_id]:
@@ -238,13 +243,14 @@ def heat_map(ctx: CohortContext, *, rows: list[MemberRow]) -> HeatMap:
     """Per member of `rows` and active module of the cohort's tracks: units done of the
     module's units, from `units_done` (bounded by the page, not the cohort)."""
     targets = {t.module_id: t.target_week for t in ctx.targets}
+    units = _units_by_module(ctx)
     columns = [
         HeatColumn(
             module_id=module.id,
             track_title=track.title,
             number=module.number,
             title=module.title,
-            units=_module_units(module),
+            units=units[module.id],
             target_week=targets.get(module.id),
         )
         for track in ctx.tracks
