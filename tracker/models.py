@@ -4,6 +4,11 @@ submissions and certificates. Written only through `tracker.services`.
 Rules that must never break live in the database as constraints: one progress row per
 learner and resource, one award (and one reversal) per source and generation, one submission
 per learner and capstone, one certificate per learner and track.
+
+A foreign key whose column leads a composite index or unique constraint has no index of its
+own (`db_index=False`): the composite serves every lookup by that column, and each extra index
+is one more write per click and, on the learner's progress, a plan PostgreSQL preferred to the
+(learner, track) index (docs/performance.md). `tests/tracker/test_indexes.py` holds the rule.
 """
 
 from __future__ import annotations
@@ -96,9 +101,14 @@ def public_name(user) -> str:
 
 class Enrolment(models.Model):
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="enrolments",
+        db_index=False,
     )
-    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="enrolments")
+    track = models.ForeignKey(
+        Track, on_delete=models.PROTECT, related_name="enrolments", db_index=False
+    )
     enrolled_at = models.DateTimeField()
     # Leaving keeps the row (and all progress); enrolling again clears it.
     left_at = models.DateTimeField(null=True, blank=True)
@@ -159,7 +169,7 @@ class ProgressStatus(models.TextChoices):
 
 class Progress(models.Model):
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress", db_index=False
     )
     # PROTECT: curriculum rows are archived, never deleted; a delete would take progress with it.
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="progress")
@@ -204,9 +214,9 @@ class WeeklyCompletions(models.Model):
     `tracker.services.weekly.weekly_completions_rebuild` recomputes it from progress."""
 
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+", db_index=False)
     week = models.DateField()
     completions = models.PositiveIntegerField(default=0)
 
@@ -234,7 +244,10 @@ class PointsEntry(models.Model):
     generation. The unique constraint makes a double click or two tabs award once."""
 
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="points_entries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="points_entries",
+        db_index=False,
     )
     kind = models.CharField(max_length=10, choices=PointsKind.choices)
     amount = models.IntegerField()
@@ -284,7 +297,7 @@ class ResourceNote(models.Model):
     """A learner's private Markdown note on a resource, and their "revisit later" flag."""
 
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes", db_index=False
     )
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="learner_notes")
     body = models.TextField(blank=True, max_length=20_000)
@@ -313,10 +326,15 @@ class SubmissionStatus(models.TextChoices):
 
 class CapstoneSubmission(models.Model):
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capstone_submissions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="capstone_submissions",
+        db_index=False,
     )
-    capstone = models.ForeignKey(Capstone, on_delete=models.PROTECT, related_name="submissions")
-    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
+    capstone = models.ForeignKey(
+        Capstone, on_delete=models.PROTECT, related_name="submissions", db_index=False
+    )
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+", db_index=False)
     title = models.CharField(max_length=200)
     link = models.URLField(max_length=1000, blank=True)
     writeup = models.TextField(blank=True, max_length=50_000)
@@ -384,7 +402,10 @@ class Certificate(models.Model):
         max_length=40, unique=True, default=new_certificate_code, editable=False
     )
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="certificates",
+        db_index=False,
     )
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="certificates")
     # Snapshots: the certificate states what was true when it was issued.
@@ -423,9 +444,12 @@ class TrackLead(models.Model):
     email (the next load does not grant it back; staff may)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_leads"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="track_leads",
+        db_index=False,
     )
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="leads")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="leads", db_index=False)
     source = models.CharField(max_length=10, choices=LeadSource.choices)
     granted_at = models.DateTimeField()
     granted_by = models.ForeignKey(
@@ -483,7 +507,7 @@ class CapstoneReview(models.Model):
     from which screen. Never changed or deleted."""
 
     submission = models.ForeignKey(
-        CapstoneSubmission, on_delete=models.CASCADE, related_name="reviews"
+        CapstoneSubmission, on_delete=models.CASCADE, related_name="reviews", db_index=False
     )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
