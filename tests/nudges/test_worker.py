@@ -110,8 +110,10 @@ def test_a_worker_killed_mid_run_leaves_every_learner_with_exactly_one_message(
     workers.kill(first)  # SIGKILL to the worker and its pool processes
     received_at_kill = len(smtp_server.messages)
     assert received_at_kill < len(due), "the run finished before the kill"
-    # The dead worker held claims: only their leases running out frees those rows.
-    assert NudgeDelivery.objects.filter(status=DeliveryStatus.SENDING).exists()
+    # Work was left: usually claims the dead worker held (only their leases running out frees
+    # them); on a busy machine its 3 s lease may have run short first and the chunk's rest gone
+    # back to waiting. Either way, what follows must deliver each of them exactly once.
+    assert NudgeDelivery.objects.exclude(status=DeliveryStatus.SENT).exists()
 
     workers.start()
     time.sleep(lease + 1)  # the dead worker's claims lapse

@@ -61,6 +61,22 @@ def test_mark_done_and_undo_keep_units_modules_points_and_activity(user):
     assert_no_drift()
 
 
+def test_a_click_against_stale_required_units_works_the_figures_out_again(user):
+    """The click's figures are counted against the structure it read; when the stored row
+    was counted against another (a curriculum change committed in between), the row is not
+    overwritten with a mix of the two but worked out again from the database."""
+    module = ModuleFactory()
+    first, second = ResourceFactory(module=module), ResourceFactory(module=module)
+    enrol(user, module.track)
+    Enrolment.objects.filter(learner=user).update(required_units=7, done_units=4)
+
+    services.progress_set_status(learner=user, resource=first, status=DONE)
+    assert figures(user, module.track) == (1, 2, 0, first.points)
+    services.progress_set_status(learner=user, resource=second, status=DONE)
+    assert figures(user, module.track) == (2, 2, 1, first.points + second.points)
+    assert_no_drift()
+
+
 def test_enrolling_with_progress_made_before_starts_with_the_right_figures(user):
     resource = ResourceFactory(minutes=20)
     ResourceFactory(module=resource.module)

@@ -34,7 +34,12 @@ from ..models import (
     WeeklyCompletions,
 )
 from ..sql import Statement
-from .totals import enrolment_totals_after_change, enrolment_totals_refresh
+from .totals import (
+    EnrolmentTotalsChange,
+    enrolment_totals_after_change,
+    enrolment_totals_refresh,
+    enrolment_totals_settle,
+)
 from .weekly import weekly_completions_moved, weekly_weeks_moved
 
 
@@ -199,7 +204,9 @@ RETURNING entry.amount
 
 # A status change that awards or reverses points writes its progress row in the same
 # statement on PostgreSQL (data-modifying WITHs run together, on one snapshot): the row, the
-# ledger entry and the running total in one round trip.
+# ledger entry, the running total, the weekly counts and the enrolment's figures in one round
+# trip. The enrolment only matches while its stored required units are the ones the figures
+# were counted against (`enrolment_totals_after_change` says why).
 _PROGRESS_INSERT_SQL = """
 INSERT INTO {progress} (learner_id, resource_id, track_id, status, started_at, completed_at,
                         updated_at)
@@ -227,8 +234,16 @@ WITH progress AS ({progress}),
                       WHERE %(w_added)s::date IS NOT NULL
                       ON CONFLICT (learner_id, track_id, week)
                       DO UPDATE SET completions = {weekly}.completions + 1
-                      RETURNING 1)
-SELECT (SELECT id FROM progress), (SELECT amount FROM total)
+                      RETURNING 1),
+     enrolment AS (UPDATE {enrolment}
+                      SET done_units = %(e_done_units)s, modules_done = %(e_modules_done)s,
+                          points = points + COALESCE((SELECT amount FROM entry), 0),
+                          last_activity_at = GREATEST(COALESCE(last_activity_at, %(now)s),
+                                                      %(now)s)
+                    WHERE learner_id = %(learner)s AND track_id = %(p_track)s
+                      AND required_units = %(e_required_units)s
+                   RETURNING 1)
+SELECT (SELECT id FROM progress), (SELECT amount FROM total), (SELECT count(*) FROM enrolment)
 """
 
 
@@ -255,12 +270,14 @@ def _ledger_write(
     amount=0,
     progress: Progress | None = None,
     completed_before: datetime | None = None,
+    totals: EnrolmentTotalsChange | None = None,
 ) -> int:
     """Run one of the ledger statements and keep the (locked) profile's total in step: one
     round trip on PostgreSQL, which also writes `progress` when given, with the weekly
     completion counts it moves (`completed_before` is when it was done before this change;
-    saved with the ORM first elsewhere). Returns the change in points (0 when the ledger
-    already stood as asked)."""
+    saved with the ORM first elsewhere) and the enrolment's figures `totals` (marked written,
+    or not, there; left for the caller elsewhere). Returns the change in points (0 when the
+    ledger already stood as asked)."""
     table = connection.ops.quote_name(PointsEntry._meta.db_table)
     entry = sql.format(table=table, standing=_STANDING_SQL.format(table=table)).strip()
     with_total = connection.vendor == "postgresql"
@@ -275,6 +292,7 @@ def _ledger_write(
             entry=entry,
             profile=profile_table,
             weekly=connection.ops.quote_name(WeeklyCompletions._meta.db_table),
+            enrolment=connection.ops.quote_name(Enrolment._meta.db_table),
         )
     elif with_total:
         entry = _WITH_TOTAL_SQL.format(entry=entry, profile=profile_table)
@@ -300,6 +318,7 @@ def _ledger_write(
     if combined:
         params.update(_progress_params(progress))
         params.update(weekly_weeks_moved(removed=completed_before, added=progress.completed_at))
+        params.update({f"e_{name}": value for name, value in totals.units.items()})
     with connection.cursor() as cursor:
         cursor.execute(entry, params)
         row = cursor.fetchone()
@@ -307,6 +326,7 @@ def _ledger_write(
         progress.pk = row[0]
         progress._state.adding = False
         progress._state.db = Progress.objects.db
+        totals.matched = bool(row[2])
         row = (row[1],)
     if row is None or not row[0]:
         return 0
@@ -317,7 +337,15 @@ def _ledger_write(
 
 
 def _award(
-    *, profile: Profile, amount: int, resource, capstone, now, progress=None, completed_before=None
+    *,
+    profile: Profile,
+    amount: int,
+    resource,
+    capstone,
+    now,
+    progress=None,
+    completed_before=None,
+    totals=None,
 ) -> int:
     if amount < 0:
         raise ValueError("an award is never negative")
@@ -330,11 +358,12 @@ def _award(
         amount=amount,
         progress=progress,
         completed_before=completed_before,
+        totals=totals,
     )
 
 
 def _reverse(
-    *, profile: Profile, resource, capstone, now, progress=None, completed_before=None
+    *, profile: Profile, resource, capstone, now, progress=None, completed_before=None, totals=None
 ) -> int:
     return _ledger_write(
         _REVERSAL_SQL,
@@ -344,6 +373,7 @@ def _reverse(
         now=now,
         progress=progress,
         completed_before=completed_before,
+        totals=totals,
     )
 
 
@@ -531,9 +561,15 @@ def _status_write(
         done_after = state.done_ids | {resource.pk}
     else:
         done_after = state.done_ids - {resource.pk}
+    completion = track_progress(
+        track=structure, done_resource_ids=done_after, passed_capstone_ids=state.passed_ids
+    )
+    # The enrolment's figures: written with the ledger's statement where it can, else below.
+    totals = EnrolmentTotalsChange(
+        learner_id=learner.pk, track_id=resource.track_id, completion=completion, now=now
+    )
     delta = 0
     issued_now = None
-    completion = None
     certificate = state.certificate
     linked: list[ProgressChange] = []
     if status == ProgressStatus.DONE:
@@ -545,9 +581,7 @@ def _status_write(
             now=now,
             progress=progress,
             completed_before=was_completed_at,
-        )
-        completion = track_progress(
-            track=structure, done_resource_ids=done_after, passed_capstone_ids=state.passed_ids
+            totals=totals,
         )
         certificate, issued = _track_done_check(
             learner=learner,
@@ -567,22 +601,13 @@ def _status_write(
             now=now,
             progress=progress,
             completed_before=was_completed_at,
+            totals=totals,
         )
         if _was_complete(structure, resource, state):  # only then can linked ones be done
             _track_undone_check(
                 profile=profile, track_id=resource.track_id, now=now, seen=seen, linked=linked
             )
-    # The enrolment's figures in the same transaction: the one statement this adds.
-    enrolment_totals_after_change(
-        learner_id=learner.pk,
-        track_id=resource.track_id,
-        completion=completion
-        or track_progress(
-            track=structure, done_resource_ids=done_after, passed_capstone_ids=state.passed_ids
-        ),
-        points_delta=delta,
-        now=now,
-    )
+    enrolment_totals_settle(totals, points_delta=delta)
     standing = TrackStanding(
         structure, state.done_ids, done_after, state.passed_ids, certificate, completion
     )

@@ -5,7 +5,9 @@ The truth stays in the progress rows, the passed submissions and the points ledg
 copies kept in step in the transaction of every change:
 
 - a status change (`progress_set_status`, and the resources of kind track that follow it)
-  writes its enrolment's figures with one UPDATE (`enrolment_totals_after_change`);
+  writes its enrolment's figures with one UPDATE (`enrolment_totals_after_change`), on
+  PostgreSQL inside the statement that writes its ledger entry when it has one
+  (`EnrolmentTotalsChange`);
 - a capstone decision does the same, and a draft or submission only moves the last activity;
 - enrolling (or coming back) works the figures out from scratch (`enrolment_totals_refresh`);
 - a curriculum change that moves a track's structure version recomputes the units of every
@@ -47,11 +49,13 @@ from .weekly import weekly_completions_drift, weekly_completions_rebuild
 
 __all__ = [
     "EnrolmentDrift",
+    "EnrolmentTotalsChange",
     "ProfileDrift",
     "TotalsReport",
     "enrolment_activity_touch",
     "enrolment_totals_after_change",
     "enrolment_totals_refresh",
+    "enrolment_totals_settle",
     "enrolment_units_recompute",
     "totals_repair",
 ]
@@ -103,6 +107,40 @@ def enrolment_totals_after_change(
     )
     if not matched:  # rare: not enrolled (a resource of kind track), or stale required units
         enrolment_totals_refresh(learner_id=learner_id, track_id=track_id)
+
+
+@dataclass
+class EnrolmentTotalsChange:
+    """A status change's figures for its enrolment, worked out before the write: the progress
+    service writes them in its ledger statement where it can (PostgreSQL) and says whether
+    the row matched; `enrolment_totals_settle` does what is left."""
+
+    learner_id: int
+    track_id: int
+    completion: TrackProgress
+    now: datetime
+    # None until the ledger's statement carried the figures; then whether the row matched.
+    matched: bool | None = None
+
+    @property
+    def units(self) -> dict[str, int]:
+        return _units_of(self.completion)
+
+
+def enrolment_totals_settle(change: EnrolmentTotalsChange, *, points_delta: int) -> None:
+    """After the change's writes: store its figures unless its ledger statement did; when that
+    statement's row did not match (stale required units, or no enrolment), work them out
+    again from the database."""
+    if change.matched is None:
+        enrolment_totals_after_change(
+            learner_id=change.learner_id,
+            track_id=change.track_id,
+            completion=change.completion,
+            points_delta=points_delta,
+            now=change.now,
+        )
+    elif not change.matched:
+        enrolment_totals_refresh(learner_id=change.learner_id, track_id=change.track_id)
 
 
 def enrolment_activity_touch(*, learner_id: int, track_id: int, now: datetime) -> None:
