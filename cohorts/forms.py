@@ -202,6 +202,16 @@ class TeamMemberForm(CohortBaseForm):
         self.fields["user"].choices = [("", "Choose a member"), *choices]
 
 
+class CohortArchiveForm(CohortBaseForm):
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm that the cohort is over."}
+    )
+
+    def __init__(self, *args, cohort: Cohort, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = f"Yes, {cohort.name} is over: archive it."
+
+
 class JoinCodeForm(CohortBaseForm):
     code = forms.CharField(
         label="Invite code",

@@ -17,6 +17,8 @@ urlpatterns: list = [
     path(
         "cohorts/<slug:slug>/settings/pace-plan/", manage.settings_targets, name="settings_targets"
     ),
+    path("cohorts/<slug:slug>/settings/archive/", manage.settings_archive, name="settings_archive"),
+    path("cohorts/<slug:slug>/settings/restore/", manage.settings_restore, name="settings_restore"),
     path("cohorts/<slug:slug>/invites/", invites.cohort_invites, name="invites"),
     path(
         "cohorts/<slug:slug>/invites/<int:pk>/revoke/",

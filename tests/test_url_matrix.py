@@ -678,6 +678,18 @@ row(
     cohort_admin_page(400),
 )
 row(
+    "cohorts/<slug:slug>/settings/archive/",
+    lambda w: f"/{P}/settings/archive/",
+    MEMBERS_GET_ONLY,
+    cohort_admin_page(400),  # without the confirmation ticked: nothing archived
+)
+row(
+    "cohorts/<slug:slug>/settings/restore/",
+    lambda w: f"/{P}/settings/restore/",
+    MEMBERS_GET_ONLY,
+    cohort_admin_page(ANY_REDIRECT),  # not archived: back to its settings
+)
+row(
     "cohorts/<slug:slug>/invites/",
     lambda w: f"/{P}/invites/",
     cohort_admin_page(200),

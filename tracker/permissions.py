@@ -365,6 +365,16 @@ def can_manage_cohort(user, cohort: Cohort) -> bool:
     return is_staff(user) or is_cohort_admin(user, cohort)
 
 
+def can_archive_cohort(user, cohort: Cohort) -> bool:
+    """End a running or finished cohort: it disappears for its members and admins."""
+    return cohort.archived_at is None and can_manage_cohort(user, cohort)
+
+
+def can_restore_cohort(user, cohort: Cohort) -> bool:
+    """Bring an archived cohort back: staff (its admins no longer see it once archived)."""
+    return cohort.archived_at is not None and is_staff(user)
+
+
 def can_join_cohort(user, cohort: Cohort) -> bool:
     """With a valid invite (checked by the service): any signed-in person not already in it."""
     return (

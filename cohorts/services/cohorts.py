@@ -33,8 +33,10 @@ __all__ = [
     "DESCRIPTION_MAX",
     "RESERVED_SLUGS",
     "PhaseInput",
+    "cohort_archive",
     "cohort_create",
     "cohort_phases_set",
+    "cohort_restore",
     "cohort_targets_reset",
     "cohort_targets_set",
     "cohort_update",
@@ -267,6 +269,38 @@ def cohort_update(
             "slug", f"Another cohort already uses “{slug}”; pick another."
         ) from None
     _set_tracks(cohort, tracks, now=now)
+    cohort.refresh_from_db()
+    return cohort
+
+
+@transaction.atomic
+def cohort_archive(*, by, cohort: Cohort, now: datetime | None = None) -> Cohort:
+    """End the cohort for good: it leaves its members' and admins' pages (the cohort list, the
+    member page, `/me/` and the weekly nudge), its invites let nobody in and its dashboard is
+    staff's only. Nothing else changes: memberships, progress, points and certificates stay,
+    and staff can restore it (`cohort_restore`). Archiving twice changes nothing."""
+    if not permissions.can_archive_cohort(by, cohort):
+        if cohort.archived_at is not None:
+            return cohort
+        raise NotAllowed(f"Only the admins of {cohort.name} (and staff) can archive it.")
+    now = now or timezone.now()
+    Cohort.objects.filter(pk=cohort.pk, archived_at__isnull=True).update(
+        archived_at=now, updated_at=now
+    )
+    permissions.forget_roles(by)
+    cohort.refresh_from_db()
+    return cohort
+
+
+@transaction.atomic
+def cohort_restore(*, by, cohort: Cohort, now: datetime | None = None) -> Cohort:
+    """Bring an archived cohort back, as it was (staff)."""
+    if not permissions.can_restore_cohort(by, cohort):
+        if cohort.archived_at is None:
+            return cohort
+        raise NotAllowed("Only staff can restore an archived cohort.")
+    Cohort.objects.filter(pk=cohort.pk).update(archived_at=None, updated_at=now or timezone.now())
+    permissions.forget_roles(by)
     cohort.refresh_from_db()
     return cohort
 

@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tracker import permissions
 
 from .. import services
-from ..forms import CohortDetailsForm, PacePlanForm, PhaseFormSet
+from ..forms import CohortArchiveForm, CohortDetailsForm, PacePlanForm, PhaseFormSet
 from ..selectors import manage as selectors
 from .access import cohort_main_url, managed_cohort, status_for
 
@@ -76,7 +76,7 @@ def _details_initial(cohort) -> dict:
 
 
 def _render_settings(
-    request, cohort, *, details=None, phases=None, plan=None, partial=None, saved=""
+    request, cohort, *, details=None, phases=None, plan=None, archive=None, partial=None, saved=""
 ):
     """The whole page, or (for HTMX) the one section `partial` that was posted; `saved` is the
     confirmation shown in that section."""
@@ -84,6 +84,7 @@ def _render_settings(
     details = details or CohortDetailsForm(initial=_details_initial(cohort), cohort=cohort)
     phases = phases or PhaseFormSet(initial=_phase_initial(cohort), prefix="phases")
     plan = plan or PacePlanForm(rows=rows)
+    archive = archive or CohortArchiveForm(cohort=cohort)
     context = {
         "cohort": cohort,
         "details": details,
@@ -92,9 +93,14 @@ def _render_settings(
         "tracks": [link.track for link in cohort.cohort_tracks.all()],
         "saved": saved,
         "saved_section": partial,
+        "archive": archive,
+        "can_archive": permissions.can_archive_cohort(request.user, cohort),
+        "can_restore": permissions.can_restore_cohort(request.user, cohort),
     }
     template = f"{SETTINGS}#{partial}" if partial and request.htmx else SETTINGS
-    return render(request, template, context, status=status_for(request, [details, phases, plan]))
+    return render(
+        request, template, context, status=status_for(request, [details, phases, plan, archive])
+    )
 
 
 @login_required
@@ -187,3 +193,38 @@ def settings_targets(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_settings(request, cohort, partial="pace-plan", saved=done)
     messages.success(request, done)
     return redirect(here)
+
+
+@login_required
+@require_POST
+def settings_archive(request: HttpRequest, slug: str) -> HttpResponse:
+    """Archive the cohort once its admin ticked that it is over; then the cohort list, where
+    (for its admins) it is gone."""
+    cohort = managed_cohort(request, slug, with_tracks=True)
+    form = CohortArchiveForm(request.POST, cohort=cohort)
+    if not form.is_valid():
+        return _render_settings(request, cohort, archive=form)
+    try:
+        services.cohort_archive(by=request.user, cohort=cohort)
+    except services.ServiceError as refused:
+        form.add_error(None, str(refused))
+        return _render_settings(request, cohort, archive=form)
+    messages.success(
+        request,
+        f"{cohort.name} is archived: its members and admins no longer see it, and its invites "
+        "let nobody in. Progress, points and certificates stay. Staff can restore it.",
+    )
+    return redirect("cohorts:list")
+
+
+@login_required
+@require_POST
+def settings_restore(request: HttpRequest, slug: str) -> HttpResponse:
+    cohort = managed_cohort(request, slug)
+    if cohort.archived_at is None:  # restored already (another tab): nothing to do
+        return redirect("cohorts:settings", slug=cohort.slug)
+    if not permissions.can_restore_cohort(request.user, cohort):
+        raise PermissionDenied("Only staff can restore an archived cohort.")
+    services.cohort_restore(by=request.user, cohort=cohort)
+    messages.success(request, f"{cohort.name} is restored: its members and admins see it again.")
+    return redirect("cohorts:settings", slug=cohort.slug)
