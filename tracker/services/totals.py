@@ -45,6 +45,7 @@ from ..models import (
     ProgressStatus,
     SubmissionStatus,
 )
+from ..sql import update_from_values
 from .weekly import weekly_completions_drift, weekly_completions_rebuild
 
 __all__ = [
@@ -341,8 +342,12 @@ def _store(enrolments: list[Enrolment], figures: dict, empty: dict, names) -> in
             for name in names:
                 setattr(enrolment, name, values[name])
             stale.append(enrolment)
-    if stale:
-        Enrolment.objects.bulk_update(stale, list(names), batch_size=_BATCH)
+    update_from_values(
+        Enrolment,
+        list(names),
+        [(row.pk, *(getattr(row, name) for name in names)) for row in stale],
+        batch=_BATCH,
+    )
     return len(stale)
 
 
