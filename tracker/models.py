@@ -499,6 +499,8 @@ class ReviewVia(models.TextChoices):
     ADMIN = "admin", "Admin"
     ADMIN_BULK = "admin_bulk", "Admin bulk action"
     SELF = "self", "Self-review on submit"
+    # A learner who joined a team after its submission passed: the same decision, carried over.
+    TEAM = "team", "Joined a team that had passed"
 
 
 class CapstoneReview(models.Model):

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tracker import permissions
+from tracker.services import capstone_team_credit
 
 from ..models import NAME_MAX, Cohort, CohortMembership, CohortRole, Team, TeamMembership
 from .errors import CohortInvalid, NotAllowed
@@ -150,6 +151,8 @@ def team_member_add(*, by, team: Team, user, now: datetime | None = None) -> Tea
             )
     except IntegrityError:  # put in another team at this very moment
         raise CohortInvalid.on("user", f"{name} has just been put in another team.") from None
+    # A team capstone the team passed before they came counts for them too.
+    capstone_team_credit(learner=user, team_id=team.pk, now=membership.added_at)
     permissions.forget_roles(user)
     return membership
 

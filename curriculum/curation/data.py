@@ -32,7 +32,7 @@ EDITABLE = {
         "choice",
         "notes",
     ),
-    "capstones": ("title", "brief", "constraints", "points", "review", "optional"),
+    "capstones": ("title", "brief", "constraints", "points", "review", "team", "optional"),
 }
 _INDEX = re.compile(r"\[\d+\]")
 

@@ -193,6 +193,10 @@ class CapstoneForm(CurationForm):
     )
     points = _number("Points", "Default 100.")
     review = _choice("Reviewed by", ReviewMode.choices)
+    team = forms.BooleanField(
+        label="Team capstone (one passed submission counts for every teammate in a cohort team)",
+        required=False,
+    )
     optional = forms.BooleanField(label="Optional (never blocks completion)", required=False)
 
     def __init__(self, *args, modules=(), adding=False, **kwargs):
@@ -210,6 +214,7 @@ class CapstoneForm(CurationForm):
             "constraints": "\n".join(data.get("constraints", [])),
             "points": data.get("points", ""),
             "review": data.get("review", ReviewMode.LEAD),
+            "team": data.get("team", False),
             "optional": data.get("optional", False),
         }
 

@@ -132,7 +132,7 @@ def _apply_fields(item: dict, kind: str, values: dict, *, adding: bool = False) 
         value = values[key]
         if key in ("weeks", "days", "minutes", "points"):
             put(item, key, number(value))
-        elif key in ("optional",):
+        elif key in ("optional", "team"):
             put(item, key, bool(value), False)
         elif key == "tags":
             put(item, key, words(value))

@@ -121,6 +121,14 @@ def test_adding_a_module_and_a_capstone(lead):
     assert response.status_code == 302
     capstone = Track.objects.get(slug="pets").capstones.get(slug="extra")
     assert capstone.review == "peer" and capstone.brief_html == "<p>Do <em>more</em>.</p>"
+    assert not capstone.team
+    form = lead.get("/tracks/pets/edit/capstones/extra/").content.decode()
+    assert "Team capstone (one passed submission counts for every teammate" in form
+    edit = {"module": "three", "title": "Extra", "brief": "Do *more*.", "review": "peer"}
+    lead.post("/tracks/pets/edit/capstones/extra/", {**edit, "team": "on"})
+    assert Track.objects.get(slug="pets").capstones.get(slug="extra").team
+    lead.post("/tracks/pets/edit/capstones/extra/", edit)  # unticked: an individual one again
+    assert not Track.objects.get(slug="pets").capstones.get(slug="extra").team
 
 
 def test_markdown_is_rendered_and_sanitized_like_the_loaders(lead):

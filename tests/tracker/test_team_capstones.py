@@ -114,6 +114,75 @@ def test_a_teammate_who_passed_already_or_passes_later_gets_the_points_once():
     assert services.totals_repair(fix=False).drift == 0
 
 
+def test_each_teammate_is_emailed_and_their_record_carries_the_review(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    capstone = CapstoneFactory(team=True, review=ReviewMode.LEAD, points=40, constraints=[])
+    submitter = UserFactory(email="sam@example.com")
+    mate = UserFactory(email="mo@example.com")
+    for learner in (submitter, mate):
+        enrol(learner, capstone.track)
+    team_of(capstone.track, submitter, mate)
+    lead = UserFactory(is_staff=True, email="lee@example.com")
+    submission = submit(submitter, capstone, title="Rover")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.capstone_review(
+            reviewer=lead,
+            submission=submission,
+            decision=SubmissionStatus.PASSED,
+            comments="Solid *work*.",
+            via=ReviewVia.REVIEW_PAGE,
+        )
+
+    mine = CapstoneSubmission.objects.get(learner=mate, capstone=capstone)
+    assert mine.reviewer_comments == "Solid *work*."
+    assert "<em>work</em>" in mine.reviewer_comments_html
+    audit = mine.reviews.get()
+    assert (audit.reviewer, audit.decision, audit.via) == (
+        lead,
+        SubmissionStatus.PASSED,
+        ReviewVia.REVIEW_PAGE,
+    )
+    to_mate = [m for m in mailoutbox if m.to == ["mo@example.com"]]
+    assert len(to_mate) == 1
+    assert to_mate[0].subject.endswith(f"Your team's capstone “{capstone.title}” passed")
+    assert "your team's submission “Rover” passed review" in to_mate[0].body
+    assert "Solid *work*." in to_mate[0].body and "/certificates/" in to_mate[0].body
+    assert len([m for m in mailoutbox if m.to == ["sam@example.com"]]) == 1
+
+
+def test_someone_who_joins_the_team_after_it_passed_gets_the_capstone_too(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    from cohorts import services as cohort_services
+
+    capstone = CapstoneFactory(team=True, review=ReviewMode.LEAD, points=60, constraints=[])
+    submitter, latecomer = UserFactory(), UserFactory(email="late@example.com")
+    for learner in (submitter, latecomer):
+        enrol(learner, capstone.track)
+    team = team_of(capstone.track, submitter)
+    staff = UserFactory(is_staff=True)
+    review(submit(submitter, capstone), staff)
+    CohortMembership.objects.create(cohort=team.cohort, user=latecomer, joined_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cohort_services.team_member_add(by=staff, team=team, user=latecomer)
+
+    mine = CapstoneSubmission.objects.get(learner=latecomer, capstone=capstone)
+    assert mine.status == SubmissionStatus.PASSED and mine.reviewer == staff
+    assert mine.via_team_submission.learner == submitter
+    assert mine.reviews.get().via == ReviewVia.TEAM
+    assert points(latecomer) == 60
+    assert Certificate.objects.filter(learner=latecomer, track=capstone.track).exists()
+    assert [m.to for m in mailoutbox] == [["late@example.com"]]
+    # Taken out and put back: credited once.
+    cohort_services.team_member_remove(by=staff, team=team, user=latecomer)
+    cohort_services.team_member_add(by=staff, team=team, user=latecomer)
+    assert points(latecomer) == 60
+    assert services.totals_repair(fix=False).drift == 0
+
+
 def test_an_ordinary_capstone_passes_for_its_submitter_only():
     capstone = CapstoneFactory(team=False, review=ReviewMode.SELF, constraints=[])
     submitter, mate = UserFactory(), UserFactory()

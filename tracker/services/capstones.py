@@ -51,6 +51,7 @@ __all__ = [
     "capstone_submit",
     "capstone_review_check",
     "capstone_review",
+    "capstone_team_credit",
 ]
 
 TITLE_MAX = 200
@@ -262,10 +263,11 @@ def capstone_submit(
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at = now
     if capstone.review == ReviewMode.SELF:
-        _pass(submission, capstone=capstone, reviewer=None, now=now)
+        _certificate, teammates = _pass(submission, capstone=capstone, reviewer=None, now=now)
         _audit(
             submission, reviewer=None, decision=SubmissionStatus.PASSED, via=ReviewVia.SELF, now=now
         )
+        _teammates_told(teammates, reviewer=None, via=ReviewVia.SELF, now=now)
     else:
         submission.save()
         enrolment_activity_touch(learner_id=learner.pk, track_id=capstone.track_id, now=now)
@@ -330,9 +332,9 @@ def capstone_review(
     )
     locked.reviewer_comments = (comments or "").strip()
     locked.reviewer_comments_html = render_markdown(locked.reviewer_comments)
-    certificate = None
+    certificate, teammates = None, []
     if decision == SubmissionStatus.PASSED:
-        certificate = _pass(locked, capstone=locked.capstone, reviewer=reviewer, now=now)
+        certificate, teammates = _pass(locked, capstone=locked.capstone, reviewer=reviewer, now=now)
     else:
         locked.status = SubmissionStatus.CHANGES_REQUESTED
         locked.reviewer = reviewer
@@ -347,7 +349,22 @@ def capstone_review(
         ),
         robust=True,
     )
+    _teammates_told(teammates, reviewer=reviewer, via=via, now=now)
     return locked
+
+
+def _teammates_told(passed: list[tuple], *, reviewer, via: str, now: datetime) -> None:
+    """Each teammate's record passed through the team's submission gets its own audit entry
+    (the same decision, reviewer, screen and comments) and, once it commits, its own email."""
+    for record, certificate in passed:
+        _audit(record, reviewer=reviewer, decision=SubmissionStatus.PASSED, via=via, now=now)
+        code = certificate.code if certificate else None
+        transaction.on_commit(
+            lambda pk=record.pk, code=code: _email_reviewed(
+                submission_id=pk, certificate_code=code
+            ),
+            robust=True,
+        )
 
 
 def _is_team_capstone(submission: CapstoneSubmission) -> bool:
@@ -358,7 +375,9 @@ def _is_team_capstone(submission: CapstoneSubmission) -> bool:
 
 def _pass(
     submission: CapstoneSubmission, *, capstone: Capstone, reviewer, now: datetime
-) -> Certificate | None:
+) -> tuple[Certificate | None, list[tuple[CapstoneSubmission, Certificate | None]]]:
+    """Pass `submission`: (the certificate it issued, if any; for a team capstone, the
+    teammates' records it passed with the certificate each issued)."""
     submission.status = SubmissionStatus.PASSED
     submission.reviewer = reviewer
     submission.reviewed_at = now
@@ -366,9 +385,12 @@ def _pass(
     submission.save()
     certificate = capstone_pass_follow(learner=submission.learner, capstone=capstone, now=now)
     permissions.forget_roles(submission.learner)  # may have become a peer reviewer
+    teammates = []
     if capstone.team:
-        _pass_teammates(submission, capstone=capstone, reviewer=reviewer, now=now)
-    return certificate
+        teammates = _pass_teammates(
+            submission, capstone=capstone, reviewer=reviewer, now=now, mates=None
+        )
+    return certificate, teammates
 
 
 def _lock_team_capstone(capstone_id: int) -> None:
@@ -419,15 +441,74 @@ def _teammates(*, learner, capstone: Capstone) -> list:
     )
 
 
-def _pass_teammates(
-    submission: CapstoneSubmission, *, capstone: Capstone, reviewer, now: datetime
-) -> list[CapstoneSubmission]:
-    """A team capstone passed: each teammate who has not passed it yet gets a passed record of
-    their own that says it came through this submission (their own draft or waiting
-    submission, if they had one, keeps its text), the points once, their totals and their
-    certificate if it completes their track. Returns the records passed here."""
+@transaction.atomic
+def capstone_team_credit(*, learner, team_id: int, now: datetime | None = None) -> list:
+    """Someone who joins a team after it passed a team capstone gets it too, as their teammates
+    did: for each team capstone of the team's cohort's tracks that they are enrolled in, and that
+    a teammate (an active member of the cohort) passed, in their own name or through the team,
+    their own record passes through that submission, with its reviewer, their points, totals
+    and certificate, an audit entry and an email. Returns the records passed here."""
+    from cohorts.models import CohortMembership, CohortTrack, Team, TeamMembership
+
+    team = Team.objects.get(pk=team_id)
+    active = CohortMembership.objects.filter(
+        cohort_id=team.cohort_id, removed_at__isnull=True
+    ).values("user_id")
+    mates = (
+        TeamMembership.objects.filter(team_id=team_id, user_id__in=active)
+        .exclude(user=learner)
+        .values("user_id")
+    )
+    enrolled = learner.enrolments.filter(left_at__isnull=True).values("track_id")
+    sources = (
+        CapstoneSubmission.objects.filter(
+            learner_id__in=mates,
+            status=SubmissionStatus.PASSED,
+            capstone__team=True,
+            capstone__archived_at__isnull=True,
+            capstone__track_id__in=enrolled,
+        )
+        .filter(
+            capstone__track_id__in=CohortTrack.objects.filter(cohort_id=team.cohort_id).values(
+                "track_id"
+            )
+        )
+        .select_related("capstone", "via_team_submission__reviewer", "reviewer")
+        .order_by("capstone_id", "reviewed_at", "pk")
+    )
+    firsts: dict[int, CapstoneSubmission] = {}
+    for record in sources:
+        firsts.setdefault(record.capstone_id, record)
+    now = now or timezone.now()
     passed = []
-    for mate in _teammates(learner=submission.learner, capstone=capstone):
+    for capstone_id, record in sorted(firsts.items()):
+        source = record.via_team_submission or record
+        _lock_team_capstone(capstone_id)
+        mine = _pass_teammates(
+            source, capstone=record.capstone, reviewer=source.reviewer, now=now, mates=[learner]
+        )
+        _teammates_told(mine, reviewer=source.reviewer, via=ReviewVia.TEAM, now=now)
+        passed += [own for own, _certificate in mine]
+    return passed
+
+
+def _pass_teammates(
+    submission: CapstoneSubmission,
+    *,
+    capstone: Capstone,
+    reviewer,
+    now: datetime,
+    mates: list | None,
+) -> list[tuple[CapstoneSubmission, Certificate | None]]:
+    """A team capstone passed: each teammate (`mates`, or all of the submitter's) who has not
+    passed it yet gets a passed record of their own that says it came through this submission
+    (their own draft or waiting submission, if they had one, keeps its text) with the
+    reviewer's comments, the points once, their totals and their certificate if it completes
+    their track. Returns the records passed here, each with the certificate it issued."""
+    passed = []
+    if mates is None:
+        mates = _teammates(learner=submission.learner, capstone=capstone)
+    for mate in mates:
         own = (
             CapstoneSubmission.objects.select_for_update()
             .filter(learner=mate, capstone=capstone)
@@ -453,10 +534,12 @@ def _pass_teammates(
         own.reviewer = reviewer
         own.reviewed_at = now
         own.updated_at = now
+        own.reviewer_comments = submission.reviewer_comments
+        own.reviewer_comments_html = submission.reviewer_comments_html
         own.save()
-        capstone_pass_follow(learner=mate, capstone=capstone, now=now)
+        certificate = capstone_pass_follow(learner=mate, capstone=capstone, now=now)
         permissions.forget_roles(mate)
-        passed.append(own)
+        passed.append((own, certificate))
     return passed
 
 
@@ -510,16 +593,22 @@ def _email_leads_submitted(*, submission_id: int) -> None:
 
 
 def _email_reviewed(*, submission_id: int, certificate_code: str | None) -> None:
-    submission = CapstoneSubmission.objects.select_related("learner", "capstone", "track").get(
-        pk=submission_id
-    )
+    submission = CapstoneSubmission.objects.select_related(
+        "learner", "capstone", "track", "via_team_submission"
+    ).get(pk=submission_id)
     if not submission.learner.email:
         return
     capstone, track = submission.capstone, submission.track
     page = settings.SITE_URL + reverse(
         "track:capstone_submission", kwargs={"slug": track.slug, "item": capstone.slug}
     )
-    if submission.status == SubmissionStatus.PASSED:
+    if submission.status == SubmissionStatus.PASSED and submission.via_team_submission_id:
+        subject = f"Your team's capstone “{capstone.title}” passed"
+        lines = [
+            f"Congratulations: your team's submission “{submission.via_team_submission.title}” "
+            f"passed review, and it counts for you too: {capstone.points} points."
+        ]
+    elif submission.status == SubmissionStatus.PASSED:
         subject = f"Your capstone “{capstone.title}” passed"
         lines = [
             f"Congratulations: your submission “{submission.title}” passed review "
