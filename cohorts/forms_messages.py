@@ -27,13 +27,24 @@ class MessageForm(StrictInputForm, forms.Form):
         label="Message", max_length=MESSAGE_BODY_MAX, widget=forms.Textarea(attrs={"rows": 10})
     )
 
-    def __init__(self, *args, members=(), **kwargs):
+    def __init__(self, *args, members=(), everyone: bool = False, **kwargs):
+        """`everyone`: the message is for every member matching a dashboard filter (`members`,
+        however many): no box per member, and nobody matching is an error."""
         super().__init__(*args, **kwargs)
-        self.fields["learner"].choices = [(row.user_id, row.name) for row in members]
+        self.members = list(members)
+        self.everyone = everyone
+        if everyone:
+            del self.fields["learner"]
+            return
+        self.fields["learner"].choices = [(row.user_id, row.name) for row in self.members]
         self.fields["learner"].error_messages["required"] = "Select at least one member."
 
     def clean(self):
         cleaned = super().clean()
+        if self.everyone:
+            cleaned["learner"] = [row.user_id for row in self.members]
+            if not self.members:
+                self.add_error(None, "Nobody matches this filter now: change it on the dashboard.")
         if "subject" in cleaned and "body" in cleaned:
             for field, problem in message_problems(
                 subject=cleaned["subject"], body=cleaned["body"]

@@ -4,11 +4,14 @@ for one of them, send it; and the log of what was sent on the cohort."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -26,16 +29,24 @@ from .header import with_header
 LOG_SIZE = 20
 
 
-def _selection(request: HttpRequest, ctx, now, data) -> list:
-    """The members the message is for: the ids sent (checkboxes), or with `all`, everyone
-    matching the dashboard filter in the query; only active members of this cohort."""
+# "Everyone matching": how many of the matching members' names the page lists.
+NAMES_SHOWN = 100
+
+
+def _selection(request: HttpRequest, ctx, now, data) -> tuple[list, dict | None]:
+    """The members the message is for, and with `all` the dashboard filter they match (its
+    fields as the query spells them; None for a selection by ticked ids). With `all` it is
+    everyone matching the filter now (at Send, at sending time); otherwise the ids sent.
+    Only active members of this cohort."""
     if data.get("all"):
         form = MemberFilterForm(data, tracks=ctx.tracks)
         form.is_valid()
         filters = form.member_filter()
-        return list(selectors.member_rows(ctx, filters=filters, now=now))
+        fields = {"q": filters.q, "track": filters.track or "", "pace": filters.pace}
+        rows = list(selectors.member_rows(ctx, filters=filters, now=now))
+        return rows, {name: value for name, value in fields.items() if value}
     ids = [int(v) for v in data.getlist("learner") if v.isdigit()][:10_000]
-    return selectors.members_with_ids(ctx, ids=ids, now=now)
+    return selectors.members_with_ids(ctx, ids=ids, now=now), None
 
 
 def message_log(cohort):
@@ -64,10 +75,11 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
     data = request.POST if request.method == "POST" else request.GET
-    selected = _selection(request, ctx, now, data)
+    selected, matching = _selection(request, ctx, now, data)
+    everyone = matching is not None
     status = 200
     if request.method == "POST":
-        form = MessageForm(request.POST, members=selected)
+        form = MessageForm(request.POST, members=selected, everyone=everyone)
         if form.is_valid() and request.POST.get("action") == "send":
             try:
                 result = message_services.cohort_message_send(
@@ -102,6 +114,7 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
                 "body": DEFAULT_BODY,
             },
             members=selected,
+            everyone=everyone,
         )
     preview = None
     if selected:
@@ -129,6 +142,12 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
         "cohort": cohort,
         "form": form,
         "selected": selected,
+        "everyone": everyone,
+        "matching": matching or {},
+        "filtered_dashboard": reverse("cohorts:dashboard", args=[cohort.slug])
+        + (f"?{urlencode(matching)}" if matching else ""),
+        "names_shown": selected[:NAMES_SHOWN],
+        "names_more": max(0, len(selected) - NAMES_SHOWN),
         "preview": preview,
         "placeholders": PLACEHOLDERS,
         "log": message_log(cohort),

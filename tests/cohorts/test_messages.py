@@ -142,10 +142,41 @@ def test_compose_preview_send_and_log(client, world):
 
 def test_everyone_matching_the_filter_is_selected(client, world):
     client.force_login(world["admin"])
-    page = client.get(
-        f"/cohorts/{world['cohort'].slug}/messages/", {"all": "1", "q": "bo"}
-    ).content.decode()
-    assert "To 1 member" in page and ">Bo</label>" in page and ">Ada</label>" not in page
+    url = f"/cohorts/{world['cohort'].slug}/messages/"
+    page = client.get(url, {"all": "1", "q": "bo"}).content.decode()
+    assert "To 1 member: everyone matching the dashboard's filter" in page
+    names = page.split('data-testid="recipient-names"', 1)[1].split("</ul>", 1)[0]
+    assert "<li>Bo</li>" in names and "Ada" not in names
+    assert 'type="checkbox"' not in page  # no box per member, however many match
+    assert '<input type="hidden" name="q" value="bo">' in page
+    assert f'href="/cohorts/{world["cohort"].slug}/?q=bo">cohort dashboard</a>' in page
+
+    sent = client.post(
+        url,
+        {"all": "1", "q": "bo", "subject": "Hi {name}", "body": "Go", "action": "send"},
+        follow=True,
+    )
+    assert "Message queued for 1 member." in sent.content.decode()
+    message = CohortMessage.objects.get()
+    ada, bo, cy = world["members"]
+    assert list(message.deliveries.values_list("learner", flat=True)) == [bo.pk]
+
+    nobody = client.post(
+        url, {"all": "1", "q": "zz", "subject": "Hi", "body": "Go", "action": "send"}
+    )
+    assert nobody.status_code == 400
+    assert "Nobody matches this filter now" in nobody.content.decode()
+    assert CohortMessage.objects.count() == 1
+
+
+def test_a_big_match_lists_the_first_hundred_names(client, world):
+    for number in range(120):
+        cohort_member(world["cohort"], display_name=f"Member {number:03}")
+    client.force_login(world["admin"])
+    page = client.get(f"/cohorts/{world['cohort'].slug}/messages/", {"all": "1"}).content.decode()
+    assert "To 123 members" in page and "and 23 more." in page
+    names = page.split('data-testid="recipient-names"', 1)[1].split("</ul>", 1)[0]
+    assert names.count("<li>") == 100
 
 
 @pytest.mark.services
