@@ -3,7 +3,6 @@ the signed unsubscribe link and the deterministic Message-ID."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
@@ -49,27 +48,6 @@ def unsubscribe_url(learner_id: int) -> str:
 
 def nudge_message_id(*, learner_id: int, week: str) -> str:
     return mailer.message_id(kind="nudge", key=f"{week}.{learner_id}")
-
-
-@dataclass(frozen=True)
-class RenderedNudge:
-    to: str
-    subject: str
-    text: str
-    html: str
-    message_id: str
-    unsubscribe_url: str
-
-    def message(self):
-        return mailer.build(
-            to=self.to,
-            subject=self.subject,
-            text=self.text,
-            html=self.html,
-            message_id=self.message_id,
-            unsubscribe_url=self.unsubscribe_url,
-            list_id=f"Waymark weekly nudge <nudges.{mailer.site_domain()}>",
-        )
 
 
 def subject_for(data: NudgeData) -> str:
@@ -166,13 +144,14 @@ def context_for(data: NudgeData) -> dict:
     }
 
 
-def render_nudge(data: NudgeData) -> RenderedNudge:
+def render_nudge(data: NudgeData) -> mailer.RenderedEmail:
     context = context_for(data)
-    return RenderedNudge(
+    return mailer.RenderedEmail(
         to=data.learner.email,
         subject=context["subject"],
         text=get_template(TEXT_TEMPLATE).render(context),
         html=get_template(HTML_TEMPLATE).render(context),
         message_id=nudge_message_id(learner_id=data.learner.pk, week=data.week),
         unsubscribe_url=context["unsubscribe_url"],
+        list_id=f"Waymark weekly nudge <nudges.{mailer.site_domain()}>",
     )

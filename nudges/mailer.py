@@ -179,6 +179,31 @@ def _boundary(*bodies: str) -> str:
             return boundary
 
 
+@dataclass(frozen=True)
+class RenderedEmail:
+    """One learner's email, rendered and ready to build (`message()`): a weekly nudge (with
+    its list's unsubscribe headers) or a cohort message."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    unsubscribe_url: str | None = None
+    list_id: str | None = None
+
+    def message(self) -> PreparedEmail:
+        return build(
+            to=self.to,
+            subject=self.subject,
+            text=self.text,
+            html=self.html,
+            message_id=self.message_id,
+            unsubscribe_url=self.unsubscribe_url,
+            list_id=self.list_id,
+        )
+
+
 def build(
     *,
     to: str,

@@ -174,25 +174,9 @@ def _publish(message_id: int) -> None:
 # --- sending -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RenderedMessage:
-    to: str
-    subject: str
-    text: str
-    html: str
-    message_id: str
-
-    def message(self):
-        return mailer.build(
-            to=self.to,
-            subject=self.subject,
-            text=self.text,
-            html=self.html,
-            message_id=self.message_id,
-        )
-
-
-def render_message(*, message: CohortMessage, learner, values: dict[str, str]) -> RenderedMessage:
+def render_message(
+    *, message: CohortMessage, learner, values: dict[str, str]
+) -> mailer.RenderedEmail:
     site = settings.SITE_URL
     page = f"{site}{reverse('cohorts:home', args=[message.cohort.slug])}"
     subject = " ".join(message_personalise(message.subject, values).split())
@@ -206,7 +190,7 @@ def render_message(*, message: CohortMessage, learner, values: dict[str, str]) -
         f"<!doctype html><html><body>{linebreaks(escape(body))}"
         f'<hr><p style="color:#5b6573;font-size:13px">{escape(footer)}</p></body></html>'
     )
-    return RenderedMessage(
+    return mailer.RenderedEmail(
         to=learner.email,
         subject=subject,
         text=text,
