@@ -66,3 +66,36 @@ def test_weeks_are_iso_weeks_in_utc():
     sunday_late = datetime(2026, 3, 8, 23, 30, tzinfo=UTC)
     assert week_of(sunday_late) == MONDAY.date()
     assert week_of(sunday_late + timedelta(hours=1)) == MONDAY.date() + timedelta(days=7)
+
+
+def test_the_upgrade_fills_the_counts_the_service_would_have_kept():
+    """Migration 0009's backfill, run on a database whose progress was written before the
+    counts existed: the same rows the service keeps (weeks on Monday, UTC; undone rows left
+    out)."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("tracker.migrations.0009_weekly_completions")
+    first = ResourceFactory()
+    second, third = ResourceFactory(module=first.module), ResourceFactory(module=first.module)
+    ada, bo = (enrol(UserFactory(), first.track) for _ in range(2))
+    sunday_night = MONDAY + timedelta(days=6, hours=14, minutes=59)  # 23:59 UTC
+    for learner, resource, when in (
+        (ada, first, MONDAY),
+        (ada, second, sunday_night),
+        (ada, third, sunday_night + timedelta(minutes=1)),  # the next week
+        (bo, first, MONDAY + timedelta(days=2)),
+        (bo, second, MONDAY + timedelta(days=3)),
+    ):
+        services.progress_set_status(learner=learner, resource=resource, status="done", now=when)
+    services.progress_set_status(learner=bo, resource=second, status="skipped", now=MONDAY)
+    kept = set(WeeklyCompletions.objects.values_list("learner", "track", "week", "completions"))
+    kept = {row for row in kept if row[3] > 0}
+
+    WeeklyCompletions.objects.all().delete()
+    backfill.fill_from_progress(apps, None)
+    filled = set(WeeklyCompletions.objects.values_list("learner", "track", "week", "completions"))
+    assert filled == kept
+    next_monday = (MONDAY + timedelta(days=7)).date()
+    assert counts(ada) == {MONDAY.date(): 2, next_monday: 1} and counts(bo) == {MONDAY.date(): 1}
