@@ -3,12 +3,16 @@ on an admin page 403, anonymous people the log-in redirect (login_required on ea
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
 from tracker import permissions
+from tracker.selectors import learner_zone
+from tracker.services import profile_get_or_create
 
 from ..models import Cohort
 from ..selectors import manage as selectors
@@ -64,3 +68,10 @@ def cohort_for_manager(user, slug: str) -> Cohort:
     if not permissions.can_manage_cohort(user, cohort):
         raise PermissionDenied("Only this cohort's admins see this page.")
     return cohort
+
+
+def viewer_today(user, now: datetime) -> date:
+    """The day it is where the viewer lives (their profile's time zone): the cohort week, pace
+    and due dates they see on a cohort page match their own `/me/` page and weekly nudge. The
+    profile is kept on `user`, so the page header reads it without another query."""
+    return now.astimezone(learner_zone(profile_get_or_create(user=user))).date()

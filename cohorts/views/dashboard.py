@@ -17,7 +17,7 @@ from tracker.weeks import bar_chart
 from .. import selectors
 from ..forms_dashboard import MemberFilterForm
 from ..selectors import SORTS
-from .access import cohort_for_viewer
+from .access import cohort_for_viewer, viewer_today
 from .header import with_header
 
 TABLE = "cohorts/dashboard.html#member-table"
@@ -97,7 +97,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     if not permissions.can_manage_cohort(request.user, cohort):
         return redirect("cohorts:home", slug=cohort.slug)
     now = timezone.now()
-    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
+    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=viewer_today(request.user, now))
     fragment = bool(request.htmx and request.htmx.target == "member-table")
     context = {"ctx": ctx, "cohort": cohort, **table_context(request, ctx, now, fragment)}
     status = 400 if context["form"].errors else 200

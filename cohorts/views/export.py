@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from .. import selectors
 from ..forms_dashboard import MemberFilterForm
-from .access import cohort_for_manager
+from .access import cohort_for_manager, viewer_today
 
 CHUNK = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -64,7 +64,7 @@ def csv_rows(ctx, rows) -> Iterator[list]:
 def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     cohort = cohort_for_manager(request.user, slug)
     now = timezone.now()
-    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
+    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=viewer_today(request.user, now))
     form = MemberFilterForm(request.GET or None, tracks=ctx.tracks)
     if form.is_bound:
         form.is_valid()
@@ -75,6 +75,6 @@ def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = (
-        f'attachment; filename="{cohort.slug}-members-{now.date():%Y-%m-%d}.csv"'
+        f'attachment; filename="{cohort.slug}-members-{ctx.today:%Y-%m-%d}.csv"'
     )
     return response

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from tracker import permissions
 
 from .. import selectors
-from .access import cohort_for_viewer
+from .access import cohort_for_viewer, viewer_today
 from .header import with_header
 
 
@@ -22,7 +22,7 @@ from .header import with_header
 def home(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = cohort_for_viewer(request.user, slug)
     now = timezone.now()
-    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
+    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=viewer_today(request.user, now))
     own = selectors.member_of(ctx, user=request.user, now=now)
     complete = (
         selectors.complete_modules(ctx, learner_ids=[own.user_id])[own.user_id] if own else None

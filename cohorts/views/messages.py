@@ -23,7 +23,7 @@ from ..forms_messages import DEFAULT_BODY, DEFAULT_SUBJECT, MessageForm
 from ..models import CohortMessage
 from ..services import messages as message_services
 from ..services.messages import PLACEHOLDERS, MessageError, render_message
-from .access import cohort_for_manager
+from .access import cohort_for_manager, viewer_today
 from .header import with_header
 
 LOG_SIZE = 20
@@ -73,7 +73,7 @@ def message_log(cohort):
 def messages(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = cohort_for_manager(request.user, slug)
     now = timezone.now()
-    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=now.date())
+    ctx = selectors.cohort_context(slug=slug, cohort=cohort, today=viewer_today(request.user, now))
     data = request.POST if request.method == "POST" else request.GET
     selected, matching = _selection(request, ctx, now, data)
     everyone = matching is not None

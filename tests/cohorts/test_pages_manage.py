@@ -230,3 +230,32 @@ def test_cohort_admins_create_more_cohorts(client, cohort, admin):
     track = TrackFactory()
     response = signed_in(client, admin).get(reverse("cohorts:new"))
     assert response.status_code == 200 and track.title in response.content.decode()
+
+
+def test_the_cohort_week_is_the_viewers_own_day(client, staff, track):
+    """Sunday 23:30 in UTC is Monday morning in Tokyo: an admin there is in the cohort's second
+    week already, as their own /me/ page and nudge would say."""
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    from tracker.services import profile_update
+
+    cohort = make_cohort(by=staff, tracks=[track], starts_on=date(2026, 3, 2))  # a Monday
+    tokyo = UserFactory(is_staff=True)
+    for user, zone in ((staff, "UTC"), (tokyo, "Asia/Tokyo")):
+        profile_update(
+            user=user,
+            display_name="",
+            time_zone=zone,
+            nudge_enabled=False,
+            nudge_weekday=0,
+            nudge_hour=9,
+        )
+    with time_machine.travel(datetime(2026, 3, 8, 23, 30, tzinfo=UTC), tick=False):
+        for user, week in ((staff, "Week 1 of 12"), (tokyo, "Week 2 of 12")):
+            page = signed_in(client, user).get(reverse("cohorts:dashboard", args=[cohort.slug]))
+            label = page.content.decode().split('data-testid="cohort-week">', 1)[1]
+            assert label.startswith(week)
+        export = client.get(reverse("cohorts:export", args=[cohort.slug]))
+        assert "members-2026-03-09.csv" in export["Content-Disposition"]
