@@ -18,6 +18,11 @@ class CurriculumAdmin(admin.ModelAdmin):
         obj._change_reason = ChangeHow.ADMIN
         services.curriculum_item_save(item=obj)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if isinstance(form.instance, Track | Module):
+            services.curriculum_requires_record(item=form.instance)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 

@@ -40,3 +40,13 @@ def curriculum_item_save(*, item: Track | Module | Resource | Capstone) -> None:
             item.content_changed_at = timezone.now()
     curriculum_item_derive(item=item)
     item.save()
+
+
+def curriculum_requires_record(*, item: Track | Module) -> None:
+    """After an edit outside the loader saved `item`'s `requires` (the admin saves the relation
+    after the row, and so after its history record): that record names them, sorted slugs,
+    as the loader's and the browser editor's do, so the history shows the change."""
+    record = item.history.order_by("-history_id").first()
+    if record is not None:
+        slugs = sorted(item.requires.values_list("slug", flat=True))
+        type(record).objects.filter(pk=record.pk).update(requires_slugs=slugs)
