@@ -69,6 +69,8 @@ class FormCase:
     # "get" for a filter or search form: sent as a query string; it writes nothing, so its
     # valid body answers 200 without errors (a NUL there is refused at the edge with a 400).
     method: str = "post"
+    # The page that shows the form, when it posts elsewhere (an action URL answering only POST).
+    page: Callable[[SimpleNamespace], str] | None = None
 
 
 # --- the world every case starts from ----------------------------------------------------------
@@ -483,6 +485,17 @@ FORM_CASES += [
         url=_cohort_url("invites/"),
         valid=lambda w: {"expires_in_days": "14", "max_uses": "40"},
         fields={"expires_in_days": Number(), "max_uses": Number()},
+    ),
+    FormCase(
+        name="cohort: archive it",
+        form="cohorts.forms.CohortArchiveForm",
+        user="staff",
+        arrange=_cohort,
+        url=_cohort_url("settings/archive/"),
+        page=_cohort_url("settings/"),
+        valid=lambda w: {"confirm": "on"},
+        # One checkbox: unticked is refused next to it (tests/cohorts/test_archive.py).
+        fields={},
     ),
     FormCase(
         name="cohort: add a co-admin",

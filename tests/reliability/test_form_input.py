@@ -168,7 +168,7 @@ def client_for(case: FormCase, world) -> Client:
     user = getattr(world, case.user) if case.user else None
     if user is not None:
         client.force_login(user)
-    assert client.get(case.url(world)).status_code == 200
+    assert client.get((case.page or case.url)(world)).status_code == 200
     return client
 
 
