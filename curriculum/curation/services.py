@@ -306,20 +306,34 @@ def _module_with_items(module: Module, active_modules: set[str]) -> dict:
     return module_data(module, requires, resources, capstones)
 
 
-def curation_item_move(*, user, track: Track, kind: str, slug: str, direction: str) -> str:
-    """Move a module, resource or capstone one place up or down (within its module)."""
-    if direction not in ("up", "down"):
+def curation_item_move(
+    *, user, track: Track, kind: str, slug: str, direction: str = "", place: int | None = None
+) -> str:
+    """Move a module, resource or capstone one place up or down, or (`place`, counted from 1,
+    as a drag and drop asks) to that place: modules among the track's, resources and
+    capstones within their module."""
+    if place is None and direction not in ("up", "down"):
         raise ServiceError("Move up or down.")
 
     def edit(data: dict) -> _Edit:
         found = _found(data, kind, slug)
+        items = found.container
+        title = found.item.get("title", slug)
+        if place is not None:
+            if not 1 <= place <= len(items):
+                raise ServiceError(
+                    f"There is no place {place} for “{title}” (1 to {len(items)}); "
+                    "nothing was moved."
+                )
+            if place - 1 == found.index:
+                raise ServiceError(f"“{title}” is already in place {place}; nothing was moved.")
+            items.insert(place - 1, items.pop(found.index))
+            return _Edit(None, f"Moved “{title}” to place {place}.")
         step = -1 if direction == "up" else 1
         other = found.index + step
-        title = found.item.get("title", slug)
-        if not 0 <= other < len(found.container):
+        if not 0 <= other < len(items):
             where = "first" if direction == "up" else "last"
             raise ServiceError(f"“{title}” is already {where}; nothing was moved.")
-        items = found.container
         items[found.index], items[other] = items[other], items[found.index]
         return _Edit(None, f"Moved “{title}” {direction}.")
 

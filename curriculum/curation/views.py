@@ -331,8 +331,16 @@ def move_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResp
             kind=kind,
             slug=item,
             direction=request.POST.get("direction", ""),
+            place=_place(request.POST.get("place", "")),
         ),
     )
+
+
+def _place(value: str) -> int | None:
+    """A drag and drop's target place (1, 2, ...); None when absent or not a small number
+    (the service then asks for up or down)."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 4 else None
 
 
 # --- YAML: download, upload, preview, apply -----------------------------------------------------

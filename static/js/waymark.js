@@ -131,6 +131,81 @@
     window.location.replace(url.toString());
   }
 
+  /* Track editor: drag a module, or a resource or capstone within its list, to another place.
+   * The row moves under the pointer as it is dragged; on release the new place (counted from
+   * 1) is posted to the same action the Move up / Move down buttons use, which answers with
+   * the outline (keyboard users keep those buttons). */
+  var MOVABLE = "[data-move-url]";
+  var dragged = null;
+  var startedAt = -1;
+
+  function movableSiblings(item) {
+    return Array.prototype.filter.call(item.parentNode.children, function (child) {
+      return child.matches(MOVABLE);
+    });
+  }
+
+  function makeDraggable(root) {
+    var items = root.querySelectorAll ? root.querySelectorAll(MOVABLE) : [];
+    for (var i = 0; i < items.length; i++) items[i].draggable = true;
+    if (root.matches && root.matches(MOVABLE)) root.draggable = true;
+  }
+  if (window.htmx) window.htmx.onLoad(makeDraggable);
+
+  /* A press in a field of an item's open edit form selects text, never drags the item (or
+   * the module around it): Firefox starts a drag from a field inside a draggable element;
+   * Chromium does not, so the browser tests here cannot show this one. */
+  document.addEventListener("mousedown", function (event) {
+    if (!event.target.closest) return;
+    var inField = Boolean(event.target.closest("input, textarea, select, [contenteditable]"));
+    for (var item = event.target.closest(MOVABLE); item; item = item.parentNode.closest(MOVABLE)) {
+      item.draggable = !inField;
+    }
+  });
+
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target;
+    if (!item.matches || !item.matches(MOVABLE)) return; // a link or text inside: not ours
+    dragged = item;
+    startedAt = movableSiblings(item).indexOf(item);
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.id);
+    item.classList.add("dragging");
+  });
+
+  document.addEventListener("dragover", function (event) {
+    if (!dragged) return;
+    var over = event.target.closest ? event.target.closest(MOVABLE) : null;
+    while (over && over.parentNode !== dragged.parentNode) {
+      over = over.parentNode.closest(MOVABLE);
+    }
+    if (!over) return;
+    event.preventDefault();
+    if (over === dragged) return;
+    var box = over.getBoundingClientRect();
+    var below = event.clientY > box.top + box.height / 2;
+    over.parentNode.insertBefore(dragged, below ? over.nextSibling : over);
+  });
+
+  document.addEventListener("drop", function (event) {
+    if (dragged) event.preventDefault();
+  });
+
+  document.addEventListener("dragend", function () {
+    if (!dragged) return;
+    var item = dragged;
+    dragged = null;
+    item.classList.remove("dragging");
+    var place = movableSiblings(item).indexOf(item);
+    if (place === startedAt || !window.htmx) return;
+    window.htmx.ajax("POST", item.getAttribute("data-move-url"), {
+      source: item,
+      target: "#outline-body",
+      swap: "outerHTML",
+      values: { place: String(place + 1) }
+    });
+  });
+
   /* The shortcuts button only makes sense with JavaScript; reveal it once the page is wired
    * up (htmx, loaded before this file, processes the page on DOMContentLoaded too). */
   function reveal() {

@@ -94,6 +94,16 @@ def test_reorder_by_buttons(lead):
     assert 'id="down-modules-one"' in body and "data-autofocus" in body
 
 
+def test_a_dropped_place_that_is_no_place_moves_nothing(lead):
+    for bad in ("x", "-1", "0", "99", "１"):
+        response = lead.post("/tracks/pets/edit/modules/two/move", {"place": bad}, **HX)
+        body = response.content.decode()
+        assert body.index('id="module-one"') < body.index('id="module-two"'), bad
+        assert "Move up or down." in body or "There is no place" in body, bad
+    response = lead.post("/tracks/pets/edit/modules/two/move", {"place": "1"}, **HX)
+    assert "Moved “Lesson two” to place 1." in response.content.decode()
+
+
 def test_archive_and_restore_from_the_outline(lead):
     lead.post("/tracks/pets/edit/resources/notebook/archive")
     archived = lead.get("/tracks/pets/edit/").content.decode()

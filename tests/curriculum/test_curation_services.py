@@ -157,6 +157,25 @@ def test_moving_modules_and_resources(world):
         )
 
 
+def test_moving_to_a_place_as_a_drag_and_drop_asks(world):
+    message = services.curation_item_move(
+        user=world.lead, track=world.track, kind="modules", slug="two", place=1
+    )
+    assert message == "Moved “Lesson two” to place 1."
+    order = list(Module.objects.active().filter(track__slug="pets").order_by("position"))
+    assert [m.slug for m in order] == ["two", "one"]
+    services.curation_item_move(
+        user=world.lead, track=world.track, kind="resources", slug="video", place=2
+    )
+    assert resource("notebook").position == 0 and resource("video").position == 1
+    for place, says in ((2, "already in place 2"), (3, "no place 3"), (0, "no place 0")):
+        with pytest.raises(ServiceError, match=says):
+            services.curation_item_move(
+                user=world.lead, track=world.track, kind="resources", slug="video", place=place
+            )
+    assert resource("video").position == 1
+
+
 def test_moving_a_resource_to_another_module_keeps_its_row(world):
     video = resource("video")
     services.curation_item_edit(
