@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from nudges.models import DeliveryStatus
 
 from .. import selectors
-from ..forms_dashboard import MemberFilterForm
+from ..forms_dashboard import PACE_CHOICES, MemberFilterForm
 from ..forms_messages import DEFAULT_BODY, DEFAULT_SUBJECT, MessageForm
 from ..models import CohortMessage
 from ..services import messages as message_services
@@ -31,6 +31,21 @@ LOG_SIZE = 20
 
 # "Everyone matching": how many of the matching members' names the page lists.
 NAMES_SHOWN = 100
+
+
+def _described(matching: dict, ctx) -> str:
+    """The filter in words, as the dashboard's form names it: `name contains “bo”; pace:
+    Behind`; empty without one."""
+    titles = {track.id: track.title for track in ctx.tracks}
+    paces = dict(PACE_CHOICES)
+    parts = []
+    if "q" in matching:
+        parts.append(f"name contains “{matching['q']}”")
+    if "track" in matching:
+        parts.append(f"in {titles.get(matching['track'], 'a track')}")
+    if "pace" in matching:
+        parts.append(f"pace: {paces.get(matching['pace'], matching['pace'])}")
+    return "; ".join(parts)
 
 
 def _selection(request: HttpRequest, ctx, now, data) -> tuple[list, dict | None]:
@@ -144,6 +159,7 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
         "selected": selected,
         "everyone": everyone,
         "matching": matching or {},
+        "matching_words": _described(matching or {}, ctx),
         "filtered_dashboard": reverse("cohorts:dashboard", args=[cohort.slug])
         + (f"?{urlencode(matching)}" if matching else ""),
         "names_shown": selected[:NAMES_SHOWN],

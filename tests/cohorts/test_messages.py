@@ -144,11 +144,14 @@ def test_everyone_matching_the_filter_is_selected(client, world):
     client.force_login(world["admin"])
     url = f"/cohorts/{world['cohort'].slug}/messages/"
     page = client.get(url, {"all": "1", "q": "bo"}).content.decode()
-    assert "To 1 member: everyone matching the dashboard's filter" in page
+    assert "To 1 member: everyone matching the dashboard's filter (name contains “bo”)" in page
     names = page.split('data-testid="recipient-names"', 1)[1].split("</ul>", 1)[0]
     assert "<li>Bo</li>" in names and "Ada" not in names
     assert 'type="checkbox"' not in page  # no box per member, however many match
     assert '<input type="hidden" name="q" value="bo">' in page
+    track = world["cohort"].tracks.get()
+    behind = client.get(url, {"all": "1", "track": track.pk, "pace": "behind"})
+    assert f"dashboard's filter (in {track.title}; pace: Behind)" in behind.content.decode()
     assert f'href="/cohorts/{world["cohort"].slug}/?q=bo">cohort dashboard</a>' in page
 
     sent = client.post(
@@ -174,7 +177,7 @@ def test_a_big_match_lists_the_first_hundred_names(client, world):
         cohort_member(world["cohort"], display_name=f"Member {number:03}")
     client.force_login(world["admin"])
     page = client.get(f"/cohorts/{world['cohort'].slug}/messages/", {"all": "1"}).content.decode()
-    assert "To 123 members" in page and "and 23 more." in page
+    assert "To 123 members: everyone in the cohort" in page and "and 23 more." in page
     names = page.split('data-testid="recipient-names"', 1)[1].split("</ul>", 1)[0]
     assert names.count("<li>") == 100
 
