@@ -206,10 +206,11 @@
     });
   });
 
-  /* The shortcuts button only makes sense with JavaScript; reveal it once the page is wired
-   * up (htmx, loaded before this file, processes the page on DOMContentLoaded too). */
+  /* The shortcuts button, and words about dragging, only make sense with JavaScript; reveal
+   * them once the page is wired up (htmx, loaded before this file, processes the page on
+   * DOMContentLoaded too). */
   function reveal() {
-    var openers = document.querySelectorAll("[data-open-dialog][hidden]");
+    var openers = document.querySelectorAll("[data-open-dialog][hidden], [data-needs-js][hidden]");
     for (var i = 0; i < openers.length; i++) openers[i].hidden = false;
   }
   function ready() {
