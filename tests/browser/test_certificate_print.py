@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.browser.session import log_in
 from tests.factories import ModuleFactory, ResourceFactory
 from tests.tracker.test_capstones import GOOD, enrolled_learner, make_capstone, staff
 from tracker import services
@@ -62,17 +63,6 @@ def test_certificate_prints_on_one_a4_landscape_page(
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     assert pdf_pages(pdf) == 1
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
-
-
-def log_in(page, live_server, user) -> None:
-    """Reuse Django's test client login: copy its session cookie into the browser."""
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 @pytest.mark.parametrize("javascript", [True, False])

@@ -5,23 +5,15 @@ their list; staff find it marked archived and restore it."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from cohorts import services as cohort_services
 from cohorts.models import Cohort
+from tests.browser.session import log_in
 from tests.factories import ModuleFactory, TrackFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def test_an_admin_archives_a_cohort_and_staff_restore_it(browser, live_server):

@@ -14,12 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, CohortInvite
+from tests.browser.session import log_in
 from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
 from tests.nudges.conftest import broker, smtp_server, wait_for, workers  # noqa: F401
 from tracker import services
@@ -32,14 +32,6 @@ pytestmark = [
 
 PASSWORD = "a long walk to the river"
 NEW_EMAIL = "nia@example.com"
-
-
-def log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def named(email: str, name: str, **extra):

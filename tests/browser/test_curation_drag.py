@@ -18,7 +18,9 @@ def test_a_lead_drags_a_resource_and_a_module_to_new_places(browser, live_server
     world = build()
     context, page = signed_in(browser, live_server, world.lead)
     page.goto(f"{live_server.url}/tracks/pets/edit/")
-    expect(page.get_by_text("or drag a module (by its heading), resource or capstone")).to_be_visible()
+    expect(
+        page.get_by_text("or drag a module (by its heading), resource or capstone")
+    ).to_be_visible()
 
     page.locator("#resource-notebook").drag_to(page.locator("#resource-video"))
     expect(page.get_by_text("Moved “Lesson notebook” to place 1.")).to_be_visible()

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from curriculum.models import ReviewMode
 from tests.browser.conftest import _page
+from tests.browser.session import log_in
 from tests.factories import (
     CapstoneFactory,
     ModuleFactory,
@@ -50,11 +50,7 @@ def person(name: str, **kwargs):
 def signed_in(browser, live_server, user, *, javascript: bool = True):
     """A browser page with `user`'s session (made by the test client's force_login)."""
     context, page = _page(browser, javascript=javascript)
-    client = Client()
-    client.force_login(user)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    log_in(page, live_server, user)
     return context, page
 
 

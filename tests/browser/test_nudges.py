@@ -5,23 +5,15 @@ JavaScript."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from nudges import emails
 from nudges.models import DeliveryStatus, NudgeDelivery
+from tests.browser.session import log_in
 from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
 from tracker import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def enrolled_learner():
