@@ -174,6 +174,11 @@ class Placed:
     at_risk_count: int
 
 
+# The at-risk list's order: the most behind first, then the longest quiet.
+_RISK_ORDER = "modules_done ASC, last_activity ASC NULLS FIRST, name ASC, user_id ASC"
+_POINTS_ORDER = "points DESC, name ASC, user_id ASC"
+
+
 def placed_members(
     ctx: CohortContext,
     *,
@@ -183,58 +188,54 @@ def placed_members(
     at_risk_limit: int = 0,
     leaderboard_size: int = 0,
 ) -> Placed:
-    """One pass over the cohort's members (one query) that numbers each in three orders with
-    window functions and returns only the few each needs: the table's `page` (number, size) of
-    the members matching `filters`, the first `at_risk_limit` at risk (the most behind, then
-    the longest quiet), the first `leaderboard_size` by points."""
+    """One query over the cohort's members for three short lists: the table's `page` (number,
+    size) of the members matching `filters`, the first `at_risk_limit` at risk (the most
+    behind, then the longest quiet) and the first `leaderboard_size` by points, with how many
+    match and how many are at risk. The members' figures are worked out once (a materialized
+    CTE) and each list takes only its first few in its order (a top-N sort each, where ranking
+    every member three ways took most of the query's time)."""
     filters = filters or MemberFilter()
     query = MemberQuery(ctx, now=now)
     number, size = page or (1, 0)
     query.params.update(
-        low=(number - 1) * size, high=number * size, risk=at_risk_limit, top=leaderboard_size
+        low=(number - 1) * size, size=size, risk=at_risk_limit, top=leaderboard_size
     )
-    matches = f"CASE WHEN {query.match(filters)} THEN 1 ELSE 0 END"
-    numbered = f"""(
-            SELECT j.*, {matches} AS matches,
-                ROW_NUMBER() OVER (PARTITION BY {matches} ORDER BY {query.order(filters)})
-                    AS page_place,
-                SUM({matches}) OVER () AS matching,
-                ROW_NUMBER() OVER (PARTITION BY at_risk ORDER BY modules_done ASC,
-                    last_activity ASC NULLS FIRST, name ASC, user_id ASC) AS risk_place,
-                SUM(at_risk) OVER () AS at_risk_count,
-                ROW_NUMBER() OVER (ORDER BY points DESC, name ASC, user_id ASC) AS points_place
-            FROM ({query.judged}) j
-        ) numbered
-    """
-    # Each list's condition stated once, as a column; a member may be in more than one.
+    order = query.order(filters)
+
+    def first(name: str, where: str, order: str, limit: str) -> str:
+        return f"""
+            SELECT '{name}' AS list, ROW_NUMBER() OVER (ORDER BY {order}) AS place, chosen.*
+            FROM (SELECT * FROM judged WHERE {where} ORDER BY {order} {limit}) chosen
+        """
+
     sql = f"""
-        SELECT * FROM (
-            SELECT numbered.*,
-                CASE WHEN matches = 1 AND page_place > %(low)s AND page_place <= %(high)s
-                     THEN 1 ELSE 0 END AS in_page,
-                CASE WHEN at_risk = 1 AND risk_place <= %(risk)s THEN 1 ELSE 0 END AS in_risk,
-                CASE WHEN points > 0 AND points_place <= %(top)s THEN 1 ELSE 0 END AS in_top
-            FROM {numbered}
+        WITH judged AS MATERIALIZED (
+            SELECT j.*, CASE WHEN {query.match(filters)} THEN 1 ELSE 0 END AS matches
+            FROM ({query.judged}) j
+        )
+        SELECT placed.*,
+            (SELECT COUNT(*) FROM judged WHERE matches = 1) AS matching,
+            (SELECT COUNT(*) FROM judged WHERE at_risk = 1) AS at_risk_count
+        FROM (
+            {first("page", "matches = 1", order, "LIMIT %(size)s OFFSET %(low)s")}
+            UNION ALL
+            {first("risk", "at_risk = 1", _RISK_ORDER, "LIMIT %(risk)s")}
+            UNION ALL
+            {first("top", "points > 0", _POINTS_ORDER, "LIMIT %(top)s")}
         ) placed
-        WHERE in_page = 1 OR in_risk = 1 OR in_top = 1
     """
     found = query.rows(sql)
-    first = found[0] if found else {}
+    head = found[0] if found else {}
 
-    def placed(flag: str, place: str) -> list[dict]:
-        return sorted((f for f in found if f[flag]), key=lambda f: f[place])
+    def listed(name: str) -> list[dict]:
+        return sorted((f for f in found if f["list"] == name), key=lambda f: f["place"])
 
-    in_page, at_risk, top = (
-        placed("in_page", "page_place"),
-        placed("in_risk", "risk_place"),
-        placed("in_top", "points_place"),
-    )
     return Placed(
-        page=[_row(f, ctx) for f in in_page],
-        at_risk=[_row(f, ctx) for f in at_risk],
-        by_points=[(_row(f, ctx), bool(f["shown"])) for f in top],
-        matching=int(first.get("matching") or 0),
-        at_risk_count=int(first.get("at_risk_count") or 0),
+        page=[_row(f, ctx) for f in listed("page")],
+        at_risk=[_row(f, ctx) for f in listed("risk")],
+        by_points=[(_row(f, ctx), bool(f["shown"])) for f in listed("top")],
+        matching=int(head.get("matching") or 0),
+        at_risk_count=int(head.get("at_risk_count") or 0),
     )
 
 
