@@ -46,6 +46,12 @@ class WeekPoints:
     def end(self) -> date:
         return self.start + timedelta(days=6)
 
+    # Written once here: charts show dozens of weeks, and Django's date filter is slow.
+    @property
+    def start_day(self) -> str:
+        """ "2 Nov 2026" """
+        return f"{self.start.day} {self.start:%b %Y}"
+
 
 def weekly_series(
     totals: Mapping[date, int], *, today: date, weeks: int = HISTORY_WEEKS
