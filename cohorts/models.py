@@ -269,7 +269,8 @@ class CohortMessageDelivery(OutboundEmail):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cohort_message_deliveries"
     )
-    # The day (UTC) it was sent for: a member gets at most one cohort message a day per cohort.
+    # The day it was sent for, where the member lives (their profile's time zone): a member
+    # gets at most one cohort message a day per cohort.
     day = models.DateField()
 
     class Meta(OutboundEmail.Meta):

@@ -3,16 +3,20 @@ send, mark: exactly once) and mailer (deterministic Message-ID).
 
 `cohort_message_send` records the message and one delivery row per selected member in one
 transaction; the unique (cohort, learner, day) constraint is the once-a-day limit, so members
-already messaged today (by anyone, through this cohort) are skipped and counted. The sending
-task is published once the rows are committed. `cohort_message_deliver` is what the task does.
+already messaged today (by anyone, through this cohort) are skipped and counted. "Today" is the
+member's own day, in their profile's time zone, as for their pages and weekly nudge. The
+sending task is published once the rows are committed. `cohort_message_deliver` is what the
+task does.
 """
 
 from __future__ import annotations
 
 import logging
 import string
+import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +30,7 @@ from nudges import mailer, outbox
 from nudges.models import BouncedAddress
 from nudges.services import ChunkReport, send_claimed
 from tracker import permissions
+from tracker.models import Profile
 from tracker.services import NotAllowed, ServiceError
 
 from ..models import (
@@ -109,6 +114,25 @@ def message_personalise(text: str, values: dict[str, str]) -> str:
     return text.format_map({key: values.get(key, "") for key in PLACEHOLDERS})
 
 
+def _local_days(learner_ids, *, now: datetime) -> dict[int, date]:
+    """The date it is at `now` where each learner lives (their profile's time zone; UTC
+    without a profile or with a zone this machine does not know)."""
+    zones = dict(
+        Profile.objects.filter(user_id__in=learner_ids).values_list("user_id", "time_zone")
+    )
+    days: dict[str, date] = {}
+
+    def day_in(name: str) -> date:
+        if name not in days:
+            try:
+                days[name] = now.astimezone(zoneinfo.ZoneInfo(name)).date()
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                days[name] = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
+        return days[name]
+
+    return {learner_id: day_in(zones.get(learner_id) or "UTC") for learner_id in learner_ids}
+
+
 def cohort_message_send(
     *, by, cohort: Cohort, learner_ids, subject: str, body: str, now: datetime | None = None
 ) -> SendResult:
@@ -122,7 +146,6 @@ def cohort_message_send(
     if problems:
         raise MessageError(" ".join(problems.values()))
     now = now or timezone.now()
-    day = now.astimezone(UTC).date()  # the once-a-day rule counts UTC days
     wanted = {int(pk) for pk in learner_ids}
     with transaction.atomic():
         members = set(
@@ -132,6 +155,8 @@ def cohort_message_send(
         )
         if not members:
             raise MessageError("Select at least one member of this cohort to message.")
+        # The once-a-day rule counts each member's own days.
+        day_of = _local_days(members, now=now)
         message = CohortMessage.objects.create(
             cohort=cohort,
             sender=by,
@@ -146,7 +171,7 @@ def cohort_message_send(
                     cohort_message=message,
                     cohort=cohort,
                     learner_id=learner_id,
-                    day=day,
+                    day=day_of[learner_id],
                     created_at=now,
                     updated_at=now,
                 )
@@ -223,11 +248,18 @@ def cohort_message_deliver(
             email__in=[u.email.lower() for u in learners.values() if u.email]
         ).values_list("email", flat=True)
     )
-    ctx = selectors.cohort_context(
-        slug=message.cohort.slug, cohort=message.cohort, today=now.date()
-    )
-    rows = {member.user_id: member for member in selectors.members_with_ids(ctx, ids=ids, now=now)}
-    complete = selectors.complete_modules(ctx, learner_ids=list(rows))
+    # Pace, next target and due date as each member saw them on the day it was sent for,
+    # their own day: one reading of the cohort per distinct day (one, or two across midnight).
+    ids_by_day: dict[date, list[int]] = defaultdict(list)
+    for row in claim.rows:
+        ids_by_day[row.day].append(row.learner_id)
+    rows, complete, context_of = {}, {}, {}
+    for day, day_ids in ids_by_day.items():
+        ctx = selectors.cohort_context(slug=message.cohort.slug, cohort=message.cohort, today=day)
+        found = {m.user_id: m for m in selectors.members_with_ids(ctx, ids=day_ids, now=now)}
+        rows.update(found)
+        complete.update(selectors.complete_modules(ctx, learner_ids=list(found)))
+        context_of.update(dict.fromkeys(found, ctx))
 
     def prepare(row):
         learner = learners.get(row.learner_id)
@@ -238,7 +270,7 @@ def cohort_message_deliver(
             return None, SKIP_NO_ADDRESS
         if learner.email.lower() in bounced:
             return None, SKIP_BOUNCED
-        target = ctx.next_target(complete[row.learner_id])
+        target = context_of[row.learner_id].next_target(complete[row.learner_id])
         values = {
             "name": member.name,
             "cohort": message.cohort.name,

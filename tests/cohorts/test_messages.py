@@ -224,3 +224,48 @@ def test_the_next_target_is_the_first_module_of_the_plan_not_complete(world, set
     services.cohort_message_deliver(message_id=message.pk)
     (email,) = mail.outbox
     assert f"Next: {first.title}\n" in email.body
+
+
+def test_the_day_is_each_members_own(db, settings):
+    """Sunday 23:30 UTC is Monday morning in Tokyo. The once-a-day limit counts each member's
+    own days, and the email's figures are those of the member's day: in Tokyo the cohort's
+    second week has begun and the first module is overdue."""
+    from datetime import UTC, date, datetime
+
+    from tracker.models import Profile
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    track, built = build_track(modules=2, resources=1, title="Deep Learning")
+    admin = UserFactory()
+    cohort = cohort_with_tracks(
+        track,
+        admin=admin,
+        targets={built[0][0]: 1, built[1][0]: 2},
+        starts_on=date(2026, 3, 2),  # a Monday
+        ends_on=date(2026, 5, 31),
+    )
+    uma, tomo = (cohort_member(cohort, display_name=name) for name in ("Uma", "Tomo"))
+    Profile.objects.filter(user=tomo).update(time_zone="Asia/Tokyo")
+
+    def send_at(now):
+        return services.cohort_message_send(
+            by=admin,
+            cohort=cohort,
+            learner_ids=[uma.pk, tomo.pk],
+            subject="Hi",
+            body="{pace}",
+            now=now,
+        )
+
+    sunday_night = datetime(2026, 3, 8, 23, 30, tzinfo=UTC)
+    first = send_at(sunday_night)
+    days = dict(CohortMessageDelivery.objects.values_list("learner_id", "day"))
+    assert days == {uma.pk: date(2026, 3, 8), tomo.pk: date(2026, 3, 9)}
+    services.cohort_message_deliver(message_id=first.message.pk, now=sunday_night)
+    paces = {email.to[0]: email.body.split("\n", 1)[0] for email in mail.outbox}
+    assert paces == {uma.email: "On pace", tomo.email: "Behind by 1 module"}
+
+    # An hour later it is Monday in UTC too: Uma can be messaged again, Tomo not yet.
+    again = send_at(sunday_night + timedelta(hours=1))
+    assert (again.queued, again.skipped_today) == (1, 1)
+    assert CohortMessageDelivery.objects.get(cohort_message=again.message).learner_id == uma.pk
