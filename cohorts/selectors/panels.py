@@ -191,9 +191,10 @@ def units_done(ctx: CohortContext, *, learner_ids: list[int]) -> dict[tuple[int,
     found: dict[tuple[int, int], int] = defaultdict(int)
     for learner_id, module_id, choice, n in statement.rows(params):
         if module_id in units:  # an active module of a cohort track
-            found[(learner_id, module_id)] += (
-                min(n, group_cap[(module_id, choice)]) if choice else n
-            )
+            # A group the cached structure does not know yet (an edit landing between the two
+            # reads) counts nothing until the next read, rather than failing the page.
+            cap = group_cap.get((module_id, choice), 0)
+            found[(learner_id, module_id)] += min(n, cap) if choice else n
     return {key: min(n, units[key[1]]) for key, n in found.items()}
 
 
