@@ -8,6 +8,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from nudges import emails, outbox, schedule, selectors, services
@@ -298,9 +299,10 @@ def test_the_email_data_of_a_chunk_takes_the_same_queries_for_ten_times_the_lear
     many = few + build_learners(small_track, 18)
     # A worker builds a track's structure once (six queries) and keeps it for every chunk.
     selectors.nudge_batch(learner_ids=[x.pk for x in few], week=WEEK, now=NOW)
-    # Twelve queries (one finds nobody in a cohort) and the streak query's SET LOCAL, in a
-    # savepoint inside the test's transaction (its own transaction in a worker).
-    with django_assert_num_queries(15) as small:
+    # Twelve queries (one finds nobody in a cohort); on PostgreSQL the streak query's SET LOCAL
+    # too, in a savepoint inside the test's transaction (its own transaction in a worker).
+    expected = 12 + (3 if connection.vendor == "postgresql" else 0)
+    with django_assert_num_queries(expected) as small:
         selectors.nudge_batch(learner_ids=[x.pk for x in few], week=WEEK, now=NOW)
     with django_assert_num_queries(len(small.captured_queries)):
         batch = selectors.nudge_batch(learner_ids=[x.pk for x in many], week=WEEK, now=NOW)
