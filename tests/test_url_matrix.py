@@ -37,6 +37,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.aria import aria_problems
+
 pytestmark = pytest.mark.django_db
 
 ROLES = (
@@ -1072,7 +1074,15 @@ def _check(world: World, route: str, name: str, case: Case) -> list[str]:
             for marker, allowed in world.markers.items():
                 if role not in allowed and marker in body:
                     problems.append(f"{method} {url} as {role}: shows private data {marker!r}")
+            if _is_our_html_page(route, response):
+                problems += [f"{method} {url} as {role}: {p}" for p in aria_problems(body)]
     return problems
+
+
+def _is_our_html_page(route: str, response) -> bool:
+    """An HTML page of Waymark's own templates (Django's admin is checked by Django)."""
+    html = response.get("Content-Type", "").startswith("text/html")
+    return html and not response.streaming and not route.startswith("admin/")
 
 
 def _missing_row_message(route: str) -> str:

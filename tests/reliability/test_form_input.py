@@ -16,6 +16,8 @@ from django.apps import apps
 from django.conf import settings
 from django.test import Client
 
+from tests.aria import aria_problems
+
 from .form_cases import FORM_CASES, Choice, Date, FormCase, Link, Number, Text, make_world
 
 pytestmark = pytest.mark.django_db
@@ -195,8 +197,10 @@ def test_bad_input_is_named_next_to_the_field_and_changes_nothing(
         # A query string no database could store is refused before any view runs.
         assert "cannot be used here" in response.content.decode()
     else:
-        message = field_error(response.content.decode(), field_name)
+        html = response.content.decode()
+        message = field_error(html, field_name)
         assert message, f"no error tied to {field_name!r} in the answer"
+        assert not aria_problems(html)
     assert database_snapshot() == before
 
 
