@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import logging
 import string
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,6 +30,7 @@ from nudges.models import BouncedAddress
 from nudges.services import ChunkReport, send_claimed
 from tracker import permissions
 from tracker.models import Profile
+from tracker.selectors import learner_zone
 from tracker.services import NotAllowed, ServiceError
 
 from ..models import (
@@ -115,22 +115,13 @@ def message_personalise(text: str, values: dict[str, str]) -> str:
 
 
 def _local_days(learner_ids, *, now: datetime) -> dict[int, date]:
-    """The date it is at `now` where each learner lives (their profile's time zone; UTC
-    without a profile or with a zone this machine does not know)."""
-    zones = dict(
-        Profile.objects.filter(user_id__in=learner_ids).values_list("user_id", "time_zone")
-    )
-    days: dict[str, date] = {}
-
-    def day_in(name: str) -> date:
-        if name not in days:
-            try:
-                days[name] = now.astimezone(zoneinfo.ZoneInfo(name)).date()
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                days[name] = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
-        return days[name]
-
-    return {learner_id: day_in(zones.get(learner_id) or "UTC") for learner_id in learner_ids}
+    """The date it is at `now` where each learner lives (their profile's time zone, by
+    `learner_zone`; UTC without a profile)."""
+    zones = {
+        profile.user_id: learner_zone(profile)
+        for profile in Profile.objects.filter(user_id__in=learner_ids).only("user_id", "time_zone")
+    }
+    return {pk: now.astimezone(zones.get(pk, UTC)).date() for pk in learner_ids}
 
 
 def cohort_message_send(
