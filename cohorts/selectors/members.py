@@ -203,10 +203,10 @@ def placed_members(
     )
     order = query.order(filters)
 
-    def first(name: str, where: str, order: str, limit: str) -> str:
+    def first(name: str, where: str, by: str, limit: str) -> str:
         return f"""
-            SELECT '{name}' AS list, ROW_NUMBER() OVER (ORDER BY {order}) AS place, chosen.*
-            FROM (SELECT * FROM judged WHERE {where} ORDER BY {order} {limit}) chosen
+            SELECT '{name}' AS list, ROW_NUMBER() OVER (ORDER BY {by}) AS place, chosen.*
+            FROM (SELECT * FROM judged WHERE {where} ORDER BY {by} {limit}) chosen
         """
 
     sql = f"""

@@ -20,22 +20,11 @@ from tests.factories import (
     cohort_with_tracks,
 )
 from tracker.completion import module_progress
-from tracker.models import CapstoneSubmission, Progress, ProgressStatus, SubmissionStatus
+from tracker.models import CapstoneSubmission, SubmissionStatus
+
+from .dashboard_world import progress_done
 
 pytestmark = pytest.mark.django_db
-
-
-def _done(learner, resource):
-    now = timezone.now()
-    Progress.objects.create(
-        learner=learner,
-        resource=resource,
-        track_id=resource.track_id,
-        status=ProgressStatus.DONE,
-        started_at=now,
-        completed_at=now,
-        updated_at=now,
-    )
 
 
 def _passed(learner, capstone):
@@ -66,10 +55,10 @@ def test_units_follow_the_completion_rule():
     cohort = cohort_with_tracks(track)
     everything, some, nothing = (cohort_member(cohort, UserFactory()) for _ in range(3))
     for resource in [*required, *pick, extra, gone, *later_items]:
-        _done(everything, resource)
+        progress_done(everything, resource, when=timezone.now())
     _passed(everything, capstone)
     for resource in [required[0], pick[0], extra, gone, later_items[1]]:
-        _done(some, resource)
+        progress_done(some, resource, when=timezone.now())
 
     ctx = selectors.cohort_context(slug=cohort.slug, today=timezone.now().date())
     found = selectors.units_done(ctx, learner_ids=[everything.pk, some.pk, nothing.pk])
