@@ -113,6 +113,7 @@ def run(scale, skip: set[str], out: Path) -> None:
         "mark_done",
         ["mark_done_ms_median", "mark_done_ms_p95", "mark_done_queries", "mark_done_bytes"],
     ):
+        results |= inprocess.measure_request_floor(dataset, scale)
         results |= inprocess.measure_mark_done(dataset, scale)
         stage_done("mark_done", "mark done measured")
     if not skipped(

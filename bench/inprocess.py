@@ -19,9 +19,18 @@ from curriculum.loader import load_paths
 from curriculum.models import Resource
 from tracker.models import PointsEntry, Profile, Progress
 
+from .environment import FLOOR_PATH
 from .learners import Dataset
 from .scales import Scale
-from .timing import counting_queries, median, p95, repeat_timed, repeat_timed_cpu, require, timed
+from .timing import (
+    counting_queries,
+    median,
+    p95,
+    repeat_timed,
+    repeat_timed_cpu,
+    require,
+    timed,
+)
 
 HTMX = {"HX-Request": "true"}
 ROW = re.compile(r'<li\b[^>]*\bid="resource-(?P<slug>[\w-]+)"[^>]*>')
@@ -165,6 +174,20 @@ class MarkDone:
 
 def completions(learner_id: int) -> int:
     return Progress.objects.filter(learner_id=learner_id, status="done").count()
+
+
+def measure_request_floor(dataset: Dataset, scale: Scale) -> dict[str, float]:
+    """The trivial view (`bench/urls.py`) through the same request cycle, with the mark-done
+    learner's session: what this machine takes for any logged-in request at least. It is not a
+    target; it tells how fast the machine was, so figures from different machines compare."""
+    client = logged_in_client(dataset.heavy_id)
+    answers = []
+    runs = repeat_timed(lambda: answers.append(client.get(FLOOR_PATH)), warmup=3, runs=200)
+    require(
+        all(a.status_code == 200 and a.content == b"ok" for a in answers),
+        "request floor: the trivial view did not answer 200 ok",
+    )
+    return {"request_floor_ms_median": median(runs) * 1000}
 
 
 def measure_mark_done(dataset: Dataset, scale: Scale) -> dict[str, float]:

@@ -14,6 +14,7 @@ FIGURES = [
     ("yaml_parse_s", "s", "{:.3f}"),
     ("import_cold_s", "s", "{:.3f}"),
     ("import_noop_s", "s", "{:.3f}"),
+    ("request_floor_ms_median", "ms", "{:.2f}"),
     ("mark_done_ms_median", "ms", "{:.1f}"),
     ("mark_done_ms_p95", "ms", "{:.1f}"),
     ("mark_done_queries", "", "{:.0f}"),
