@@ -63,10 +63,14 @@ def user(db):
 
 @pytest.fixture(autouse=True)
 def fresh_structure_cache():
-    """Each test starts with this process's cached curriculum structures forgotten: test
-    databases roll back, so a track id and version can come back holding other rows."""
+    """Each test starts with this process's cached curriculum structures (and the track page's
+    rows rendered from them) forgotten: test databases roll back, so a track id and version can
+    come back holding other rows."""
     from curriculum.structure import forget_structures
+    from tracker.templatetags.track_page import row_cache
 
     forget_structures()
+    row_cache.clear()
     yield
     forget_structures()
+    row_cache.clear()

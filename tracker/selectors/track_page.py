@@ -112,6 +112,8 @@ class NoteState:
 
 
 NO_NOTE = NoteState()
+# Marked to revisit, without note text.
+REVISIT_ONLY = NoteState(revisit=True)
 
 
 @dataclass(frozen=True, slots=True)
