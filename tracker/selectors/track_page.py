@@ -324,27 +324,23 @@ SELECT track.id, track.structure_version, enrolment.id, enrolment.left_at, certi
     certificate=Certificate,
     profile=Profile,
 )
-_PROGRESS = Statement(
+# The learner's progress, notes and capstone submissions in the track: one UNION ALL, each row
+# tagged with what it is ('p', 'n', 's'); the timestamp column is typed in the first part.
+_LEARNER_STATE = Statement(
     """
-SELECT resource_id, status, completed_at FROM {progress}
+SELECT 'p', resource_id, status, completed_at, NULL, NULL, NULL FROM {progress}
+ WHERE learner_id = %(learner)s AND track_id = %(track)s
+UNION ALL
+SELECT 'n', note.resource_id, NULL, {no_time}, note.body, note.body_html, note.revisit
+  FROM {note} note JOIN {resource} resource ON resource.id = note.resource_id
+ WHERE note.learner_id = %(learner)s AND resource.track_id = %(track)s
+UNION ALL
+SELECT 's', capstone_id, status, {no_time}, NULL, NULL, NULL FROM {submission}
  WHERE learner_id = %(learner)s AND track_id = %(track)s
 """,
     progress=Progress,
-)
-_NOTES = Statement(
-    """
-SELECT note.resource_id, note.body, note.body_html, note.revisit
-  FROM {note} note JOIN {resource} resource ON resource.id = note.resource_id
- WHERE note.learner_id = %(learner)s AND resource.track_id = %(track)s
-""",
     note=ResourceNote,
     resource=Resource,
-)
-_SUBMISSIONS = Statement(
-    """
-SELECT capstone_id, status FROM {submission}
- WHERE learner_id = %(learner)s AND track_id = %(track)s
-""",
     submission=CapstoneSubmission,
 )
 
@@ -380,21 +376,20 @@ def _learner_rows(
     *, learner, structure: TrackStructure, linked_ids: frozenset[int]
 ) -> tuple[dict, dict, dict, set[int]]:
     """(progress {resource id: (status, completed_at)}, notes {resource id: NoteState},
-    submissions {capstone id: status}, done resource ids in the linked tracks): three queries."""
+    submissions {capstone id: status}, done resource ids in the linked tracks): one query."""
     if linked_ids:
         return _learner_rows_with_linked(
             learner=learner, structure=structure, linked_ids=linked_ids
         )
-    mine = {"learner": learner.pk, "track": structure.id}
-    progress = {
-        resource_id: (status, aware(completed_at))
-        for resource_id, status, completed_at in _PROGRESS.rows(mine)
-    }
-    notes = {
-        resource_id: NoteState(body, body_html, bool(revisit))
-        for resource_id, body, body_html, revisit in _NOTES.rows(mine)
-    }
-    submissions = dict(_SUBMISSIONS.rows(mine))
+    progress, notes, submissions = {}, {}, {}
+    rows = _LEARNER_STATE.rows({"learner": learner.pk, "track": structure.id})
+    for kind, item_id, status, completed_at, body, body_html, revisit in rows:
+        if kind == "p":
+            progress[item_id] = (status, aware(completed_at))
+        elif kind == "n":
+            notes[item_id] = NoteState(body, body_html, bool(revisit))
+        else:
+            submissions[item_id] = status
     return progress, notes, submissions, set()
 
 
