@@ -5,6 +5,7 @@
     python -m bench.profile waymark_bench_12345 http-page    # the 25-resource page of the load
     python -m bench.profile waymark_bench_12345 dashboard    # the 2,000-member cohort's page
     python -m bench.profile waymark_bench_12345 nudge-chunk  # one chunk of 500 weekly nudges
+    python -m bench.profile waymark_bench_12345 http-page --median 300  # timed first, unprofiled
 
 Each action runs a few times first (warm caches), then once under cProfile and once counting
 queries. Mark-done posts change the kept database (they finish more resources).
@@ -19,6 +20,7 @@ import os
 import pstats
 import re
 import secrets
+import statistics
 import time
 from collections import Counter
 
@@ -67,6 +69,13 @@ def main() -> None:
     )
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--runs", type=int, default=10, help="requests under the profiler")
+    parser.add_argument(
+        "--median",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first time N requests without the profiler and print their median",
+    )
     args = parser.parse_args()
     configure(args.database)
     if args.action == "nudge-chunk":
@@ -122,6 +131,15 @@ def main() -> None:
 
     for _ in range(3):
         action()
+    if args.median:
+        runs = []
+        for _ in range(args.median):
+            started = time.perf_counter()
+            action()
+            runs.append(time.perf_counter() - started)
+        print(
+            f"{args.action}: median of {args.median} requests {statistics.median(runs) * 1000:.2f} ms"
+        )
     started = time.perf_counter()
     response = action()
     print(
