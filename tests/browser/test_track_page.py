@@ -76,9 +76,11 @@ def test_status_changes_progress_and_points_without_reload(page, live_server):
     expect(lecture.get_by_role("button", name="In progress")).to_be_focused()
     expect(header_points(page)).to_have_text("0")
 
-    page.locator("#resource-lecture").get_by_role("button", name="Done").click()
+    # Each status button is named for its resource too (the title visually hidden).
+    page.get_by_role("button", name="Done: Lecture", exact=True).click()
     done = page.locator("#resource-lecture").get_by_role("button", name="Done")
     expect(done).to_have_attribute("aria-pressed", "true")
+    expect(done).to_have_text("Done: Lecture")
     expect(done).to_be_focused()  # focus stays on the control after the swap
     expect(header_points(page)).to_have_text("30")
     expect(page.locator("#module_status_intro").get_by_test_id("module-progress")).to_have_text(

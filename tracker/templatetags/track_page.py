@@ -1,10 +1,12 @@
 """Tags of the track page (curriculum/track_detail.html).
 
-`{% status_buttons row.status focus_status %}`: the four buttons of a row's status control.
-They depend only on the row's status and on whether the answer should focus the pressed one,
-so each of those eight variants is rendered once per process from the template's
-`status-buttons` partial and reused for every row (a 500-resource track would otherwise render
-2,000 buttons one variable at a time).
+`{% status_buttons row.status focus_status resource.title %}`: the four buttons of a row's
+status control, each named for the resource too ("Done: Lecture one", the title visually
+hidden), as its other controls are. Apart from the title they depend only on the row's status
+and on whether the answer should focus the pressed one, so each of those eight variants is
+rendered once per process from the template's `status-buttons` partial, with a placeholder
+where the escaped title goes, and reused for every row (a 500-resource track would otherwise
+render 2,000 buttons one variable at a time).
 
 `{% resource_row row %}`: one resource row of the page (the `resource-row` partial). Most rows
 are the same for every learner with the same status on the same resource: no note text, not
@@ -23,6 +25,7 @@ from functools import cache
 
 from django import template
 from django.template.loader import get_template
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ..models import ProgressStatus
@@ -37,21 +40,25 @@ ROW_CACHE_SIZE = 4000
 _CSRF_SLOT = mark_safe("\x00csrf\x00")  # noqa: S308 (a constant)
 
 
+# Where a row's title goes in its buttons (no curriculum text can hold a NUL).
+_TITLE_SLOT = mark_safe("\x00title\x00")  # noqa: S308 (a constant)
+
+
 @cache
-def _rendered(status: str, focused: bool) -> SafeString:
+def _rendered(status: str, focused: bool) -> str:
     buttons = [
         {"value": value, "label": label, "pressed": value == status}
         for value, label in ProgressStatus.choices
     ]
-    html = get_template(f"{TRACK_TEMPLATE}#status-buttons").render(
-        {"buttons": buttons, "focused": focused}
+    return get_template(f"{TRACK_TEMPLATE}#status-buttons").render(
+        {"buttons": buttons, "focused": focused, "title": _TITLE_SLOT}
     )
-    return mark_safe(html)  # noqa: S308 (our own template, rendered with our constants)
 
 
 @register.simple_tag
-def status_buttons(status: str, focus_status: str | None = None) -> SafeString:
-    return _rendered(status, focus_status == status)
+def status_buttons(status: str, focus_status: str | None = None, title: str = "") -> SafeString:
+    html = _rendered(status, focus_status == status).replace(_TITLE_SLOT, escape(title))
+    return mark_safe(html)  # noqa: S308 (our template and constants, the title escaped)
 
 
 class _RowCache:
