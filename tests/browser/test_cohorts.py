@@ -185,9 +185,9 @@ def test_a_cohort_from_creation_to_a_message(browser, live_server, request, sett
     learner.goto(f"{live_server.url}/tracks/deep-learning/")
     for slug in ("p1-r1", "p1-r2", "p1-r3"):
         row = learner.locator(f"#resource-{slug}")
-        row.get_by_role("button", name=re.compile(r"^Done:")).click()
+        row.get_by_role("button", name=re.compile(r"^Done\b")).click()
         expect(
-            learner.locator(f"#resource-{slug}").get_by_role("button", name=re.compile(r"^Done:"))
+            learner.locator(f"#resource-{slug}").get_by_role("button", name=re.compile(r"^Done\b"))
         ).to_have_attribute("aria-pressed", "true")
     learner.goto(f"{live_server.url}/me/")
     card = learner.get_by_test_id("cohort-autumn")
