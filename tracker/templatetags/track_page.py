@@ -36,11 +36,9 @@ register = template.Library()
 TRACK_TEMPLATE = "curriculum/track_detail.html"
 # Rows kept per process: about 3 KB each, so at most about 12 MB.
 ROW_CACHE_SIZE = 4000
-# Where the response's CSRF field goes in a kept row (no curriculum text can hold a NUL).
+# Placeholders, put in as a row is printed: the response's CSRF field in a kept row, a row's
+# title in its buttons. They are wrapped in NULs, which PostgreSQL text cannot hold.
 _CSRF_SLOT = mark_safe("\x00csrf\x00")  # noqa: S308 (a constant)
-
-
-# Where a row's title goes in its buttons (no curriculum text can hold a NUL).
 _TITLE_SLOT = mark_safe("\x00title\x00")  # noqa: S308 (a constant)
 
 
