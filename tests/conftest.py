@@ -67,10 +67,10 @@ def fresh_structure_cache():
     rows rendered from them) forgotten: test databases roll back, so a track id and version can
     come back holding other rows."""
     from curriculum.structure import forget_structures
-    from tracker.templatetags.track_page import row_cache
+    from tracker.templatetags.track_page import kept_row
 
     forget_structures()
-    row_cache.clear()
+    kept_row.cache_clear()
     yield
     forget_structures()
-    row_cache.clear()
+    kept_row.cache_clear()

@@ -3,6 +3,7 @@ status is rendered once per process, and the page must read exactly as if every 
 rendered for its learner: their own CSRF token, their own notes, the curriculum as it is now."""
 
 import re
+from functools import lru_cache
 
 import pytest
 from django.test import Client
@@ -10,7 +11,8 @@ from django.test import Client
 from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
 from tracker import services
 from tracker.models import Progress
-from tracker.templatetags.track_page import row_cache
+from tracker.templatetags import track_page
+from tracker.templatetags.track_page import ROW_CACHE_SIZE, kept_row
 
 pytestmark = pytest.mark.django_db
 
@@ -66,13 +68,16 @@ def test_kept_rows_read_exactly_as_rows_rendered_afresh(track, monkeypatch):
     services.note_save(learner=second.user, resource=resources["e"], body="My *own* words")
 
     page(first)  # fills the cache
-    assert len(row_cache) >= 5
+    assert kept_row.cache_info().currsize >= 5
+    hits = kept_row.cache_info().hits
     kept = page(second)
+    assert kept_row.cache_info().hits == hits + 3  # a, b and c came from the first page
 
-    monkeypatch.setattr(row_cache, "size", 0)  # nothing kept: every row rendered afresh
-    row_cache.clear()
+    # Nothing shared: every row rendered in the learner's own context, as before the cache.
+    monkeypatch.setattr(track_page, "_shared", lambda row, context: False)
+    kept_row.cache_clear()
     fresh = page(second)
-    assert len(row_cache) == 0
+    assert kept_row.cache_info().currsize == 0
     assert without_tokens(kept) == without_tokens(fresh)
     assert 'aria-pressed="true">Done' in row_html(kept, "a")
     assert 'aria-pressed="true">In progress' in row_html(kept, "b")
@@ -130,8 +135,10 @@ def test_visitors_rows_have_no_controls_and_do_not_become_a_learners(track):
 
 
 def test_the_cache_keeps_at_most_its_size(track, monkeypatch):
-    monkeypatch.setattr(row_cache, "size", 3)
+    assert kept_row.cache_info().maxsize == ROW_CACHE_SIZE
+    small = lru_cache(maxsize=3)(track_page._render_kept_row)
+    monkeypatch.setattr(track_page, "kept_row", small)
     body = page(learner_in(track, a="done", b="skipped"))
-    assert len(row_cache) == 3
+    assert small.cache_info().currsize == 3
     for slug in ("a", "b", "c", "d", "e"):
         assert f'id="resource-{slug}"' in body

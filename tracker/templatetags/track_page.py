@@ -11,22 +11,22 @@ render 2,000 buttons one variable at a time).
 `{% resource_row row %}`: one resource row of the page (the `resource-row` partial). Most rows
 are the same for every learner with the same status on the same resource: no note text, not
 changed since they finished it, not a resource of kind track. Such a row is rendered once per
-process for its (track, structure version, resource, status, revisit flag, enrolled) and kept
-in a bounded cache; the version moves on with every change to the track's curriculum, so a
+process for its (resource node, status, revisit flag, enrolled) and kept in a bounded LRU; the
+node comes from the track's structure, which every change to the curriculum rebuilds, so a
 kept row is never stale. The CSRF field, the one per-response part, is put in as it is printed.
 Other rows are rendered as they come. Rendering was most of the page's time (about 0.4 ms a
 row); a kept row costs a dictionary look-up."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from functools import cache
+from functools import cache, lru_cache
 
 from django import template
 from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from curriculum.structure import ResourceNode
 
 from ..models import ProgressStatus
 from ..selectors.track_page import NO_NOTE, REVISIT_ONLY, ResourceRow
@@ -59,38 +59,6 @@ def status_buttons(status: str, focus_status: str | None = None, title: str = ""
     return mark_safe(html)  # noqa: S308 (our template and constants, the title escaped)
 
 
-class _RowCache:
-    """A bounded, least-recently-used map of rendered rows, shared by the process's threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._rows: OrderedDict[tuple, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> str | None:
-        with self._lock:
-            html = self._rows.get(key)
-            if html is not None:
-                self._rows.move_to_end(key)
-            return html
-
-    def put(self, key: tuple, html: str) -> None:
-        with self._lock:
-            self._rows[key] = html
-            while len(self._rows) > self.size:
-                self._rows.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rows.clear()
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-row_cache = _RowCache(ROW_CACHE_SIZE)
-
-
 def _row_partial():
     return get_template(f"{TRACK_TEMPLATE}#resource-row")
 
@@ -106,29 +74,30 @@ def _shared(row: ResourceRow, context) -> bool:
     )
 
 
+def _render_kept_row(resource: ResourceNode, status: str, revisit: bool, enrolled: bool) -> str:
+    """A shared row, rendered from its arguments alone (the CSRF field left as a placeholder),
+    so a kept row is theirs and nobody else's."""
+    row = ResourceRow(resource=resource, status=status, note=REVISIT_ONLY if revisit else NO_NOTE)
+    return _row_partial().render(
+        {
+            "row": row,
+            "enrolled": enrolled,
+            "focus_status": None,
+            "autofocus": False,
+            "csrf_input": _CSRF_SLOT,
+        }
+    )
+
+
+# Kept per process, least recently used first out. The resource node (frozen, from the track's
+# structure) is part of the key, so an edit, which builds a new node, renders a new row.
+kept_row = lru_cache(maxsize=ROW_CACHE_SIZE)(_render_kept_row)
+
+
 @register.simple_tag(takes_context=True)
 def resource_row(context, row: ResourceRow) -> SafeString:
     if not _shared(row, context):
         with context.push(row=row):
             return _row_partial().template.render(context)
-    track = context["track"]
-    enrolled = bool(context.get("enrolled"))
-    revisit = bool(row.note.revisit)
-    key = (track.id, track.version, row.resource.id, row.status, revisit, enrolled)
-    html = row_cache.get(key)
-    if html is None:
-        # Rendered from the key's values alone, so the kept row is theirs and nobody else's.
-        shared_row = ResourceRow(
-            resource=row.resource, status=row.status, note=REVISIT_ONLY if revisit else NO_NOTE
-        )
-        html = _row_partial().render(
-            {
-                "row": shared_row,
-                "enrolled": enrolled,
-                "focus_status": None,
-                "autofocus": False,
-                "csrf_input": _CSRF_SLOT,
-            }
-        )
-        row_cache.put(key, html)
+    html = kept_row(row.resource, row.status, bool(row.note.revisit), bool(context.get("enrolled")))
     return mark_safe(html.replace(_CSRF_SLOT, str(context.get("csrf_input", ""))))  # noqa: S308
