@@ -171,6 +171,13 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
     )
+# The hot statements written out in SQL (tracker.sql) run prepared on PostgreSQL: planned once
+# per connection. They alone bind their parameters on the server, so psycopg prepares them at
+# once (threshold 0) and nothing else. Turn off behind a connection pooler that cannot keep
+# prepared statements (PgBouncer before 1.21 in transaction mode).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and DATABASE_PREPARED_STATEMENTS:
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

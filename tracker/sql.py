@@ -7,18 +7,63 @@ took to answer (docs/performance.md). A `Statement` is such a read: a template n
 by model (`{progress}`), formatted once with the quoted table names, then executed with named
 parameters. Columns come back as the driver gives them: `aware()` makes a timestamp what the
 ORM would give (SQLite answers raw SQL with text).
+
+On PostgreSQL a `Statement` runs as a prepared statement (`statement_cursor`): parsed and
+planned once per connection instead of on every click. Planning was a third to a half of each
+hot statement's time (`EXPLAIN ANALYZE`: 0.25-0.46 ms planned for 0.05-0.49 ms executed).
+The parameters are then bound by the server, so a parameter whose type PostgreSQL cannot infer
+from where it stands needs a cast in the SQL.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-__all__ = ["Statement", "aware", "update_from_values"]
+__all__ = ["Statement", "aware", "statement_cursor", "update_from_values"]
+
+
+@contextmanager
+def statement_cursor():
+    """A cursor for `Statement` SQL: on PostgreSQL one that binds parameters on the server, so
+    psycopg prepares its statements (settings: `prepare_threshold` 0, unless
+    `DATABASE_PREPARED_STATEMENTS` is off for a pooler that cannot keep them), wrapped as
+    Django wraps every cursor (so queries are counted, logged and their errors translated);
+    elsewhere Django's own."""
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # What connection.cursor() does, with a server-binding cursor in place of the connection's.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+    if connection.queries_logged:
+        cursor = _LoggedStatementCursor(raw, connection)
+    else:
+        cursor = connection.make_cursor(raw)
+    with cursor:
+        yield cursor
+
+
+class _LoggedStatementCursor(CursorDebugWrapper):
+    """Django's query log (DEBUG, tests' query counts) takes each statement's SQL from psycopg,
+    which keeps none for a prepared statement: log the SQL as written instead."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params, use_last_executed_query=False):
+            return CursorWrapper.execute(self, sql, params)
 
 
 class Statement:
@@ -44,9 +89,41 @@ class Statement:
         return self._sql[vendor]
 
     def rows(self, params: dict | list) -> list[tuple]:
-        with connection.cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(self.sql(), params)
             return cursor.fetchall()
+
+    def instances(self, model: type[Model], params: dict | list) -> list[Model]:
+        """The rows as `model` instances, as `Model.objects.raw` builds them: each column
+        named after one of the model's fields sets that field (through the field's and the
+        database's converters), any other becomes an attribute."""
+        with statement_cursor() as cursor:
+            cursor.execute(self.sql(), params)
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        at = {name: i for i, name in enumerate(names)}
+        fields = [f for f in model._meta.concrete_fields if f.column in at]
+        columns = [at[f.column] for f in fields]
+        extras = [(name, i) for name, i in at.items() if name not in {f.column for f in fields}]
+        converters = []
+        for field in fields:
+            col = field.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            converters.append((col, found))
+        attnames = [f.attname for f in fields]
+        made = []
+        for row in rows:
+            values = []
+            for i, (col, found) in zip(columns, converters, strict=True):
+                value = row[i]
+                for convert in found:
+                    value = convert(value, col, connection)
+                values.append(value)
+            instance = model.from_db(connection.alias, attnames, values)
+            for name, i in extras:
+                setattr(instance, name, row[i])
+            made.append(instance)
+        return made
 
 
 def aware(value) -> datetime | None:

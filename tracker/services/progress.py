@@ -33,7 +33,7 @@ from ..models import (
     ProgressStatus,
     WeeklyCompletions,
 )
-from ..sql import Statement
+from ..sql import Statement, statement_cursor
 from .totals import (
     EnrolmentTotalsChange,
     enrolment_totals_after_change,
@@ -134,12 +134,12 @@ def _profile_locked(*, user, enrolled_in: int | None = None) -> Profile:
     With `enrolled_in` (a track id) the same statement reads whether the user is enrolled
     there (`profile.enrolled`): one round trip for the lock and the enrolment rule."""
     with_enrolment = enrolled_in is not None
-    sql = (_LOCK_ENROLLED if with_enrolment else _LOCK).sql()
+    statement = _LOCK_ENROLLED if with_enrolment else _LOCK
     params = [enrolled_in, user.pk] if with_enrolment else [user.pk]
-    found = list(Profile.objects.raw(sql, params))
+    found = statement.instances(Profile, params)
     if not found:
         Profile.objects.bulk_create([Profile(user=user)], ignore_conflicts=True)
-        found = list(Profile.objects.raw(sql, params))
+        found = statement.instances(Profile, params)
     profile = found[0]
     if with_enrolment:
         profile.enrolled = bool(profile.enrolled)  # SQLite answers 0 or 1
@@ -158,20 +158,22 @@ def _source(resource: Resource | None, capstone: Capstone | None) -> str:
 # source's latest generation allows it, with its generation (and, for a reversal, its amount)
 # worked out by the database in the same statement. One round trip where reading the latest
 # entry and then inserting took two; the profile lock keeps a learner's writes in order.
+# They run prepared (tracker.sql), so a parameter in a SELECT list, where PostgreSQL cannot
+# tell its type, is cast.
 _AWARD_SQL = """
 INSERT INTO {table} (learner_id, kind, amount, source_key, generation, resource_id,
                      capstone_id, created_at)
-SELECT %(learner)s, %(award)s, %(amount)s, %(source)s,
+SELECT %(learner)s, CAST(%(award)s AS VARCHAR), %(amount)s, CAST(%(source)s AS VARCHAR),
        COALESCE((SELECT MAX(generation) FROM {table}
                  WHERE learner_id = %(learner)s AND source_key = %(source)s), 0) + 1,
-       %(resource)s, %(capstone)s, %(now)s
+       CAST(%(resource)s AS BIGINT), CAST(%(capstone)s AS BIGINT), %(now)s
 WHERE NOT EXISTS ({standing})
 RETURNING amount
 """
 _REVERSAL_SQL = """
 INSERT INTO {table} (learner_id, kind, amount, source_key, generation, resource_id,
                      capstone_id, created_at)
-SELECT standing.learner_id, %(reversal)s, -standing.amount, standing.source_key,
+SELECT standing.learner_id, CAST(%(reversal)s AS VARCHAR), -standing.amount, standing.source_key,
        standing.generation, standing.resource_id, standing.capstone_id, %(now)s
 FROM ({standing}) standing
 RETURNING amount
@@ -319,7 +321,7 @@ def _ledger_write(
         params.update(_progress_params(progress))
         params.update(weekly_weeks_moved(removed=completed_before, added=progress.completed_at))
         params.update({f"e_{name}": value for name, value in totals.units.items()})
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(entry, params)
         row = cursor.fetchone()
     if combined:

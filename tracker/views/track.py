@@ -76,13 +76,14 @@ def _structure(resource: Resource) -> TrackStructure:
 
 # Every status click starts here, so it is written out (tracker.sql): the ORM's compiling of
 # the note's filtered join cost several times what PostgreSQL took to answer.
+_RESOURCE_COLUMNS = ", ".join(f"resource.{f.column}" for f in Resource._meta.concrete_fields)
 _RESOURCE_WITH_NOTE = Statement(
-    """
-SELECT resource.*, track.title AS track_title, track.structure_version AS track_version,
+    f"""
+SELECT {_RESOURCE_COLUMNS}, track.title AS track_title, track.structure_version AS track_version,
        note.body AS note_body, note.body_html AS note_body_html, note.revisit AS note_revisit
-  FROM {resource} resource
-  JOIN {track} track ON track.id = resource.track_id
-  LEFT JOIN {note} note ON note.resource_id = resource.id AND note.learner_id = %(learner)s
+  FROM {{resource}} resource
+  JOIN {{track}} track ON track.id = resource.track_id
+  LEFT JOIN {{note}} note ON note.resource_id = resource.id AND note.learner_id = %(learner)s
  WHERE track.slug = %(slug)s AND track.archived_at IS NULL AND resource.slug = %(item)s
 """,
     resource=Resource,
@@ -96,10 +97,8 @@ def resource_with_note(*, learner, slug: str, item: str) -> Resource:
     """The resource `item` of the active track `slug` with its track row (the fields a status
     change reads; any other is loaded if asked for) and the learner's note on it
     (`note_state`): one query (404 when absent)."""
-    found = list(
-        Resource.objects.raw(
-            _RESOURCE_WITH_NOTE.sql(), {"learner": learner.pk, "slug": slug, "item": item}
-        )
+    found = _RESOURCE_WITH_NOTE.instances(
+        Resource, {"learner": learner.pk, "slug": slug, "item": item}
     )
     if not found:
         raise Http404("No such resource in this track.")
