@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "ops.middleware.refuse_unstorable_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions from before tracker.auth_backends name the backends' old paths.
+    "ops.middleware.sessions_name_current_backends",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -287,9 +289,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Django's and allauth's, loading the signed-in user with a prepared statement.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "tracker.auth_backends.ModelBackend",
+    "tracker.auth_backends.AuthenticationBackend",
 ]
 SITE_ID = 1
 LOGIN_URL = "account_login"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
@@ -55,5 +56,23 @@ def private_when_signed_in(get_response):
         ):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+    return middleware
+
+
+def sessions_name_current_backends(get_response):
+    """A session signed in before Waymark's own authentication backends names Django's or
+    allauth's by dotted path, and Django would sign it out: rename it, once, before
+    `AuthenticationMiddleware` reads it (`tracker.auth_backends`). Sessions last at most
+    SESSION_COOKIE_AGE (two weeks), so this can go two weeks after every server has run it."""
+    from tracker.auth_backends import RENAMED
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key is not None:
+            renamed = RENAMED.get(session.get(BACKEND_SESSION_KEY))
+            if renamed is not None:
+                session[BACKEND_SESSION_KEY] = renamed
+        return get_response(request)
 
     return middleware
