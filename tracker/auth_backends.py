@@ -13,6 +13,7 @@ from functools import cache
 from allauth.account import auth_backends as allauth_backends
 from django.contrib.auth import backends as django_backends
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from .sql import Statement
 
@@ -27,7 +28,12 @@ def _user_by_id() -> Statement:
 class _UserByStatement:
     def get_user(self, user_id):
         """As Django's: the user with this id, if they may sign in (active)."""
-        found = _user_by_id().instances(get_user_model(), {"id": user_id})
+        model = get_user_model()
+        try:
+            user_id = model._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        found = _user_by_id().instances(model, {"id": user_id})
         user = found[0] if found else None
         return user if user is not None and self.user_can_authenticate(user) else None
 

@@ -91,3 +91,12 @@ def test_the_user_is_loaded_prepared_on_postgresql(require_postgres, client):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         texts = [row[0] for row in cursor.fetchall()]
     assert any('FROM "auth_user" account' in text for text in texts)
+
+
+def test_an_id_that_is_not_a_number_finds_nobody(db):
+    from tracker.auth_backends import ModelBackend
+
+    user = UserFactory()
+    assert ModelBackend().get_user(str(user.pk)) == user
+    assert ModelBackend().get_user("not-a-number") is None
+    assert ModelBackend().get_user(user.pk + 1000) is None
