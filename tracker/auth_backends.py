@@ -15,13 +15,13 @@ from django.contrib.auth import backends as django_backends
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from .sql import Statement
+from .sql import Statement, model_columns
 
 
 @cache
 def _user_by_id() -> Statement:
     user = get_user_model()
-    columns = ", ".join(f"account.{field.column}" for field in user._meta.concrete_fields)
+    columns = model_columns(user, "account")
     return Statement(f"SELECT {columns} FROM {{user}} account WHERE account.id = %(id)s", user=user)
 
 

@@ -27,7 +27,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-__all__ = ["Statement", "aware", "statement_cursor", "update_from_values"]
+__all__ = ["Statement", "aware", "model_columns", "statement_cursor", "update_from_values"]
 
 
 @contextmanager
@@ -76,6 +76,7 @@ class Statement:
         self.template = template
         self.tables = tables
         self._sql: dict[str, str] = {}
+        self._builders: dict[tuple, _InstanceBuilder] = {}
 
     def sql(self) -> str:
         vendor = connection.vendor
@@ -99,32 +100,50 @@ class Statement:
         database's converters), any other becomes an attribute."""
         with statement_cursor() as cursor:
             cursor.execute(self.sql(), params)
-            names = [column[0] for column in cursor.description]
+            names = tuple(column[0] for column in cursor.description)
             rows = cursor.fetchall()
+        key = (model, names, connection.vendor)
+        if key not in self._builders:  # worked out once per process: it runs on every request
+            self._builders[key] = _InstanceBuilder(model, names)
+        return self._builders[key].build(rows)
+
+
+class _InstanceBuilder:
+    """How a statement's columns become `model` instances (`Statement.instances`)."""
+
+    def __init__(self, model: type[Model], names: tuple[str, ...]):
         at = {name: i for i, name in enumerate(names)}
         fields = [f for f in model._meta.concrete_fields if f.column in at]
-        columns = [at[f.column] for f in fields]
         field_columns = {f.column for f in fields}
-        extras = [(name, i) for name, i in at.items() if name not in field_columns]
-        converters = []
+        self.model = model
+        self.attnames = [f.attname for f in fields]
+        self.extras = [(name, i) for name, i in at.items() if name not in field_columns]
+        self.columns = []  # (index, column expression, its converters)
         for field in fields:
             col = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            converters.append((col, found))
-        attnames = [f.attname for f in fields]
+            self.columns.append((at[field.column], col, found))
+
+    def build(self, rows: list[tuple]) -> list[Model]:
         made = []
         for row in rows:
             values = []
-            for i, (col, found) in zip(columns, converters, strict=True):
+            for i, col, found in self.columns:
                 value = row[i]
                 for convert in found:
                     value = convert(value, col, connection)
                 values.append(value)
-            instance = model.from_db(connection.alias, attnames, values)
-            for name, i in extras:
+            instance = self.model.from_db(connection.alias, self.attnames, values)
+            for name, i in self.extras:
                 setattr(instance, name, row[i])
             made.append(instance)
         return made
+
+
+def model_columns(model: type[Model], alias: str) -> str:
+    """`alias.column, ...` for every column of `model`, for a Statement's SELECT list: named,
+    so a migration that adds a column never changes what a prepared statement returns."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
 
 
 def aware(value) -> datetime | None:

@@ -33,7 +33,7 @@ from ..models import (
     ProgressStatus,
     WeeklyCompletions,
 )
-from ..sql import Statement, statement_cursor
+from ..sql import Statement, model_columns, statement_cursor
 from .totals import (
     EnrolmentTotalsChange,
     enrolment_totals_after_change,
@@ -110,7 +110,7 @@ def enrolment_leave(*, learner, track: Track, now: datetime | None = None) -> No
 
 # The lock, written out (tracker.sql): it opens every status change. With the enrolment
 # rule's EXISTS, or without.
-_PROFILE_COLUMNS = ", ".join(f"profile.{f.column}" for f in Profile._meta.concrete_fields)
+_PROFILE_COLUMNS = model_columns(Profile, "profile")
 _LOCK = Statement(
     f"SELECT {_PROFILE_COLUMNS} FROM {{profile}} profile WHERE user_id = %s{{for_update}}",
     profile=Profile,

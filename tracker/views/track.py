@@ -24,7 +24,7 @@ from ops.safety import same_site_path
 
 from .. import selectors, services
 from ..models import ProgressStatus, ResourceNote
-from ..sql import Statement
+from ..sql import Statement, model_columns
 
 TRACK_TEMPLATE = "curriculum/track_detail.html"
 
@@ -76,7 +76,7 @@ def _structure(resource: Resource) -> TrackStructure:
 
 # Every status click starts here, so it is written out (tracker.sql): the ORM's compiling of
 # the note's filtered join cost several times what PostgreSQL took to answer.
-_RESOURCE_COLUMNS = ", ".join(f"resource.{f.column}" for f in Resource._meta.concrete_fields)
+_RESOURCE_COLUMNS = model_columns(Resource, "resource")
 _RESOURCE_WITH_NOTE = Statement(
     f"""
 SELECT {_RESOURCE_COLUMNS}, track.title AS track_title, track.structure_version AS track_version,
