@@ -210,7 +210,7 @@ if REDIS_URL:
             },
         },
         "redis": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ops.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "waymark",
             "OPTIONS": {

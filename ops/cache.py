@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 logger = logging.getLogger("waymark.cache")
 
@@ -173,6 +175,32 @@ class FailoverCache(BaseCache):
     def close(self, **kwargs):
         for alias in (self.primary_alias, self.fallback_alias):
             caches[alias].close(**kwargs)
+
+
+class SharedClientRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new `redis.Redis` for every operation, and redis-py 8 fills
+    some 170 response callbacks in each: about 200 µs, more than the GET it then sends (100 µs
+    here). A `redis.Redis` is safe to share between threads (each command borrows a
+    connection from the pool), so one is kept per connection pool."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))  # pools live as long as this object
+        if client is None:
+            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    """CACHES entry for Redis: Django's, with one `redis.Redis` per pool."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedClientRedisCacheClient
 
 
 def purge_primary(cache: BaseCache) -> int:

@@ -25,7 +25,7 @@ def failover_caches(redis_url: str) -> dict:
             "OPTIONS": {"PRIMARY": "redis", "FALLBACK": "database", "RETRY_AFTER": RETRY_AFTER},
         },
         "redis": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ops.cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": database.get(
                 "KEY_PREFIX", "waymark"
