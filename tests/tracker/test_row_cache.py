@@ -85,6 +85,30 @@ def test_kept_rows_read_exactly_as_rows_rendered_afresh(track, monkeypatch):
     assert "<em>own</em>" in row_html(kept, "e")
 
 
+def test_the_answer_to_a_click_is_a_kept_row_with_its_pressed_button_focused(track, monkeypatch):
+    def click(client: Client, slug: str) -> str:
+        response = client.post(
+            f"/tracks/kept/items/{slug}/status", {"status": "done"}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+        return response.content.decode()
+
+    click(learner_in(track), "a")  # another learner's click fills the cache
+    learner = learner_in(track)
+    hits = kept_row.cache_info().hits
+    answer = click(learner, "a")
+    assert kept_row.cache_info().hits == hits + 1
+    assert 'value="done" class="status-done" aria-pressed="true" data-autofocus' in answer
+
+    # As rendered afresh in the learner's own context, and the page's row takes no focus.
+    monkeypatch.setattr(track_page, "_shared", lambda row, context: False)
+    kept_row.cache_clear()
+    fresh = click(learner_in(track), "a")
+    assert without_tokens(row_html(answer, "a")) == without_tokens(row_html(fresh, "a"))
+    monkeypatch.undo()
+    assert "data-autofocus" not in row_html(page(learner), "a")
+
+
 def test_a_kept_row_carries_each_learners_own_csrf_token_and_its_form_works(track):
     page(learner_in(track))  # another learner's page fills the cache
     user = UserFactory()

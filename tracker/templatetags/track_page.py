@@ -11,7 +11,8 @@ render 2,000 buttons one variable at a time).
 `{% resource_row row %}`: one resource row of the page (the `resource-row` partial). Most rows
 are the same for every learner with the same status on the same resource: no note text, not
 changed since they finished it, not a resource of kind track. Such a row is rendered once per
-process for its (resource node, status, revisit flag, enrolled) and kept in a bounded LRU; the
+process for its (resource node, status, revisit flag, enrolled, whether its pressed button takes
+the focus, as in the answer to a status click) and kept in a bounded LRU; the
 node comes from the track's structure, which every change to the curriculum rebuilds, so a
 kept row is never stale. The CSRF field, the one per-response part, is put in as it is printed.
 Other rows are rendered as they come. Rendering was most of the page's time (about 0.4 ms a
@@ -69,20 +70,22 @@ def _shared(row: ResourceRow, context) -> bool:
         not row.note.body
         and row.linked is None
         and not row.changed_since_done
-        and context.get("focus_status") is None
         and not context.get("autofocus")
     )
 
 
-def _render_kept_row(resource: ResourceNode, status: str, revisit: bool, enrolled: bool) -> str:
+def _render_kept_row(
+    resource: ResourceNode, status: str, revisit: bool, enrolled: bool, focused: bool
+) -> str:
     """A shared row, rendered from its arguments alone (the CSRF field left as a placeholder),
-    so a kept row is theirs and nobody else's."""
+    so a kept row is theirs and nobody else's. `focused`: its pressed status button takes the
+    focus (the row answers a click on it)."""
     row = ResourceRow(resource=resource, status=status, note=REVISIT_ONLY if revisit else NO_NOTE)
     return _row_partial().render(
         {
             "row": row,
             "enrolled": enrolled,
-            "focus_status": None,
+            "focus_status": status if focused else None,
             "autofocus": False,
             "csrf_input": _CSRF_SLOT,
         }
@@ -99,5 +102,11 @@ def resource_row(context, row: ResourceRow) -> SafeString:
     if not _shared(row, context):
         with context.push(row=row):
             return _row_partial().template.render(context)
-    html = kept_row(row.resource, row.status, bool(row.note.revisit), bool(context.get("enrolled")))
+    html = kept_row(
+        row.resource,
+        row.status,
+        bool(row.note.revisit),
+        bool(context.get("enrolled")),
+        context.get("focus_status") == row.status,
+    )
     return mark_safe(html.replace(_CSRF_SLOT, str(context.get("csrf_input", ""))))  # noqa: S308
