@@ -33,6 +33,8 @@ from .timing import (
 )
 
 HTMX = {"HX-Request": "true"}
+# htmx sends a form's fields urlencoded (Django's test client would send multipart).
+FORM = "application/x-www-form-urlencoded"
 ROW = re.compile(r'<li\b[^>]*\bid="resource-(?P<slug>[\w-]+)"[^>]*>')
 STATUS_CLASS = re.compile(r"\bis-(not_started|in_progress|done|skipped)\b")
 
@@ -114,8 +116,9 @@ def measure_loading(paths: list[Path], scale: Scale) -> dict[str, float]:
 
 
 class MarkDone:
-    """Posts "done" for resources the learner has not finished, as htmx does, and checks each
-    answer shows the resource done. Each post is a real change: a new completion, an award."""
+    """Posts "done" for resources the learner has not finished, as htmx does (urlencoded, with
+    its request header), and checks each answer shows the resource done. Each post is a real
+    change: a new completion, an award."""
 
     def __init__(self, dataset: Dataset, learner_id: int):
         self.learner_id = learner_id
@@ -137,7 +140,9 @@ class MarkDone:
         """One post, timed by the caller; its answer is checked in `verify`."""
         require(self.fresh, "mark done: the learner has no unfinished resource left to finish")
         slug = self.fresh.pop(0)
-        response = self.client.post(self.url.format(slug), {"status": "done"}, headers=HTMX)
+        response = self.client.post(
+            self.url.format(slug), "status=done", content_type=FORM, headers=HTMX
+        )
         self.answers.append((slug, response))
 
     def check_answers(self) -> None:

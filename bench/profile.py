@@ -91,7 +91,7 @@ def main() -> None:
     from curriculum.models import Resource
 
     from .curriculum import HTTP_TRACK, track_slug
-    from .inprocess import HTMX, logged_in_client
+    from .inprocess import FORM, HTMX, logged_in_client
 
     User = get_user_model()
     big = track_slug(0)
@@ -107,7 +107,10 @@ def main() -> None:
 
         def action():
             return client.post(
-                f"/tracks/{big}/items/{next(fresh)}/status", {"status": "done"}, headers=HTMX
+                f"/tracks/{big}/items/{next(fresh)}/status",
+                "status=done",
+                content_type=FORM,
+                headers=HTMX,
             )
     elif args.action == "dashboard":
         learner = User.objects.get(username="bench-cohort-admin")
