@@ -27,7 +27,14 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-__all__ = ["Statement", "aware", "model_columns", "statement_cursor", "update_from_values"]
+__all__ = [
+    "Statement",
+    "aware",
+    "ids",
+    "model_columns",
+    "statement_cursor",
+    "update_from_values",
+]
 
 
 @contextmanager
@@ -69,8 +76,9 @@ class _LoggedStatementCursor(CursorDebugWrapper):
 class Statement:
     """SQL text from `template`, its `{name}` fields the quoted tables of `tables`' models,
     `{no_time}` a NULL typed as a timestamp (PostgreSQL resolves a UNION's column types pair by
-    pair, and NULLs alone would make text of a timestamp column) and `{for_update}` a row lock
-    where the database has one."""
+    pair, and NULLs alone would make text of a timestamp column), `{for_update}` a row lock
+    where the database has one, `{id_list}(column)` the aggregate that gathers a column of ids
+    into one value (`ids()` reads it) and `{no_ids}` a NULL of its type."""
 
     def __init__(self, template: str, **tables: type[Model]):
         self.template = template
@@ -82,8 +90,11 @@ class Statement:
         vendor = connection.vendor
         if vendor not in self._sql:
             quote = connection.ops.quote_name
+            postgresql = vendor == "postgresql"
             self._sql[vendor] = self.template.format(
-                no_time="NULL::timestamptz" if vendor == "postgresql" else "NULL",
+                no_time="NULL::timestamptz" if postgresql else "NULL",
+                id_list="array_agg" if postgresql else "group_concat",
+                no_ids="CAST(NULL AS BIGINT[])" if postgresql else "NULL",
                 for_update=" FOR UPDATE" if connection.features.has_select_for_update else "",
                 **{name: quote(model._meta.db_table) for name, model in self.tables.items()},
             ).strip()
@@ -144,6 +155,16 @@ def model_columns(model: type[Model], alias: str) -> str:
     """`alias.column, ...` for every column of `model`, for a Statement's SELECT list: named,
     so a migration that adds a column never changes what a prepared statement returns."""
     return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def ids(value) -> list[int]:
+    """The ids a `{id_list}` aggregate gathered: PostgreSQL's array, SQLite's comma-separated
+    text, or NULL for none."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [int(part) for part in value.split(",")]
+    return value
 
 
 def aware(value) -> datetime | None:

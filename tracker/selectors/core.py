@@ -20,7 +20,7 @@ from ..models import (
     ProgressStatus,
     SubmissionStatus,
 )
-from ..sql import Statement, aware
+from ..sql import Statement, aware, ids
 
 __all__ = [
     "modules_with_items",
@@ -150,24 +150,25 @@ class LearnerTrackState:
 
 # The learner's standing in one track as one UNION ALL, written out (tracker.sql): it runs
 # under the profile lock of every status change. The changed resource's row comes first and
-# alone carries its timestamps (a learner half through a large track has hundreds of done rows,
-# and parsing their dates would cost more than the query).
+# alone carries its timestamps; the other done resources come as one row of gathered ids (a
+# learner half through a large track has hundreds: as rows, reading them took longer than the
+# query, 0.45 against 0.28 ms for 400).
 _STANDING = Statement(
     """
-SELECT 'p', id, resource_id, status, started_at, completed_at, updated_at
+SELECT 'p', id, resource_id, status, started_at, completed_at, updated_at, {no_ids}
   FROM {progress}
  WHERE learner_id = %(learner)s AND track_id = %(track)s AND resource_id = %(resource)s
 UNION ALL
-SELECT 'd', id, resource_id, status, {no_time}, {no_time}, {no_time}
+SELECT 'd', 0, 0, '', {no_time}, {no_time}, {no_time}, {id_list}(resource_id)
   FROM {progress}
  WHERE learner_id = %(learner)s AND track_id = %(track)s AND status = %(done)s
    AND resource_id <> %(resource)s
 UNION ALL
-SELECT 'c', id, capstone_id, status, {no_time}, {no_time}, {no_time}
+SELECT 'c', id, capstone_id, status, {no_time}, {no_time}, {no_time}, {no_ids}
   FROM {submission}
  WHERE learner_id = %(learner)s AND track_id = %(track)s AND status = %(passed)s
 UNION ALL
-SELECT 'z', id, track_id, code, issued_at, {no_time}, {no_time}
+SELECT 'z', id, track_id, code, issued_at, {no_time}, {no_time}, {no_ids}
   FROM {certificate} WHERE learner_id = %(learner)s AND track_id = %(track)s
 """,
     progress=Progress,
@@ -192,9 +193,9 @@ def learner_track_state(*, learner, track_id: int, resource_id: int | None = Non
     rows = _STANDING.rows(params)
     row = None
     done_ids, passed_ids, found = set(), set(), None
-    for kind, pk, item_id, text, first, second, third in rows:
-        if kind == "d":
-            done_ids.add(item_id)
+    for kind, pk, item_id, text, first, second, third, done in rows:
+        if kind == "d":  # one row: the other done resources' ids, gathered
+            done_ids.update(ids(done))
         elif kind == "p":
             if text == ProgressStatus.DONE:
                 done_ids.add(item_id)
