@@ -168,7 +168,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
     # A restarted database: stale persistent connections are noticed and replaced at the start
-    # of the next request; an unreachable one fails in seconds, not minutes.
+    # of the next request; an unreachable one fails in seconds, not minutes. Django's backend,
+    # with a health check that asks the connection's socket before it sends a query
+    # (ops/postgresql/base.py).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "ops.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
