@@ -33,8 +33,6 @@ from .timing import (
 )
 
 HTMX = {"HX-Request": "true"}
-# htmx sends a form's fields urlencoded (Django's test client would send multipart).
-FORM = "application/x-www-form-urlencoded"
 ROW = re.compile(r'<li\b[^>]*\bid="resource-(?P<slug>[\w-]+)"[^>]*>')
 STATUS_CLASS = re.compile(r"\bis-(not_started|in_progress|done|skipped)\b")
 
@@ -46,6 +44,14 @@ def logged_in_client(user_id: int) -> Client:
     client = Client(headers={"X-Forwarded-Proto": "https"})
     client.force_login(get_user_model().objects.get(pk=user_id))
     return client
+
+
+def post_done(client: Client, url: str):
+    """A click on a row's Done button, as htmx sends it: urlencoded (Django's test client would
+    send multipart), with htmx's request header."""
+    return client.post(
+        url, "status=done", content_type="application/x-www-form-urlencoded", headers=HTMX
+    )
 
 
 def session_cookie(client: Client) -> str:
@@ -140,9 +146,7 @@ class MarkDone:
         """One post, timed by the caller; its answer is checked in `verify`."""
         require(self.fresh, "mark done: the learner has no unfinished resource left to finish")
         slug = self.fresh.pop(0)
-        response = self.client.post(
-            self.url.format(slug), "status=done", content_type=FORM, headers=HTMX
-        )
+        response = post_done(self.client, self.url.format(slug))
         self.answers.append((slug, response))
 
     def check_answers(self) -> None:

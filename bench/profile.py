@@ -91,7 +91,7 @@ def main() -> None:
     from curriculum.models import Resource
 
     from .curriculum import HTTP_TRACK, track_slug
-    from .inprocess import FORM, HTMX, logged_in_client
+    from .inprocess import logged_in_client, post_done
 
     User = get_user_model()
     big = track_slug(0)
@@ -106,12 +106,7 @@ def main() -> None:
         client = logged_in_client(learner.pk)
 
         def action():
-            return client.post(
-                f"/tracks/{big}/items/{next(fresh)}/status",
-                "status=done",
-                content_type=FORM,
-                headers=HTMX,
-            )
+            return post_done(client, f"/tracks/{big}/items/{next(fresh)}/status")
     elif args.action == "dashboard":
         learner = User.objects.get(username="bench-cohort-admin")
         client = logged_in_client(learner.pk)

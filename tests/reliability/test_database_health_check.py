@@ -7,7 +7,6 @@ from __future__ import annotations
 import select
 import time
 
-import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection, connections
@@ -57,15 +56,12 @@ def test_a_connection_the_server_closed_is_replaced_before_the_first_query(
     persistent_connection, full_checks
 ):
     pid = persistent_connection.info.backend_pid
-    params = persistent_connection.info.get_parameters()
-    with psycopg.connect(
-        host=params.get("host") or "127.0.0.1",
-        port=params.get("port") or 5432,
-        user=params["user"],
-        dbname=params["dbname"],
-        autocommit=True,
-    ) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    admin = connections.create_connection("default")  # a second connection, as configured
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        admin.close()
     deadline = time.monotonic() + 5
     while not select.select([persistent_connection.pgconn.socket], [], [], 0.05)[0]:
         assert time.monotonic() < deadline, "the server did not close the connection"

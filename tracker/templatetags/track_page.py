@@ -12,9 +12,9 @@ render 2,000 buttons one variable at a time).
 are the same for every learner with the same status on the same resource: no note text, not
 changed since they finished it, not a resource of kind track. Such a row is rendered once per
 process for its (resource node, status, revisit flag, enrolled, whether its pressed button takes
-the focus, as in the answer to a status click) and kept in a bounded LRU; the
-node comes from the track's structure, which every change to the curriculum rebuilds, so a
-kept row is never stale. The CSRF field, the one per-response part, is put in as it is printed.
+the focus, as in the answer to a status click) and kept in a bounded LRU; the node comes from
+the track's structure, which every change to the curriculum rebuilds, so a kept row is never
+stale. The CSRF field, the one per-response part, is put in as it is printed.
 Other rows are rendered as they come. Rendering was most of the page's time (about 0.4 ms a
 row); a kept row costs a dictionary look-up."""
 
