@@ -166,7 +166,11 @@ def copy_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
     field's default, so a field added later with a default needs no change here."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     rest = [f for f in fields if f.attname not in columns]
-    fixed = tuple(None if callable(f.default) else f.get_default() for f in rest)
+    # Each default as the field would save it (a JSONField's dict as JSON, say).
+    fixed = tuple(
+        None if callable(f.default) else f.get_db_prep_save(f.get_default(), connection)
+        for f in rest
+    )
     per_row = [i for i, f in enumerate(rest) if callable(f.default)]
     names = ", ".join(f'"{name}"' for name in [*columns, *(f.column for f in rest)])
     count = 0
@@ -180,7 +184,7 @@ def copy_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
             if per_row:
                 extra = list(fixed)
                 for i in per_row:
-                    extra[i] = rest[i].get_default()
+                    extra[i] = rest[i].get_db_prep_save(rest[i].get_default(), connection)
             copy.write_row((*row, *extra))
             count += 1
     return count

@@ -130,6 +130,9 @@ class Enrolment(models.Model):
     modules_done = models.PositiveIntegerField(default=0)
     points = models.IntegerField(default=0)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # Units done per active module that has any, by the same rule ({"<module id>": units}):
+    # the cohort heat map reads a page of these rows rather than its members' progress.
+    module_units = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

@@ -22,8 +22,10 @@ def _recompute_enrolment_units(sender, track_ids, **kwargs) -> None:
     services.enrolment_units_recompute(track_ids=track_ids)
 
 
-# The migration after which existing enrolments' totals are worked out once (see its docstring).
+# The migrations after which existing enrolments' totals are worked out once (see their
+# docstrings): the totals themselves, then the units per module.
 TOTALS_MIGRATION = ("tracker", "0007_repair_enrolment_totals")
+MODULE_UNITS_MIGRATION = ("tracker", "0012_enrolment_module_units")
 
 
 @receiver(post_migrate, dispatch_uid="tracker.totals_after_upgrade")
@@ -33,7 +35,7 @@ def _repair_totals_after_upgrade(sender, plan=None, using="default", **kwargs) -
         for migration, backwards in plan or ()
         if not backwards
     }
-    if TOTALS_MIGRATION in applied and sender.name == "tracker":
+    if applied & {TOTALS_MIGRATION, MODULE_UNITS_MIGRATION} and sender.name == "tracker":
         report = services.totals_repair(fix=True)
         if report.drift and kwargs.get("verbosity", 1):
             print(f"  Enrolment totals worked out from progress: {report.summary_line()}")

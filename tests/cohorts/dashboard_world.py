@@ -33,7 +33,9 @@ def build_track(*, modules: int, resources: int, title="Deep Learning"):
 
 
 def progress_done(learner, resource, *, when):
-    """A done row as the progress service leaves it (with its weekly count)."""
+    """A done row as the progress service leaves it: with its weekly count and the
+    enrolment's figures worked out again (when the learner is enrolled)."""
+    from tracker.services.totals import enrolment_totals_refresh
     from tracker.services.weekly import weekly_completions_moved
 
     weekly_completions_moved(
@@ -48,6 +50,7 @@ def progress_done(learner, resource, *, when):
         completed_at=when,
         updated_at=when,
     )
+    enrolment_totals_refresh(learner_id=learner.pk, track_id=resource.track_id)
 
 
 def grow_cohort(*, members: int, modules: int, resources: int, weeks_in: int = 3, done=2):

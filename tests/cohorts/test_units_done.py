@@ -1,5 +1,5 @@
-"""The heat map's units per member and module (`selectors.units_done`, counted in the
-database) follow the completion rule of the learner's own pages
+"""The heat map's units per member and module (`selectors.units_done`, read from the units per
+module each enrolment keeps) follow the completion rule of the learner's own pages
 (`tracker.completion.module_progress`): choice groups count as many as they ask for,
 optional and archived resources not at all, a passed required capstone one unit."""
 
@@ -21,6 +21,7 @@ from tests.factories import (
 )
 from tracker.completion import module_progress
 from tracker.models import CapstoneSubmission, SubmissionStatus
+from tracker.services.totals import enrolment_totals_refresh
 
 from .dashboard_world import progress_done
 
@@ -40,6 +41,7 @@ def _passed(learner, capstone):
         created_at=now,
         updated_at=now,
     )
+    enrolment_totals_refresh(learner_id=learner.pk, track_id=capstone.track_id)
 
 
 def test_units_follow_the_completion_rule():

@@ -61,6 +61,39 @@ def test_mark_done_and_undo_keep_units_modules_points_and_activity(user):
     assert_no_drift()
 
 
+def module_units(learner, track) -> dict:
+    return Enrolment.objects.get(learner=learner, track=track).module_units
+
+
+def test_units_per_module_follow_marks_choice_groups_and_curriculum_edits(user):
+    """`module_units` (what the cohort heat map reads) moves with each click by the completion
+    rule: a choice group counts what it asks for, an undo takes its unit back, and an archived
+    resource's unit goes with it."""
+    module = ModuleFactory(choices_required={"pick": 1})
+    first = ResourceFactory(module=module)
+    picks = [ResourceFactory(module=module, choice="pick") for _ in range(2)]
+    later = ModuleFactory(track=module.track)
+    other = ResourceFactory(module=later)
+    track = module.track
+    enrol(user, track)
+    assert module_units(user, track) == {}
+
+    services.progress_set_status(learner=user, resource=first, status=DONE)
+    assert module_units(user, track) == {str(module.pk): 1}
+    for pick in picks:
+        services.progress_set_status(learner=user, resource=pick, status=DONE)
+    assert module_units(user, track) == {str(module.pk): 2}  # the group asks for one
+    services.progress_set_status(learner=user, resource=other, status=DONE)
+    services.progress_set_status(learner=user, resource=first, status=ProgressStatus.IN_PROGRESS)
+    assert module_units(user, track) == {str(module.pk): 1, str(later.pk): 1}
+    assert figures(user, track)[:3] == (2, 3, 1)
+
+    other.archived_at = timezone.now()
+    other.save()
+    assert module_units(user, track) == {str(module.pk): 1}
+    assert_no_drift()
+
+
 def test_a_click_against_stale_required_units_works_the_figures_out_again(user):
     """The click's figures are counted against the structure it read; when the stored row
     was counted against another (a curriculum change committed in between), the row is not
@@ -301,3 +334,22 @@ def test_an_upgraded_database_gets_its_totals_from_the_migration_receiver(user):
         sender=apps.get_app_config("tracker"), plan=[(migration, False)], verbosity=0
     )
     assert figures(user, resource.track) == (1, 1, 1, 15)
+
+
+def test_an_upgraded_database_gets_units_per_module_from_the_migration_receiver(user):
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    from tracker.signals import MODULE_UNITS_MIGRATION, _repair_totals_after_upgrade
+
+    resource = ResourceFactory()
+    enrol(user, resource.track)
+    services.progress_set_status(learner=user, resource=resource, status=DONE)
+    Enrolment.objects.update(module_units={})  # as the migration leaves an existing row
+    assert services.totals_repair(fix=False).drift == 1
+    migration = MigrationLoader(connection).disk_migrations[MODULE_UNITS_MIGRATION]
+    _repair_totals_after_upgrade(
+        sender=apps.get_app_config("tracker"), plan=[(migration, False)], verbosity=0
+    )
+    assert module_units(user, resource.track) == {str(resource.module_id): 1}
+    assert_no_drift()

@@ -239,6 +239,7 @@ WITH progress AS ({progress}),
                       RETURNING 1),
      enrolment AS (UPDATE {enrolment}
                       SET done_units = %(e_done_units)s, modules_done = %(e_modules_done)s,
+                          module_units = %(e_module_units)s,
                           points = points + COALESCE((SELECT amount FROM entry), 0),
                           last_activity_at = GREATEST(COALESCE(last_activity_at, %(now)s),
                                                       %(now)s)
@@ -321,6 +322,7 @@ def _ledger_write(
         params.update(_progress_params(progress))
         params.update(weekly_weeks_moved(removed=completed_before, added=progress.completed_at))
         params.update({f"e_{name}": value for name, value in totals.units.items()})
+        params["e_module_units"] = connection.ops.adapt_json_value(params["e_module_units"], None)
     with statement_cursor() as cursor:
         cursor.execute(entry, params)
         row = cursor.fetchone()

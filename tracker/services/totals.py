@@ -1,5 +1,6 @@
-"""Per-enrolment totals: `Enrolment.done_units`, `required_units`, `modules_done`, `points` and
-`last_activity_at`, the figures cohort dashboards read instead of aggregating progress rows.
+"""Per-enrolment totals: `Enrolment.done_units`, `required_units`, `modules_done`, `module_units`
+(units done per module), `points` and `last_activity_at`, the figures cohort dashboards read
+instead of aggregating progress rows.
 
 The truth stays in the progress rows, the passed submissions and the points ledger; these are
 copies kept in step in the transaction of every change:
@@ -61,7 +62,7 @@ __all__ = [
     "totals_repair",
 ]
 
-UNIT_FIELDS = ("done_units", "required_units", "modules_done")
+UNIT_FIELDS = ("done_units", "required_units", "modules_done", "module_units")
 TOTAL_FIELDS = (*UNIT_FIELDS, "points", "last_activity_at")
 _BATCH = 500
 
@@ -72,12 +73,21 @@ def _later_of_stored_and(now: datetime):
     return Greatest(Coalesce(F("last_activity_at"), moment), moment)
 
 
-def _units_of(completion: TrackProgress) -> dict[str, int]:
+def _units_of(completion: TrackProgress) -> dict:
     return {
         "done_units": completion.done_units,
         "required_units": completion.total_units,
         "modules_done": sum(1 for module in completion.modules.values() if module.complete),
+        "module_units": _module_units(
+            (module.module_id, module.done_units) for module in completion.modules.values()
+        ),
     }
+
+
+def _module_units(pairs: Iterable[tuple[int, int]]) -> dict[str, int]:
+    """`Enrolment.module_units`: units done per module, the modules with none left out (JSON
+    keys are strings)."""
+    return {str(module_id): units for module_id, units in pairs if units}
 
 
 # --- in step with each change -------------------------------------------------------------
@@ -93,8 +103,8 @@ def enrolment_totals_after_change(
     structure: TrackStructure | None = None,
 ) -> None:
     """After a change in the track (the learner's writes are serialized by their profile
-    lock): the units worked out by the caller, the points moved by the ledger's change, the
-    activity moved on. One UPDATE. It only matches while the stored `required_units` is the
+    lock): the units (in all and per module) worked out by the caller, the points moved by
+    the ledger's change, the activity moved on. One UPDATE. It only matches while the stored `required_units` is the
     one the caller counted against: when a curriculum change committed in between (or the
     row was never counted), the figures are worked out again from the database instead."""
     units = _units_of(completion)
@@ -103,6 +113,7 @@ def enrolment_totals_after_change(
     ).update(
         done_units=units["done_units"],
         modules_done=units["modules_done"],
+        module_units=units["module_units"],
         points=F("points") + points_delta,
         last_activity_at=_later_of_stored_and(now),
     )
@@ -217,6 +228,7 @@ def _empty(structure: TrackStructure) -> dict:
         "done_units": 0,
         "required_units": sum(rule.total for rule in rules),
         "modules_done": sum(1 for rule in rules if rule.total == 0),
+        "module_units": {},
         "points": 0,
         "last_activity_at": None,
     }
@@ -295,6 +307,7 @@ def _track_figures(
         mine_counts = counts.get(learner_id, {})
         mine_passed = passed.get(learner_id, set())
         done_units = modules_done = 0
+        per_module = []
         for rule in rules:
             units = mine_counts.get((rule.id, ""), 0)
             units += sum(
@@ -304,10 +317,12 @@ def _track_figures(
             units += len(rule.capstones & mine_passed)
             done_units += units
             modules_done += units >= rule.total
+            per_module.append((rule.id, units))
         figures[learner_id] = {
             "done_units": done_units,
             "required_units": sum(rule.total for rule in rules),
             "modules_done": modules_done,
+            "module_units": _module_units(per_module),
             "points": points.get(learner_id, 0),
             "last_activity_at": activity.get(learner_id),
         }
