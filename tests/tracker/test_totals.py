@@ -279,13 +279,16 @@ def test_repair_totals_check_reports_drift_and_repair_fixes_it(user, capsys):
     call_command("repair_totals", "--check")
     assert "ok:" in capsys.readouterr().out
 
-    Enrolment.objects.filter(learner=user).update(done_units=0, points=3)
+    Enrolment.objects.filter(learner=user).update(done_units=0, module_units={}, points=3)
     Profile.objects.filter(user=user).update(points_total=1)
     with pytest.raises(SystemExit) as exited:
         call_command("repair_totals", "--check")
     assert exited.value.code == 1
     out = capsys.readouterr().out
-    assert f"{user.email} in {resource.track.slug}: done_units 0 → 1, points 3 → 15" in out
+    assert (
+        f"{user.email} in {resource.track.slug}: done_units 0 → 1, "
+        f"module {resource.module_id} units 0 → 1, points 3 → 15"
+    ) in out
     assert f"{user.email}: points total 1 → 15" in out
     assert "DRIFT" in out
     assert figures(user, resource.track)[0] == 0  # --check changes nothing

@@ -379,7 +379,9 @@ class EnrolmentDrift:
 
     def describe(self) -> str:
         changes = ", ".join(
-            f"{name} {_shown(stored)} → {_shown(right)}"
+            _module_changes(stored, right)
+            if name == "module_units"
+            else f"{name} {_shown(stored)} → {_shown(right)}"
             for name, (stored, right) in self.fields.items()
         )
         return f"{self.email or f'learner {self.learner_id}'} in {self.track_slug}: {changes}"
@@ -422,6 +424,16 @@ class TotalsReport:
         return (
             f"{verdict}: {self.enrolments} enrolments, {self.profiles} profiles, {self.drift} drift"
         )
+
+
+def _module_changes(stored: dict, right: dict) -> str:
+    """Only the modules whose units differ: "module 12 units 0 → 1"."""
+    keys = sorted(set(stored) | set(right), key=int)
+    return ", ".join(
+        f"module {key} units {stored.get(key, 0)} → {right.get(key, 0)}"
+        for key in keys
+        if stored.get(key, 0) != right.get(key, 0)
+    )
 
 
 def _shown(value) -> str:
