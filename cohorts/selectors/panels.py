@@ -16,10 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker.completion import module_progress
-from tracker.models import (
-    Enrolment,
-    WeeklyCompletions,
-)
+from tracker.models import Enrolment, WeeklyCompletions
 from tracker.weeks import WeekPoints
 
 from ..models import CohortMembership, CohortRole, Team, TeamMembership

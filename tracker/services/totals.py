@@ -104,9 +104,10 @@ def enrolment_totals_after_change(
 ) -> None:
     """After a change in the track (the learner's writes are serialized by their profile
     lock): the units (in all and per module) worked out by the caller, the points moved by
-    the ledger's change, the activity moved on. One UPDATE. It only matches while the stored `required_units` is the
-    one the caller counted against: when a curriculum change committed in between (or the
-    row was never counted), the figures are worked out again from the database instead."""
+    the ledger's change, the activity moved on. One UPDATE. It only matches while the stored
+    `required_units` is the one the caller counted against: when a curriculum change committed
+    in between (or the row was never counted), the figures are worked out again from the
+    database instead."""
     units = _units_of(completion)
     matched = Enrolment.objects.filter(
         learner_id=learner_id, track_id=track_id, required_units=units["required_units"]
