@@ -13,6 +13,7 @@ import pstats
 import time
 from collections import defaultdict
 from contextlib import contextmanager
+from datetime import timedelta
 
 CHUNK = 500
 
@@ -31,8 +32,12 @@ def profile_chunk(*, top: int) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", sink.port, False
     if not NudgeDelivery.objects.exists():  # the run measured no nudges: make the rows
-        due = timezone.now().replace(minute=0, second=0, microsecond=0)
-        dispatch_hour(due)  # published chunks stay in Redis unread: no worker runs here
+        # The learners are due in the hour after the data was built: this hour or the next.
+        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+        for due in (hour, hour + timedelta(hours=1)):
+            dispatch_hour(due)  # published chunks stay in Redis unread: no worker runs here
+            if NudgeDelivery.objects.exists():
+                break
     week, first = NudgeDelivery.objects.order_by("week", "learner_id").values_list(
         "week", "learner_id"
     )[0]
