@@ -17,7 +17,7 @@ from nudges import outbox, services, tasks
 from nudges.broker import Publisher
 from nudges.models import DeliveryStatus, DispatchMark, NudgeDelivery
 
-from .conftest import make_due_learner, make_learner, top_of_hour, wait_for
+from .conftest import make_due_learner, make_learner, purge_celery_keys, top_of_hour, wait_for
 
 pytestmark = pytest.mark.services
 
@@ -35,6 +35,26 @@ def final_rows() -> int:
     return NudgeDelivery.objects.filter(
         status__in=[DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.FAILED]
     ).count()
+
+
+def test_emptying_the_broker_keeps_the_cache_that_shares_its_database(redis_client, settings):
+    """The worker tests empty the broker of old messages, while the other test process's
+    sessions and rate limits sit in the same Redis database (REDIS_URL is both by default)."""
+    from django.core.cache import cache
+
+    if settings.CACHES["default"]["BACKEND"] != "ops.cache.FailoverCache":
+        pytest.skip("the cache is the database's here (no REDIS_URL)")
+    if settings.CACHES["redis"]["LOCATION"] != settings.CELERY_BROKER_URL:
+        pytest.skip("the cache and the broker are in different Redis databases here")
+    redis_client.lpush("celery", "an old task message")
+    redis_client.sadd("_kombu.binding.celery", "celery")
+    cache.set("a-session-of-another-test", "kept", 60)
+
+    purge_celery_keys(redis_client)
+
+    assert not redis_client.exists("celery", "_kombu.binding.celery")
+    assert cache.get("a-session-of-another-test") == "kept"
+    cache.delete("a-session-of-another-test")
 
 
 def dispatch_here(*, chunk_size: int | None = None, url: str | None = None):
