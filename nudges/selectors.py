@@ -45,6 +45,7 @@ from tracker.models import (
     SubmissionStatus,
 )
 from tracker.selectors import plan_projection
+from tracker.sql import id_list_aggregate
 from tracker.sql import ids as gathered_ids
 
 from . import schedule, streaks
@@ -305,7 +306,7 @@ _SKIPPED, _DONE_BEFORE, _DONE_SINCE = 0, 1, 2
 def _progress_rows(learner_ids: list[int]) -> dict[tuple[int, int], _LearnerTrack]:
     found: dict[tuple[int, int], _LearnerTrack] = defaultdict(_LearnerTrack)
     sql = _PROGRESS_SQL.format(
-        id_list="array_agg" if connection.vendor == "postgresql" else "group_concat",
+        id_list=id_list_aggregate(),
         learners=", ".join(["%s"] * len(learner_ids)),
     )
     params = [ProgressStatus.SKIPPED, ProgressStatus.SKIPPED, ProgressStatus.DONE, *learner_ids]

@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 __all__ = [
     "Statement",
     "aware",
+    "id_list_aggregate",
     "ids",
     "model_columns",
     "statement_cursor",
@@ -93,7 +94,7 @@ class Statement:
             postgresql = vendor == "postgresql"
             self._sql[vendor] = self.template.format(
                 no_time="NULL::timestamptz" if postgresql else "NULL",
-                id_list="array_agg" if postgresql else "group_concat",
+                id_list=id_list_aggregate(),
                 no_ids="CAST(NULL AS BIGINT[])" if postgresql else "NULL",
                 for_update=" FOR UPDATE" if connection.features.has_select_for_update else "",
                 **{name: quote(model._meta.db_table) for name, model in self.tables.items()},
@@ -155,6 +156,12 @@ def model_columns(model: type[Model], alias: str) -> str:
     """`alias.column, ...` for every column of `model`, for a Statement's SELECT list: named,
     so a migration that adds a column never changes what a prepared statement returns."""
     return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def id_list_aggregate() -> str:
+    """The aggregate that gathers a column of ids into one value on this database
+    (`Statement`'s `{id_list}`; `ids()` reads what it gathered)."""
+    return "array_agg" if connection.vendor == "postgresql" else "group_concat"
 
 
 def ids(value) -> list[int]:

@@ -126,9 +126,15 @@ def units_done(ctx: CohortContext, *, learner_ids: list[int]) -> dict[tuple[int,
     recomputed by curriculum changes): one indexed read of a row per learner and track, where
     counting a page of 50 members' done rows at full scale read 12,000 of them. Pairs with
     nothing done are left out."""
+    return _kept_units(ctx, learner_ids, _units_by_module(ctx))
+
+
+def _kept_units(
+    ctx: CohortContext, learner_ids: list[int], units: dict[int, int]
+) -> dict[tuple[int, int], int]:
+    """`units_done`, given the modules' units (`_units_by_module`) its callers also need."""
     if not learner_ids or not ctx.tracks:
         return {}
-    units = _units_by_module(ctx)
     kept = Enrolment.objects.filter(
         learner_id__in=learner_ids, track_id__in=ctx.track_ids
     ).values_list("learner_id", "module_units")
@@ -146,7 +152,7 @@ def complete_modules(ctx: CohortContext, *, learner_ids: list[int]) -> dict[int,
     `CohortContext.next_target` needs."""
     units = _units_by_module(ctx)
     complete: dict[int, set[int]] = defaultdict(set)
-    for (learner_id, module_id), done in units_done(ctx, learner_ids=learner_ids).items():
+    for (learner_id, module_id), done in _kept_units(ctx, learner_ids, units).items():
         if units[module_id] and done >= units[module_id]:
             complete[learner_id].add(module_id)
     return {learner_id: frozenset(complete.get(learner_id, ())) for learner_id in learner_ids}
@@ -169,7 +175,7 @@ def heat_map(ctx: CohortContext, *, rows: list[MemberRow]) -> HeatMap:
         for track in ctx.tracks
         for module in track.modules
     ]
-    done = units_done(ctx, learner_ids=[row.user_id for row in rows]) if columns else {}
+    done = _kept_units(ctx, [row.user_id for row in rows], units) if columns else {}
     return HeatMap(
         columns=columns,
         rows=[
