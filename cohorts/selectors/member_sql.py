@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from tracker.models import ANONYMOUS_LEARNER_NAME, Enrolment, Profile
@@ -72,10 +73,15 @@ def _figures(tracks: int) -> str:
         points.append(f"COALESCE({e}.points, 0)")
         modules.append(f"COALESCE({e}.modules_done, 0)")
         last = f"{e}.last_activity_at" if not last else _later(last, f"{e}.last_activity_at")
-    name = (
-        "COALESCE(NULLIF(TRIM(p.display_name), ''), NULLIF(TRIM(COALESCE(u.first_name, '') "
-        "|| ' ' || COALESCE(u.last_name, '')), ''), %(anonymous)s)"
+    # The account's name only where the profile has none (`Profile.name`): a subquery, which
+    # COALESCE runs for those few members alone; joining every member's account read the whole
+    # user table (1.6 ms of 12 at full scale).
+    users = quote(get_user_model()._meta.db_table)
+    full_name = (
+        "(SELECT NULLIF(TRIM(COALESCE(u.first_name, '') || ' ' || COALESCE(u.last_name, '')), '')"
+        f" FROM {users} u WHERE u.id = m.user_id)"
     )
+    name = f"COALESCE(NULLIF(TRIM(p.display_name), ''), {full_name}, %(anonymous)s)"
     figures = ", ".join(
         [
             "m.user_id",
@@ -90,7 +96,6 @@ def _figures(tracks: int) -> str:
     )
     return (
         f"SELECT {figures} FROM {quote(CohortMembership._meta.db_table)} m "
-        f"JOIN {quote('auth_user')} u ON u.id = m.user_id "
         f"LEFT JOIN {quote(Profile._meta.db_table)} p ON p.user_id = m.user_id "
         f"{' '.join(joins)} "
         "WHERE m.cohort_id = %(cohort)s AND m.role = %(member_role)s AND m.removed_at IS NULL"

@@ -83,6 +83,51 @@ def test_pace_status_edges_through_the_page(client, world):
     assert "Week 2 of 8" in html
 
 
+def member_row(html: str, name: str) -> str:
+    """The table row of the member named `name` (as the page writes it)."""
+    table = html.split('data-testid="member-table"', 1)[1].split("</table>", 1)[0]
+    return next(row for row in table.split("<tr")[1:] if f'<th scope="row">{name}</th>' in row)
+
+
+def test_each_member_row_shows_their_figures_and_escapes_their_name(client, world):
+    from tracker.models import Enrolment
+
+    odd = world["member"]("<b>Ben & Co</b>", 1, points=7, days_ago=None)
+    world["member"]("Long quiet", 1, points=3, days_ago=20)
+    gone = world["member"]("Gone", 2)
+    Enrolment.objects.filter(learner=gone).update(left_at=timezone.now())
+    html = dashboard(client, world)
+    title = world["track"].title
+
+    odd_row = member_row(html, "&lt;b&gt;Ben &amp; Co&lt;/b&gt;")
+    assert "<b>" not in html.split('data-testid="member-table"', 1)[1].split("</table>", 1)[0]
+    assert (
+        f'<input type="checkbox" name="learner" value="{odd.pk}" id="select-{odd.pk}">' in odd_row
+    )
+    assert "Select &lt;b&gt;Ben &amp; Co&lt;/b&gt;</label>" in odd_row
+    assert f'aria-label="&lt;b&gt;Ben &amp; Co&lt;/b&gt;: {title}">33%</progress>' in odd_row
+    assert '<progress max="6" value="2"' in odd_row
+    assert "<td>7</td>" in odd_row
+    assert '<span class="meta">None yet</span>' in odd_row
+    assert '<span class="pace pace-on_pace">On pace</span></td>' in odd_row
+
+    quiet_row = member_row(html, "Long quiet")
+    day = timezone.now() - timedelta(20)
+    assert f">{day.day} {day:%b %Y}</time>" in quiet_row
+    assert '<span class="at-risk-tag">At risk</span>' in quiet_row
+
+    assert '<span class="meta">Not enrolled</span>' in member_row(html, "Gone")
+
+
+def test_a_member_without_a_display_name_is_listed_by_their_account_name(client, world):
+    from tracker.models import ANONYMOUS_LEARNER_NAME
+
+    world["member"]("", 1, user=UserFactory(first_name="Lin", last_name="Lee"))
+    world["member"](" ", 1, user=UserFactory(first_name="", last_name=""))
+    world["member"]("Ada", 1, user=UserFactory(first_name="Not", last_name="Shown"))
+    assert rows(dashboard(client, world)) == [ANONYMOUS_LEARNER_NAME, "Ada", "Lin Lee"]
+
+
 def test_without_a_pace_plan_there_is_no_pace_status(client, world):
     from cohorts.models import CohortModuleTarget
 
