@@ -105,6 +105,26 @@ class HeatMap:
     columns: list[HeatColumn]
     rows: list[HeatRow]
 
+    # The column headers, written here for the reason the rows' cells are (`HeatRow`).
+    @property
+    def table_header_cells(self) -> SafeString:
+        """For the readable table: "Track module 2: Title (due week 3)" per module."""
+        cells = []
+        for c in self.columns:
+            due = f" (due week {c.target_week})" if c.target_week else ""
+            title = f"{escape(c.track_title)} module {c.number}: {escape(c.title)}{due}"
+            cells.append(f'<th scope="col">{title}</th>')
+        return mark_safe("".join(cells))  # noqa: S308 (escaped above)
+
+    @property
+    def map_header_cells(self) -> SafeString:
+        """For the coloured map: the module's number, with its title and due week as a tooltip."""
+        cells = []
+        for c in self.columns:
+            due = f", due week {c.target_week}" if c.target_week else ""
+            cells.append(f'<th title="{escape(c.title)}{due}">{c.number}</th>')
+        return mark_safe("".join(cells))  # noqa: S308 (escaped above)
+
 
 def _units_by_module(ctx: CohortContext) -> dict[int, int]:
     """Each active module's units by the completion rule (what "complete" needs)."""

@@ -231,6 +231,30 @@ def test_heat_map_counts_units_per_module_for_the_page(client, world):
     assert re.findall(r"<td>([^<]*)</td>", ada) == ["2 of 2", "1 of 2", "0 of 2"]
 
 
+def test_heat_map_headers_name_each_module_and_its_due_week_escaped(client):
+    track, built = build_track(modules=2, resources=1, title="R&D <b>")
+    admin = UserFactory()
+    today = timezone.now().date()
+    cohort = cohort_with_tracks(
+        track, admin=admin, targets={built[1][0]: 4}, starts_on=today - timedelta(days=8)
+    )
+    cohort_member(cohort, display_name="Ada")
+    client.force_login(admin)
+    html = client.get(f"/cohorts/{cohort.slug}/").content.decode()
+
+    table = html.split('data-testid="heat-table"', 1)[1].split("</thead>", 1)[0]
+    assert re.findall(r'<th scope="col">([^<]*)</th>', table) == [
+        "Member",
+        "R&amp;D &lt;b&gt; module 1: R&amp;D &lt;b&gt; module 1",
+        "R&amp;D &lt;b&gt; module 2: R&amp;D &lt;b&gt; module 2 (due week 4)",
+    ]
+    shaded = html.split('data-testid="heat-map"', 1)[1].split("</thead>", 1)[0]
+    assert re.findall(r'<th title="([^"]*)">(\d+)</th>', shaded) == [
+        ("R&amp;D &lt;b&gt; module 1", "1"),
+        ("R&amp;D &lt;b&gt; module 2, due week 4", "2"),
+    ]
+
+
 def test_weekly_chart_counts_members_completions_per_week(client, world):
     ada = world["member"]("Ada", 1)
     outsider = UserFactory()
