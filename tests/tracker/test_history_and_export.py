@@ -96,6 +96,23 @@ def test_history_shows_net_points_per_week_as_svg_and_table(client, user):
 
 
 @pytest.mark.django_db
+def test_a_week_of_more_reversals_than_awards_hangs_below_the_axis(client, user):
+    now = timezone.now()
+    resource = ResourceFactory(minutes=30)
+    done(user, resource, when=now - timedelta(weeks=2))
+    services.progress_set_status(learner=user, resource=resource, status="in_progress", now=now)
+    client.force_login(user)
+
+    body = client.get("/me/progress/").content.decode()
+    svg = body[body.index("<svg") : body.index("</svg>")]
+    titles = r'<rect class="bar( bar-negative)?"[^>]*><title>Week of [^:<]*: (-?\d+) points</title>'
+    bars = re.findall(titles, svg)
+    assert len(bars) == 26
+    assert [points for shade, points in bars if shade] == ["-30"]
+    assert [points for shade, points in bars if points != "0"] == ["30", "-30"]
+
+
+@pytest.mark.django_db
 def test_history_query_count_is_constant(client, user):
     client.force_login(user)
     now = timezone.now()
