@@ -13,11 +13,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ..selectors import MemberRow
+from ..selectors.members import TrackCell
 
 register = template.Library()
 
 
-def _progress_cell(name: str, cell) -> str:
+def _progress_cell(name: str, cell: TrackCell) -> str:
     if not cell.enrolled:
         return '<td class="progress"><span class="meta">Not enrolled</span></td>'
     return (
