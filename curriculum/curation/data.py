@@ -8,6 +8,8 @@ as (field path, message) and are put next to the form field they are about.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -66,7 +68,11 @@ class EditInvalid(Exception):
             missing = _MISSING.fullmatch(message)
             if name is None and missing and path == target:
                 name = missing.group(1)  # "missing required key 'slug'": that field's
-            if name is None:
+            if name is None and target and path.endswith(".slug") and _DUPLICATE.match(message):
+                name = "slug"  # reported at the item that had it first: this one's is the new
+            if name is None and not _INDEX.search(path):
+                general.append(_sentence(message))  # about the whole track: no path to read
+            elif name is None:
                 general.append(error.message)
             else:
                 fields.setdefault(name, []).append(_sentence(message))
@@ -75,6 +81,7 @@ class EditInvalid(Exception):
 
 _MISSING = re.compile(r"missing required key '([a-z]+)'.*")
 _AT_LINE = re.compile(r" \(already used at line \d+\)")
+_DUPLICATE = re.compile(r"duplicate \w+ slug ")
 
 
 def _sentence(message: str) -> str:
@@ -203,6 +210,14 @@ def choose_mapping(text: str) -> dict[str, int | str]:
 
 def choose_text(mapping: dict) -> str:
     return ", ".join(f"{name}: {count}" for name, count in (mapping or {}).items())
+
+
+def fingerprint(item: dict, kind: str) -> str:
+    """What a form of `kind` shows of `item`, as a short digest: the form carries it, so a save
+    can tell whether someone else changed those fields after the form was opened."""
+    shown = {key: item.get(key) for key in EDITABLE[kind]}
+    text = json.dumps(shown, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def put(item: dict, key: str, value, default=None) -> None:

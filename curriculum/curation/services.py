@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import normalize_newlines
 
 from tracker import permissions
 from tracker.services import NotAllowed, ServiceError
@@ -44,6 +45,7 @@ from .data import (
     EditInvalid,
     choose_mapping,
     drop_empty_lists,
+    fingerprint,
     items_of,
     lines,
     locate,
@@ -54,6 +56,7 @@ from .data import (
 )
 
 __all__ = [
+    "EditConflict",
     "EditInvalid",
     "TrackChanged",
     "UploadInvalid",
@@ -72,6 +75,17 @@ __all__ = [
 
 class TrackChanged(ServiceError):
     """The track changed between a preview and its apply: nothing was written."""
+
+
+class EditConflict(ServiceError):
+    """Someone else saved the item after the form was opened, and saving would overwrite
+    `fields` (the form's field names) of theirs: nothing was written. `seen` is the saved
+    version's fingerprint, for a form that saves again on purpose."""
+
+    def __init__(self, message: str, *, fields: list[str], seen: str):
+        self.fields = fields
+        self.seen = seen
+        super().__init__(message)
 
 
 class UploadInvalid(ServiceError):
@@ -126,10 +140,17 @@ def _rewrite(*, user, track: Track, edit: Callable[[dict], _Edit]) -> tuple[Load
 
 def _apply_fields(item: dict, kind: str, values: dict, *, adding: bool = False) -> None:
     """Form values (text as typed) onto an item's data, as its YAML would spell them."""
+    if kind == "modules" and None not in (number(values.get("weeks")), number(values.get("days"))):
+        message = "Give either weeks or days, not both: clear the one you don't want."
+        raise EditInvalid({"weeks": [message], "days": [message]})
     for key in EDITABLE[kind]:
         if key not in values:
             continue
         value = values[key]
+        if isinstance(value, str):
+            # Browsers send a textarea's line breaks as CRLF; the file has LF. Unchanged text
+            # must stay unchanged (else learners read "changed since you finished").
+            value = normalize_newlines(value)
         if key in ("weeks", "days", "minutes", "points"):
             put(item, key, number(value))
         elif key in ("optional", "team"):
@@ -156,10 +177,32 @@ def _apply_fields(item: dict, kind: str, values: dict, *, adding: bool = False) 
         item.pop("track", None)
 
 
-def curation_track_edit(*, user, track: Track, values: dict) -> str:
-    """Change the track's own fields (title, summary, prerequisites, level, tags, requires)."""
+def _unchanged_since_seen(item: dict, kind: str, values: dict, seen: str, what: str) -> None:
+    """Refuse (EditConflict) when the item changed after its form was opened (`seen`, the
+    fingerprint the form carried) and the form's values would overwrite some of that."""
+    now = fingerprint(item, kind)
+    if not seen or seen == now:
+        return
+    mine = {key: value for key, value in item.items() if key in EDITABLE[kind]}
+    _apply_fields(mine, kind, values)
+    differ = [key for key in EDITABLE[kind] if key in values and mine.get(key) != item.get(key)]
+    if differ:
+        raise EditConflict(
+            f"Someone else saved changes to {what} after you opened this form, so nothing was "
+            "saved. What you typed is kept below; the fields marked differ from the saved "
+            "version. Check them, then save again to replace the saved version.",
+            fields=differ,
+            seen=now,
+        )
+
+
+def curation_track_edit(*, user, track: Track, values: dict, seen: str = "") -> str:
+    """Change the track's own fields (title, summary, prerequisites, level, tags, requires).
+    `seen` is the fingerprint the form was opened with: a save over someone else's newer
+    change is refused (EditConflict)."""
 
     def edit(data: dict) -> _Edit:
+        _unchanged_since_seen(data, "track", values, seen, "the track's details")
         _apply_fields(data, "track", values)
         return _Edit("track", f"Saved the track's details of {data['title']}.")
 
@@ -167,13 +210,23 @@ def curation_track_edit(*, user, track: Track, values: dict) -> str:
 
 
 def curation_item_edit(
-    *, user, track: Track, kind: str, slug: str, values: dict, module: str | None = None
+    *,
+    user,
+    track: Track,
+    kind: str,
+    slug: str,
+    values: dict,
+    module: str | None = None,
+    seen: str = "",
 ) -> str:
     """Change a module's, resource's or capstone's fields; `module` moves a resource or
-    capstone to the end of another module of the track."""
+    capstone to the end of another module of the track. `seen` is the fingerprint the form
+    was opened with: a save over someone else's newer change is refused (EditConflict)."""
 
     def edit(data: dict) -> _Edit:
         found = _found(data, kind, slug)
+        what = f"{KINDS[kind]} “{found.item.get('title', slug)}”"
+        _unchanged_since_seen(found.item, kind, values, seen, what)
         _apply_fields(found.item, kind, values)
         if module and kind in ITEM_LISTS and module != found.module["slug"]:
             _move_to_module(data, kind, found, module)

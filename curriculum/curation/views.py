@@ -23,7 +23,7 @@ from tracker.views.track import learner_required
 from ..exporter import track_export_data, track_yaml
 from ..models import Track, TrackUpload, UploadStatus
 from . import selectors, services
-from .data import KINDS, EditInvalid, locate
+from .data import KINDS, EditInvalid, fingerprint, locate
 from .forms import FORMS, TrackForm, UploadForm
 
 OUTLINE = "curriculum/curation/outline.html"
@@ -73,18 +73,20 @@ def edit_track(request: HttpRequest, slug: str) -> HttpResponse:
     track = _editable_track(request, slug)
     tracks = selectors.other_tracks(track=track)
     if request.method == "GET":
-        form = TrackForm(
-            initial=TrackForm.initial_from(track_export_data(track=track)), tracks=tracks
-        )
-        return _track_form(request, track, form)
+        data = track_export_data(track=track)
+        form = TrackForm(initial=TrackForm.initial_from(data), tracks=tracks)
+        return _track_form(request, track, form, seen=fingerprint(data, "track"))
     form = TrackForm(request.POST, tracks=tracks)
+    seen = request.POST.get("seen", "")
     if form.is_valid():
         try:
             message = services.curation_track_edit(
-                user=request.user, track=track, values=form.cleaned_data
+                user=request.user, track=track, values=form.cleaned_data, seen=seen
             )
         except EditInvalid as invalid:
             _add_errors(form, invalid)
+        except services.EditConflict as conflict:
+            seen = _add_conflict(form, conflict)
         except NotAllowed as refusal:
             raise PermissionDenied(str(refusal)) from None
         except ServiceError as error:
@@ -92,16 +94,26 @@ def edit_track(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, message)
             return redirect(_anchor(track))
-    return _track_form(request, track, form, status=400)
+    return _track_form(request, track, form, seen=seen, status=400)
 
 
-def _track_form(request, track, form, status=200) -> HttpResponse:
+def _track_form(request, track, form, *, seen: str, status=200) -> HttpResponse:
     return render(
         request,
         "curriculum/curation/track_form.html",
-        {"track": track, "form": form},
+        {"track": track, "form": form, "seen": seen},
         status=status,
     )
+
+
+def _add_conflict(form, conflict) -> str:
+    """Mark the fields a save would take from someone else's newer version; the form then
+    carries that version's fingerprint, so saving again replaces it on purpose."""
+    form.add_error(None, str(conflict))
+    for name in conflict.fields:
+        if name in form.fields:
+            form.add_error(name, "Differs from the version saved since you opened the form.")
+    return conflict.seen
 
 
 def _add_errors(form, invalid: EditInvalid) -> None:
@@ -115,16 +127,24 @@ def _add_errors(form, invalid: EditInvalid) -> None:
 # --- modules, resources and capstones -------------------------------------------------------------
 
 
-def _form_for(kind: str, track: Track, outline, data=None, initial=None, adding=False):
+def _form_for(
+    kind: str, track: Track, outline, data=None, initial=None, adding=False, slug: str = ""
+):
     form_class = FORMS[kind]
     kwargs = {"adding": adding}
     if kind == "modules":
-        kwargs["modules"] = [(row.module.slug, row.module.title) for row in outline.modules]
+        kwargs["modules"] = [  # a module cannot require itself
+            (row.module.slug, row.module.title)
+            for row in outline.modules
+            if row.module.slug != slug
+        ]
     else:
         kwargs["modules"] = outline.module_choices
     if kind == "resources":
         kwargs["tracks"] = selectors.other_tracks(track=track)
-    return form_class(data, initial=initial, **kwargs)
+    # Its own ids: an item's form opens inside the outline, beside other open ones.
+    auto_id = "id_%s" if adding else f"id_{KINDS[kind]}-{slug}-%s"
+    return form_class(data, initial=initial, auto_id=auto_id, **kwargs)
 
 
 def _values(kind: str, form) -> tuple[dict, str | None]:
@@ -145,17 +165,27 @@ def edit_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResp
     if request.method == "GET":
         if request.htmx and "show" in request.GET:  # "Cancel" in the inline editor
             return _render_row(request, track, outline, kind, item)
-        form = _form_for(kind, track, outline, initial=_initial(track, kind, item))
-        return _item_form(request, track, kind, row, form)
-    form = _form_for(kind, track, outline, data=request.POST)
+        initial, seen = _initial(track, kind, item)
+        form = _form_for(kind, track, outline, initial=initial, slug=item)
+        return _item_form(request, track, kind, row, form, seen=seen)
+    form = _form_for(kind, track, outline, data=request.POST, slug=item)
+    seen = request.POST.get("seen", "")
     if form.is_valid():
         values, module = _values(kind, form)
         try:
             message = services.curation_item_edit(
-                user=request.user, track=track, kind=kind, slug=item, values=values, module=module
+                user=request.user,
+                track=track,
+                kind=kind,
+                slug=item,
+                values=values,
+                module=module,
+                seen=seen,
             )
         except EditInvalid as invalid:
             _add_errors(form, invalid)
+        except services.EditConflict as conflict:
+            seen = _add_conflict(form, conflict)
         except NotAllowed as refusal:
             raise PermissionDenied(str(refusal)) from None
         except ServiceError as error:
@@ -166,16 +196,19 @@ def edit_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResp
                 return _render_row(request, track, None, kind, item, message=message)
             messages.success(request, message)
             return redirect(_anchor(track, kind, item))
-    return _item_form(request, track, kind, row, form, status=200 if request.htmx else 400)
+    status = 200 if request.htmx else 400
+    return _item_form(request, track, kind, row, form, seen=seen, status=status)
 
 
-def _initial(track: Track, kind: str, item: str) -> dict:
+def _initial(track: Track, kind: str, item: str) -> tuple[dict, str]:
+    """The item's form values, and the fingerprint of what the form shows."""
     data = track_export_data(track=track)
     found = locate(data, kind, item)
     form_class = FORMS[kind]
+    seen = fingerprint(found.item, kind)
     if kind == "modules":
-        return form_class.initial_from(found.item)
-    return form_class.initial_from(found.item, found.module["slug"])
+        return form_class.initial_from(found.item), seen
+    return form_class.initial_from(found.item, found.module["slug"]), seen
 
 
 def _outline_row(outline, kind: str, slug: str):
@@ -188,8 +221,15 @@ def _outline_row(outline, kind: str, slug: str):
     return None
 
 
-def _item_form(request, track, kind, row, form, status=200) -> HttpResponse:
-    context = {"track": track, "kind": kind, "noun": KINDS[kind], "row": row, "form": form}
+def _item_form(request, track, kind, row, form, *, seen: str, status=200) -> HttpResponse:
+    context = {
+        "track": track,
+        "kind": kind,
+        "noun": KINDS[kind],
+        "row": row,
+        "form": form,
+        "seen": seen,
+    }
     if request.htmx:
         return render(request, f"{ITEM}#item-form", context, status=status)
     return render(request, ITEM, context, status=status)
