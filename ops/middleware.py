@@ -76,3 +76,26 @@ def sessions_name_current_backends(get_response):
         return get_response(request)
 
     return middleware
+
+
+def explain_method_not_allowed(get_response):
+    """A visit to an address that only takes a form's submission (opened from the history or
+    a bookmark) gets a page that says so, where Django answers 405 with an empty body."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if response.status_code != 405 or request.method not in ("GET", "HEAD"):
+            return response
+        if response.content:
+            return response
+        explained = _refusal(
+            request,
+            405,
+            "Nothing to show here",
+            "This address is where a button sends its change; it has no page of its own. Go "
+            "back to the page with the button and use it there.",
+        )
+        explained["Allow"] = response.get("Allow", "")
+        return explained
+
+    return middleware

@@ -61,6 +61,18 @@ def admin_password_change(request: HttpRequest, extra_context=None) -> HttpRespo
     return redirect("account_change_password")
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: nearly always a page left open while its session changed (a log-in
+    or log-out in another tab, or a long wait). Nothing was changed; say how to go on."""
+    context = {
+        "title": "This page was out of date",
+        "message": "Nothing was changed. The form you used was opened before you logged in or "
+        "out (perhaps in another tab), or a long time ago. Go back, reload the page and try "
+        "again.",
+    }
+    return render(request, "ops/refused.html", context, status=403)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500, rendered without the database (no context processors, no session).
 

@@ -104,6 +104,12 @@
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status >= 500) {
       requestProblem("That change was not saved: Waymark is briefly unavailable. Try again in a moment.");
+    } else if (status === 403) {
+      // Nearly always a page opened before a log-in or log-out in another tab (its form's
+      // token is stale) or a session that ended: reloading brings a page that works.
+      requestProblem("That change was not saved: this page is out of date (did you log in or out in another tab?). Reload the page and try again.");
+    } else if (status >= 400) {
+      requestProblem("That change was not saved: this page is out of date. Reload the page and try again.");
     }
   });
   document.addEventListener("htmx:sendError", function (event) {

@@ -158,6 +158,23 @@ def test_note_with_a_script_never_runs(page, live_server):
     assert real_errors(page) == []
 
 
+def test_a_click_on_a_page_gone_stale_says_to_reload(page, live_server):
+    build_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/dl/")
+    enrol(page)
+    # A log-in in another tab gives the browser a new CSRF token: this page's is stale.
+    page.context.add_cookies([{"name": "csrftoken", "value": "x" * 32, "url": live_server.url}])
+    page.locator("#resource-lecture").get_by_role("button", name="Done").click()
+    expect(page.locator("#request-problem")).to_contain_text(
+        "That change was not saved: this page is out of date"
+    )
+    expect(page.get_by_test_id("track-progress")).to_have_text("0 of 4 done · 0%")
+    expect(page.locator("#resource-lecture").get_by_role("button", name="Done")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+
+
 def test_status_control_works_without_javascript(page_without_js, live_server):
     page = page_without_js
     build_track()
