@@ -58,6 +58,34 @@ def test_certificate_is_public_and_shows_what_was_completed(client, settings):
     assert "Print" in html
 
 
+def test_an_optional_capstone_passed_after_the_issue_counts_where_it_is_listed(client):
+    certificate = earn_certificate()
+    module = certificate.track.modules.get()
+    extra = make_capstone(module=module, optional=True, title="Stretch project")
+    submission = services.capstone_submit(learner=certificate.learner, capstone=extra, **GOOD)
+    services.capstone_review(
+        via="admin", reviewer=staff(), submission=submission, decision="passed", comments=""
+    )
+    html = client.get(certificate.get_absolute_url()).content.decode()
+    assert "Stretch project" in html
+    assert '<span class="stat">2</span> capstones passed' in html
+
+
+def test_the_track_page_says_complete_only_while_it_is(client):
+    certificate = earn_certificate(resources=2)
+    client.force_login(certificate.learner)
+    url = certificate.track.get_absolute_url()
+    assert "Track complete." in client.get(url).content.decode()
+    resource = certificate.track.resources.order_by("pk").first()
+    services.progress_set_status(
+        learner=certificate.learner, resource=resource, status="not_started"
+    )
+    html = client.get(url).content.decode()
+    assert "Track complete." not in html
+    assert "You completed this track before, and its certificate stays yours." in html
+    assert certificate.get_absolute_url() in html
+
+
 def test_the_certificate_keeps_its_snapshot_when_names_change(client):
     certificate = earn_certificate()
     certificate.track.title = "Renamed track"
