@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
+
 from tracker.sql import aware
 
 from .. import pace
@@ -75,9 +77,12 @@ class MemberRow:
 
     @property
     def last_activity_day(self) -> str:
-        """ "27 Nov 2026" (UTC, the site's time zone)."""
-        moment = self.last_activity_at
-        return f"{moment.day} {moment:%b %Y}" if moment else ""
+        """ "27 Nov 2026", the day it was in the current time zone (the viewer's, on their
+        pages: `in_viewer_time_zone`)."""
+        if not self.last_activity_at:
+            return ""
+        moment = timezone.localtime(self.last_activity_at)
+        return f"{moment.day} {moment:%b %Y}"
 
 
 def _row(found: dict, ctx: CohortContext) -> MemberRow:

@@ -4,11 +4,13 @@ on an admin page 403, anonymous people the log-in redirect (login_required on ea
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from tracker import permissions
 from tracker.selectors import learner_zone
@@ -68,6 +70,22 @@ def cohort_for_manager(user, slug: str) -> Cohort:
     if not permissions.can_manage_cohort(user, cohort):
         raise PermissionDenied("Only this cohort's admins see this page.")
     return cohort
+
+
+def in_viewer_time_zone(view):
+    """Dates and times on the page in the viewer's own time zone (their profile's), as their
+    `/me/` page shows them. The profile stays on `request.user`, so the view's own reads of it
+    (`viewer_today`, the header) run no further query."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        zone = learner_zone(profile_get_or_create(user=request.user))
+        with timezone.override(zone):
+            return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def viewer_today(user, now: datetime) -> date:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -17,10 +18,11 @@ from tracker.weeks import bar_chart
 from .. import selectors
 from ..forms_dashboard import MemberFilterForm
 from ..selectors import SORTS
-from .access import cohort_for_viewer, viewer_today
+from .access import cohort_for_viewer, in_viewer_time_zone, viewer_today
 from .header import with_header
 
 TABLE = "cohorts/dashboard.html#member-table"
+FILTERS = "cohorts/dashboard.html#member-filters"
 
 
 def _query(request: HttpRequest, **changes) -> str:
@@ -92,6 +94,7 @@ def _every(seconds: int) -> str:
 
 @login_required
 @require_GET
+@in_viewer_time_zone
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = cohort_for_viewer(request.user, slug)
     if not permissions.can_manage_cohort(request.user, cohort):
@@ -107,7 +110,14 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         response["HX-Redirect"] = request.get_full_path()
         return response
     if fragment:
-        return render(request, TABLE, context, status=status)
+        response = render(request, TABLE, context, status=status)
+        if request.htmx.trigger != "member-filters":
+            # A column's sort or a page link changed the view: the filter form follows (out
+            # of band), so its next change keeps the sort and the filters shown are the ones
+            # applied. A change from the form itself leaves it alone (focus stays put).
+            form = render_to_string(FILTERS, context | {"oob": True}, request=request)
+            response.content += form.encode()
+        return response
     series = selectors.weekly_completions(ctx)
     standouts = selectors.standouts(context["placed"])
     context.update(

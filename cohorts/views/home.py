@@ -13,12 +13,13 @@ from django.views.decorators.http import require_GET
 from tracker import permissions
 
 from .. import selectors
-from .access import cohort_for_viewer, viewer_today
+from .access import cohort_for_viewer, in_viewer_time_zone, viewer_today
 from .header import with_header
 
 
 @login_required
 @require_GET
+@in_viewer_time_zone
 def home(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = cohort_for_viewer(request.user, slug)
     now = timezone.now()

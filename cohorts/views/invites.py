@@ -16,7 +16,7 @@ from .. import services
 from ..forms import InviteForm
 from ..models import CohortInvite
 from ..selectors import manage as selectors
-from .access import managed_cohort, status_for
+from .access import in_viewer_time_zone, managed_cohort, status_for
 
 TEMPLATE = "cohorts/invites.html"
 
@@ -40,6 +40,7 @@ def _render(request, cohort, *, form=None, saved=""):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def cohort_invites(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = managed_cohort(request, slug)
     if request.method == "GET":
@@ -67,6 +68,7 @@ def cohort_invites(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@in_viewer_time_zone
 def invites_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     cohort = managed_cohort(request, slug)
     invite = CohortInvite.objects.filter(cohort=cohort, pk=pk).select_related("cohort").first()

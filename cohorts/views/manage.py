@@ -15,7 +15,7 @@ from tracker import permissions
 from .. import services
 from ..forms import CohortArchiveForm, CohortDetailsForm, PacePlanForm, PhaseFormSet
 from ..selectors import manage as selectors
-from .access import cohort_main_url, managed_cohort, status_for
+from .access import cohort_main_url, in_viewer_time_zone, managed_cohort, status_for
 
 SETTINGS = "cohorts/settings.html"
 
@@ -105,6 +105,7 @@ def _render_settings(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def cohort_settings(request: HttpRequest, slug: str) -> HttpResponse:
     """The details form posts here; phases and the pace plan post to their own actions."""
     cohort = managed_cohort(request, slug, with_tracks=True)
@@ -124,6 +125,7 @@ def cohort_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def settings_phases(request: HttpRequest, slug: str) -> HttpResponse:
     """POST saves the phases. GET (this address reloaded after a refused post) is the page."""
     cohort = managed_cohort(request, slug, with_tracks=True)
@@ -168,6 +170,7 @@ def _phase_errors(formset, rows, errors) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def settings_targets(request: HttpRequest, slug: str) -> HttpResponse:
     """POST saves (or resets) the pace plan. GET is the settings page."""
     cohort = managed_cohort(request, slug, with_tracks=True)
@@ -197,6 +200,7 @@ def settings_targets(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@in_viewer_time_zone
 def settings_archive(request: HttpRequest, slug: str) -> HttpResponse:
     """Archive the cohort once its admin ticked that it is over; then the cohort list, where
     (for its admins) it is gone."""
@@ -219,6 +223,7 @@ def settings_archive(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@in_viewer_time_zone
 def settings_restore(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = managed_cohort(request, slug)
     if cohort.archived_at is None:  # restored already (another tab): nothing to do

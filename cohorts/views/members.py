@@ -15,7 +15,7 @@ from .. import services
 from ..forms import AdminAddForm
 from ..models import CohortRole
 from ..selectors import manage as selectors
-from .access import managed_cohort, status_for
+from .access import in_viewer_time_zone, managed_cohort, status_for
 
 TEMPLATE = "cohorts/members.html"
 
@@ -34,12 +34,14 @@ def _render(request, cohort, *, admin_form=None, saved="", partial=None):
 
 @login_required
 @require_GET
+@in_viewer_time_zone
 def cohort_members(request: HttpRequest, slug: str) -> HttpResponse:
     return _render(request, managed_cohort(request, slug))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def members_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """GET asks "are you sure?"; POST removes."""
     cohort = managed_cohort(request, slug)
@@ -65,6 +67,7 @@ def members_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def members_admin_add(request: HttpRequest, slug: str) -> HttpResponse:
     """POST adds a co-admin. GET (this address reloaded after a refused post) is the page."""
     cohort = managed_cohort(request, slug)
@@ -89,6 +92,7 @@ def members_admin_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@in_viewer_time_zone
 def members_admin_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     cohort = managed_cohort(request, slug)
     membership = selectors.membership_of(cohort, pk, role=CohortRole.ADMIN)

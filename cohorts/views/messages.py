@@ -23,7 +23,7 @@ from ..forms_messages import DEFAULT_BODY, DEFAULT_SUBJECT, MessageForm
 from ..models import CohortMessage
 from ..services import messages as message_services
 from ..services.messages import PLACEHOLDERS, MessageError, render_message
-from .access import cohort_for_manager, viewer_today
+from .access import cohort_for_manager, in_viewer_time_zone, viewer_today
 from .header import with_header
 
 LOG_SIZE = 20
@@ -85,6 +85,7 @@ def message_log(cohort):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def messages(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = cohort_for_manager(request.user, slug)
     now = timezone.now()

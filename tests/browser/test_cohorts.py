@@ -208,6 +208,17 @@ def test_a_cohort_from_creation_to_a_message(browser, live_server, request, sett
     page.get_by_role("link", name="Last activity").click()  # most recent first
     expect(page).to_have_url(re.compile(r"pace=behind&sort=-activity"))
     expect(names).to_have_text(["Nia New", "Dev Behind", "Cyd Quiet"])
+    # The filter form follows the column's sort, so its next change keeps it; Back shows the
+    # form as it was for that address.
+    expect(page.get_by_label("Sort by")).to_have_value("-activity")
+    page.get_by_label("Pace", exact=True).select_option(label="Any pace")
+    expect(page).to_have_url(re.compile(r"sort=-activity"))
+    expect(page).not_to_have_url(re.compile(r"pace=behind"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"pace=behind&sort=-activity"))
+    expect(page.get_by_label("Pace", exact=True)).to_have_value("behind")
+    expect(page.get_by_label("Sort by")).to_have_value("-activity")
+    expect(names).to_have_text(["Nia New", "Dev Behind", "Cyd Quiet"])
 
     # The CSV holds exactly these rows, in this order, with the table's figures.
     with page.expect_download() as download_info:

@@ -119,6 +119,23 @@ def test_each_member_row_shows_their_figures_and_escapes_their_name(client, worl
     assert '<span class="meta">Not enrolled</span>' in member_row(html, "Gone")
 
 
+def test_last_activity_is_the_day_it_was_where_the_admin_is(client, world):
+    from tracker.models import Enrolment, Profile
+
+    member = world["member"]("Emil", 1)
+    late_evening_utc = (timezone.now() - timedelta(days=3)).replace(hour=3, minute=33)
+    Enrolment.objects.filter(learner=member).update(last_activity_at=late_evening_utc)
+    Profile.objects.update_or_create(
+        user=world["admin"], defaults={"time_zone": "America/Los_Angeles"}
+    )
+    row = member_row(dashboard(client, world), "Emil")
+    day_there = late_evening_utc - timedelta(days=1)  # 03:33 UTC is the evening before in LA
+    assert f">{day_there.day} {day_there:%b %Y}</time>" in row
+    Profile.objects.filter(user=world["admin"]).update(time_zone="UTC")
+    row = member_row(dashboard(client, world), "Emil")
+    assert f">{late_evening_utc.day} {late_evening_utc:%b %Y}</time>" in row
+
+
 def test_a_member_without_a_display_name_is_listed_by_their_account_name(client, world):
     from tracker.models import ANONYMOUS_LEARNER_NAME
 
@@ -207,6 +224,21 @@ def test_htmx_gets_the_table_fragment_and_every_control_works_without_javascript
     )
     assert fragment.lstrip().startswith('<div id="member-table">')
     assert "<html" not in fragment and "Ada" in fragment
+
+
+def test_a_sort_by_column_brings_the_filter_form_up_to_date(client, world):
+    world["member"]("Ada", 1)
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "member-table"}
+    fragment = dashboard(client, world, "?pace=behind&sort=-points", **htmx)
+    form = fragment.split('<form method="get" action="/cohorts/', 2)[-1]
+    assert 'id="member-filters"' in form and 'hx-swap-oob="true"' in form
+    assert re.search(r'<option value="-points"[^>]*selected', form)
+    assert re.search(r'<option value="behind"[^>]*selected', form)
+    # A change made in the form itself: the form already shows it, and keeps its focus.
+    from_form = dashboard(
+        client, world, "?pace=behind", HTTP_HX_TRIGGER="member-filters", **htmx
+    )
+    assert 'id="member-filters"' not in from_form
 
 
 def test_a_bad_filter_value_is_named_and_the_rest_applies(client, world):
