@@ -113,13 +113,13 @@ def test_a_lead_passes_a_submission_and_the_learner_gets_the_certificate(
     expect(queue.get_by_role("link", name="Pet breed classifier")).to_be_visible()
     page.get_by_label("Status").select_option("passed")
     if not javascript:
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show submissions").click()
     expect(page).to_have_url(re.compile(r"status=passed"))
     expect(queue.get_by_role("link", name="An older project")).to_be_visible()
     expect(queue.get_by_role("link", name="Pet breed classifier")).to_have_count(0)
     page.get_by_label("Status").select_option("waiting")
     if not javascript:
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show submissions").click()
     expect(page).to_have_url(re.compile(r"status=waiting"))
 
     page.locator("#lead-queue").get_by_role("link", name="Pet breed classifier").click()
