@@ -138,6 +138,10 @@ class PacePlanForm(CohortBaseForm):
     def bound_rows(self):
         return [(row, self[f"target_{row.module.pk}"]) for row in self.rows]
 
+    @property
+    def rows_after_end(self) -> int:
+        return sum(1 for row in self.rows if row.after_end)
+
     def target_weeks(self) -> dict[int, int]:
         return {row.module.pk: self.cleaned_data[f"target_{row.module.pk}"] for row in self.rows}
 

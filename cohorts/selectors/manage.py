@@ -71,6 +71,8 @@ class PlanRow:
     target_week: int
     due_on: date
     has_target: bool
+    # Due after the cohort's last day: while it runs, nobody can be behind on this module.
+    after_end: bool = False
 
 
 def pace_plan_rows(cohort: Cohort) -> list[PlanRow]:
@@ -92,14 +94,16 @@ def pace_plan_rows(cohort: Cohort) -> list[PlanRow]:
     rows = []
     for module in sorted(modules, key=lambda m: (order[m.track_id], m.position, m.pk)):
         week = set_weeks.get(module.pk, defaults[module.pk])
+        due_on = week_ends_on(starts_on=cohort.starts_on, week=week)
         rows.append(
             PlanRow(
                 track=tracks[module.track_id],
                 module=module,
                 default_week=defaults[module.pk],
                 target_week=week,
-                due_on=week_ends_on(starts_on=cohort.starts_on, week=week),
+                due_on=due_on,
                 has_target=module.pk in set_weeks,
+                after_end=due_on > cohort.ends_on,
             )
         )
     return rows

@@ -235,9 +235,7 @@ def test_a_sort_by_column_brings_the_filter_form_up_to_date(client, world):
     assert re.search(r'<option value="-points"[^>]*selected', form)
     assert re.search(r'<option value="behind"[^>]*selected', form)
     # A change made in the form itself: the form already shows it, and keeps its focus.
-    from_form = dashboard(
-        client, world, "?pace=behind", HTTP_HX_TRIGGER="member-filters", **htmx
-    )
+    from_form = dashboard(client, world, "?pace=behind", HTTP_HX_TRIGGER="member-filters", **htmx)
     assert 'id="member-filters"' not in from_form
 
 

@@ -3,7 +3,9 @@ and their HTMX fragments; bad input answers next to the field and changes nothin
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -213,6 +215,25 @@ def test_the_pace_plan_is_edited_and_reset(client, cohort, admin, track):
     response = client.post(url, {"action": "reset"})
     assert response.status_code == 302
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 2
+
+
+def test_targets_due_after_the_cohort_ends_are_flagged(client, staff, track):
+    short = make_cohort(
+        by=staff,
+        tracks=[track],
+        slug="short",
+        starts_on=date(2027, 1, 4),
+        ends_on=date(2027, 1, 17),  # two weeks: the defaults put the last two in weeks 3, 4
+    )
+    page = signed_in(client, staff).get(reverse("cohorts:settings", args=[short.slug]))
+    html = page.content.decode()
+    assert "2 modules are due after the cohort's last day (Sun 17 Jan 2027)" in html
+    rows = re.findall(r'<tr data-testid="plan-row">.*?</tr>', html, re.S)
+    flagged = [row for row in rows if "after the cohort ends" in row]
+    assert len(flagged) == 2 and all("Tensors" not in row for row in flagged)
+    roomy = make_cohort(by=staff, tracks=[track], slug="roomy", starts_on=date(2027, 1, 4))
+    html = client.get(reverse("cohorts:settings", args=[roomy.slug])).content.decode()
+    assert "after the cohort ends" not in html and "due after the cohort" not in html
 
 
 def test_a_bad_target_week_is_named_on_its_row(client, cohort, admin, track):
