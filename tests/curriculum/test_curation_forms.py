@@ -201,3 +201,18 @@ def test_archiving_the_last_module_says_why_in_plain_words(lead):
     body = response.content.decode()
     assert "Nothing was changed: A track needs at least one module" in body
     assert "track.modules:" not in body
+
+
+def test_an_upload_that_would_change_nothing_offers_no_apply(lead):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .curation_world import TRACK_YAML
+
+    response = lead.post(
+        "/tracks/pets/edit/upload/",
+        {"file": SimpleUploadedFile("pets.yaml", TRACK_YAML.encode(), "application/yaml")},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Applying this file would change nothing" in body
+    assert "Apply these changes" not in body and "Cancel the upload" in body

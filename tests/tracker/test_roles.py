@@ -216,6 +216,9 @@ def test_staff_grant_and_revoke_in_the_browser(client):
     page = client.get("/tracks/ml/leads/").content.decode()
     assert "ada@example.com now leads Machine learning." in page
     assert active_leads(track) == {"ada@example.com"}
+    client.post("/tracks/ml/leads/", {"action": "grant", "email": "ada@example.com"})
+    page = client.get("/tracks/ml/leads/").content.decode()
+    assert "ada@example.com already leads Machine learning." in page
 
     ada = TrackLead.objects.get().user
     client.post("/tracks/ml/leads/", {"action": "revoke", "user": ada.pk})

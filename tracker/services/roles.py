@@ -47,7 +47,9 @@ def verified_users_by_email(emails) -> dict[str, object]:
 
 
 def _grant(*, track: Track, user, source: str, granted_by, now: datetime) -> TrackLead:
+    """The role, granted now unless it was active already (`lead.newly_granted` says which)."""
     lead = TrackLead.objects.select_for_update().filter(user=user, track=track).first()
+    newly_granted = lead is None or lead.revoked_at is not None
     if lead is None:
         lead = TrackLead.objects.create(
             user=user, track=track, source=source, granted_by=granted_by, granted_at=now
@@ -57,6 +59,7 @@ def _grant(*, track: Track, user, source: str, granted_by, now: datetime) -> Tra
         lead.revoked_at = lead.revoked_by = None
         lead.save(update_fields=["source", "granted_by", "granted_at", "revoked_at", "revoked_by"])
     permissions.forget_roles(user)
+    lead.newly_granted = newly_granted
     return lead
 
 

@@ -196,7 +196,8 @@ def track_leads(request: HttpRequest, slug: str) -> HttpResponse:
             except services.ServiceError as error:
                 form.add_error("email", str(error))
             else:
-                messages.success(request, f"{lead.user.email} now leads {track.title}.")
+                done = "now leads" if lead.newly_granted else "already leads"
+                messages.success(request, f"{lead.user.email} {done} {track.title}.")
                 return redirect(request.path)
     return render(
         request,
