@@ -323,6 +323,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Waymark] "
+# allauth names an account by its username, which Waymark makes up from the email address.
+ACCOUNT_USER_DISPLAY = "tracker.context_processors.account_display"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -15,6 +15,18 @@ def header_name(user, display_name: str) -> str:
     return display_name or user.get_full_name() or user.email
 
 
+def account_display(user) -> str:
+    """ACCOUNT_USER_DISPLAY: how allauth's pages, messages and emails name an account ("Signed
+    in as ..."): the name its owner chose, else their email; never the internal username."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        display_name = user.profile.display_name
+    except ObjectDoesNotExist:  # not made yet: the email will do
+        display_name = ""
+    return header_name(user, display_name)
+
+
 def header_figures(user, *, points_total: int, display_name: str) -> dict:
     """The header's context from figures a view already read (a view's context wins over this
     processor's)."""

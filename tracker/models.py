@@ -13,6 +13,7 @@ is one more write per click and, on the learner's progress, a plan PostgreSQL pr
 
 from __future__ import annotations
 
+import functools
 import secrets
 import zoneinfo
 
@@ -26,8 +27,27 @@ from django.urls import reverse
 from curriculum.models import Capstone, Resource, Track
 
 
+@functools.cache
+def _time_zones() -> dict[str, str]:
+    """{lowercased name: name} of the places' time zones: the system's IANA database without
+    its aliases for the machine itself ("localtime", "Factory", "posixrules") and the
+    "posix/" and "right/" copies."""
+    return {
+        name.lower(): name
+        for name in zoneinfo.available_timezones()
+        if name not in {"Factory", "localtime", "posixrules"}
+        and not name.startswith(("posix/", "right/"))
+    }
+
+
+def time_zone_named(value: str) -> str | None:
+    """The time zone `value` names, spelled as the database spells it ("europe/berlin" is
+    Europe/Berlin), or None when it names none."""
+    return _time_zones().get((value or "").strip().lower())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if time_zone_named(value) != value:
         raise ValidationError(f"'{value}' is not a known time zone (for example Europe/Berlin).")
 
 

@@ -36,9 +36,14 @@ def test_sign_up_with_a_display_name_confirms_the_address_and_lands_on_the_dashb
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mailoutbox[0].body).group(0)
     confirm_path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     assert client.get(confirm_path).status_code == 200
+    confirm_page = client.get(confirm_path).content.decode()
     done = client.post(confirm_path, follow=True)
     assert done.redirect_chain[-1][0] == "/me/"
     assert "Ada L." in done.content.decode()
+    # allauth names the account by the name Ada chose, never the username made up for her.
+    assert "for user Ada L.." in confirm_page and f"for user {user.username}." not in confirm_page
+    assert "Successfully signed in as Ada L." in done.content.decode()
+    assert "user Ada L. has given" in mailoutbox[0].body
 
 
 def test_sign_up_with_bad_input_says_what_and_creates_nobody(client):

@@ -98,6 +98,7 @@ def test_dashboard_shows_progress_points_next_step_and_planning(client, user):
     assert "1.2 h" in body and "counts as 30 minutes" in body
     assert 'href="/tracks/cv/plan/"' in body
     assert 'data-testid="streak">1<' in body
+    assert "This week counts already." in body
     assert "+30 pts" in body and "In progress" in body
 
 
@@ -129,7 +130,8 @@ def test_streak_follows_the_learners_time_zone(client, user):
         learner=user, resource=other, status="done", now=sunday_late + timedelta(days=3)
     )
     profile = Profile.objects.get(user=user)
-    assert selectors.dashboard_for(learner=user, profile=profile, now=monday).streak == 2
+    board = selectors.dashboard_for(learner=user, profile=profile, now=monday)
+    assert board.streak == 2 and not board.streak_counts_this_week  # nothing done this week
     profile.time_zone = "Asia/Tokyo"
     assert selectors.dashboard_for(learner=user, profile=profile, now=monday).streak == 1
 

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -268,6 +269,7 @@ def test_saving_a_plan_shows_the_projection(client, user, enrolled):
     # 120 minutes at 60 a week: two weeks from today, four weeks ahead of the target.
     assert f'datetime="{timezone.localdate() + timedelta(weeks=2):%Y-%m-%d}"' in body
     assert "28 days ahead" in body
+    assert re.search(r"28 days ahead</span> of\s+your target date of", body)
 
 
 @pytest.mark.django_db

@@ -69,6 +69,8 @@ def test_saving_the_profile_redirects_with_a_message(client, user):
     ("field", "value", "error"),
     [
         ("time_zone", "Mars/Olympus_Mons", "is not a known time zone"),
+        ("time_zone", "localtime", "is not a known time zone"),  # the server's, not a place
+        ("time_zone", "Factory", "is not a known time zone"),
         ("nudge_hour", "24", "Select a valid choice"),
         ("nudge_weekday", "7", "Select a valid choice"),
         ("display_name", "x" * 101, "at most 100 characters"),
@@ -82,6 +84,14 @@ def test_bad_values_show_field_errors_and_save_nothing(client, user, field, valu
     assert response.status_code == 400
     assert error in response.content.decode()
     assert saved(user) == before
+
+
+def test_a_time_zone_typed_in_lower_case_is_saved_as_spelled(client, user):
+    services.profile_get_or_create(user=user)
+    client.force_login(user)
+    response = client.post("/me/profile/", {**GOOD, "time_zone": " europe/berlin "})
+    assert response.status_code == 302
+    assert saved(user)[1] == "Europe/Berlin"
 
 
 def test_the_service_refuses_bad_values_on_its_own(user):

@@ -108,6 +108,8 @@ class Dashboard:
     activity: list[ActivityItem]
     certificates: list[Certificate]
     cohorts: list[CohortStanding] = field(default_factory=list)
+    # Whether this week already has a completion (the streak counts it), or is still open.
+    streak_counts_this_week: bool = False
 
     @property
     def minutes_left(self) -> int:
@@ -155,12 +157,15 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
         today_by_learner={learner.pk: today},
         complete_modules={learner.pk: complete_modules},
     ).get(learner.pk, [])
+    active_days = _active_days(learner=learner, zone=zone)
     return Dashboard(
         profile=profile,
         zone=zone,
         today=today,
         tracks=rows,
-        streak=weeks.current_streak(_active_days(learner=learner, zone=zone), today=today),
+        streak=weeks.current_streak(active_days, today=today),
+        streak_counts_this_week=weeks.week_start(today)
+        in {weeks.week_start(d) for d in active_days},
         activity=_recent_activity(learner=learner),
         certificates=list(Certificate.objects.filter(learner=learner).order_by("-issued_at")),
         cohorts=cohorts,

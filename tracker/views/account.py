@@ -3,8 +3,6 @@ with links to password and email management and to the data export."""
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from ops.forms import StrictInputForm
 
 from .. import services
-from ..models import Profile, Weekday
+from ..models import Profile, Weekday, time_zone_named
 
 # Offered in the time zone field's suggestions; any IANA name is accepted.
 COMMON_TIME_ZONES = [
@@ -101,11 +99,12 @@ class ProfileForm(StrictInputForm, forms.Form):
 
     def clean_time_zone(self):
         value = self.cleaned_data["time_zone"].strip()
-        if value not in zoneinfo.available_timezones():
+        named = time_zone_named(value)
+        if named is None:
             raise forms.ValidationError(
                 f"'{value}' is not a known time zone (for example Europe/Berlin)."
             )
-        return value
+        return named
 
 
 @login_required
