@@ -4,6 +4,8 @@ through nh3 (ammonia): no script, no event handlers, no javascript: links, no hx
 
 from __future__ import annotations
 
+import re
+
 import markdown as _markdown
 import nh3
 
@@ -79,11 +81,23 @@ def _same_site_images(element: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown and sanitize the result; the output is safe to mark safe."""
+_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+# What sanitizing leaves of an image whose address was refused: an <img> with nothing to show.
+_EMPTY_IMAGE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
+
+
+def render_markdown(text: str, *, top_heading: int = 1) -> str:
+    """Render Markdown and sanitize the result; the output is safe to mark safe.
+
+    `top_heading` is the level a `#` heading becomes: text a person writes into a page that
+    has its own title and sections (a note, a write-up) starts at 3, so it never makes a
+    second <h1> or breaks the page's outline."""
     if not text or not text.strip():
         return ""
     html = _markdown.markdown(
         text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html"
     )
-    return sanitize_html(html)
+    if top_heading > 1:
+        shift = top_heading - 1
+        html = _HEADING.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + shift)}", html)
+    return _EMPTY_IMAGE.sub("", sanitize_html(html))

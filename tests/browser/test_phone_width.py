@@ -4,6 +4,7 @@ never scrolls sideways (a visually hidden header or caption used to widen it).""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
 from cohorts import services as cohort_services
 from tests.browser.session import log_in
@@ -33,7 +34,8 @@ def test_the_learners_dashboard_fits_a_phone(page, live_server):
 
 
 def test_a_cohorts_invites_and_settings_fit_a_phone(page, live_server):
-    cohort, admin = grow_cohort(members=2, modules=3, resources=2)[:2]
+    with transaction.atomic():  # the helper's writes expect a transaction, as in a request
+        cohort, admin = grow_cohort(members=2, modules=3, resources=2)[:2]
     cohort_services.invite_create(by=admin, cohort=cohort, max_uses=5)
     log_in(page, live_server, admin)
     page.set_viewport_size(PHONE)

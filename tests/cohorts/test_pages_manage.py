@@ -4,7 +4,6 @@ and their HTMX fragments; bad input answers next to the field and changes nothin
 from __future__ import annotations
 
 import re
-
 from datetime import date, timedelta
 
 import pytest

@@ -57,6 +57,19 @@ def test_harmless_markdown_survives():
     assert "<code>code</code>" in rendered and "<li>a</li>" in rendered
 
 
+def test_what_people_write_never_makes_a_second_page_title():
+    html = render_markdown("# Results\n\n## Method\n\n###### Fine print", top_heading=3)
+    assert html.startswith("<h3>Results</h3>") and "<h4>Method</h4>" in html
+    assert "<h6>Fine print</h6>" in html and "<h1" not in html
+    assert render_markdown("<h1>raw</h1>", top_heading=3) == "<h3>raw</h3>"
+    assert render_markdown("# Curriculum") == "<h1>Curriculum</h1>"  # the default keeps levels
+
+
+def test_an_image_whose_address_was_refused_leaves_nothing_behind():
+    html = render_markdown('Look <img src="x" onerror="alert(1)"> and ![chart](/static/c.png)')
+    assert html.count("<img") == 1 and 'src="/static/c.png"' in html and 'alt="chart"' in html
+
+
 def test_curriculum_markdown_through_the_loader(tmp_path):
     block = {"summary": ALL}
     document = {

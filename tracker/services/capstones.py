@@ -172,7 +172,7 @@ def _write_fields(
     submission.title = title
     submission.link = link
     submission.writeup = writeup
-    submission.writeup_html = render_markdown(writeup)
+    submission.writeup_html = render_markdown(writeup, top_heading=3)
     submission.constraints_met = constraints_met
     submission.updated_at = now
 
@@ -331,7 +331,7 @@ def capstone_review(
         reviewer=reviewer, submission=locked, decision=decision, comments=comments
     )
     locked.reviewer_comments = (comments or "").strip()
-    locked.reviewer_comments_html = render_markdown(locked.reviewer_comments)
+    locked.reviewer_comments_html = render_markdown(locked.reviewer_comments, top_heading=3)
     certificate, teammates = None, []
     if decision == SubmissionStatus.PASSED:
         certificate, teammates = _pass(locked, capstone=locked.capstone, reviewer=reviewer, now=now)

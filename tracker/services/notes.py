@@ -49,7 +49,7 @@ def note_save(
     now = now or timezone.now()
     note = _note_locked(learner=learner, resource=resource, now=now)
     note.body = body
-    note.body_html = render_markdown(body)
+    note.body_html = render_markdown(body, top_heading=3)
     note.updated_at = now
     note.save(update_fields=["body", "body_html", "updated_at"])
     return note
