@@ -194,7 +194,7 @@ class TeamForm(CohortBaseForm):
         required=False,
         max_length=Team._meta.get_field("project_link").max_length,
         assume_scheme="https",
-        help_text="A repository or demo, starting with https://",
+        help_text="A repository or demo: a full address starting with https:// or http://",
     )
 
 

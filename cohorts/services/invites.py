@@ -46,7 +46,8 @@ def invite_problem(invite: CohortInvite | None, *, now: datetime) -> InviteUnusa
         )
     name = invite.cohort.name
     if invite.cohort.archived_at is not None:
-        return InviteUnusable(InviteProblem.ENDED, f"{name} has ended and takes no new members.")
+        # Archived: by its admins once it is over, or earlier; either way nobody joins now.
+        return InviteUnusable(InviteProblem.ENDED, f"{name} is closed and takes no new members.")
     if invite.revoked_at is not None:
         return InviteUnusable(
             InviteProblem.REVOKED,

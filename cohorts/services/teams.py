@@ -58,7 +58,8 @@ def _check(*, cohort: Cohort, name: str, project_title: str, project_link: str, 
             _url(project_link)
         except ValidationError:
             errors["project_link"].append(
-                f"Give a full web address starting with https:// (at most {LINK_MAX} characters)."
+                f"Give a full web address starting with https:// or http:// (at most {LINK_MAX} "
+                "characters)."
             )
     if errors:
         raise CohortInvalid(dict(errors))

@@ -77,7 +77,7 @@ def cohort_teams(request: HttpRequest, slug: str) -> HttpResponse:
         except services.CohortInvalid as refused:
             form.add_service_errors(refused.errors)
         else:
-            return _done(request, cohort, f"Team {team.name} created: now add its members.")
+            return _done(request, cohort, f"Created the team “{team.name}”: now add its members.")
     return _render(request, cohort, create=form)
 
 
@@ -96,7 +96,7 @@ def teams_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except services.CohortInvalid as refused:
             form.add_service_errors(refused.errors)
         else:
-            return _done(request, cohort, f"Team {team.name} saved.")
+            return _done(request, cohort, f"Saved the team “{team.name}”.")
     return _render(request, cohort, team_forms={team.pk: (form, None)})
 
 
@@ -108,7 +108,9 @@ def teams_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if team is None:  # a second click, or another admin was first
         return _done(request, cohort, "That team no longer exists.", level=messages.INFO)
     services.team_delete(by=request.user, team=team)
-    return _done(request, cohort, f"Team {team.name} disbanded; its members stay in the cohort.")
+    return _done(
+        request, cohort, f"Disbanded the team “{team.name}”; its members stay in the cohort."
+    )
 
 
 @login_required
@@ -128,7 +130,7 @@ def teams_member_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except services.CohortInvalid as refused:
             form.add_service_errors(refused.errors)
         else:
-            return _done(request, cohort, f"{public_name(user)} joined team {team.name}.")
+            return _done(request, cohort, f"{public_name(user)} joined the team “{team.name}”.")
     return _render(request, cohort, team_forms={team.pk: (None, form)})
 
 

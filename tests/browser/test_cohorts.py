@@ -248,7 +248,9 @@ def test_a_cohort_from_creation_to_a_message(browser, live_server, request, sett
     for box in at_risk.get_by_role("checkbox").all():
         if box.get_attribute("id") != f"risk-{cyd.pk}":
             box.uncheck()
-    page.locator("form", has=at_risk).get_by_role("button", name="Message selected members").click()
+    page.locator("form", has=at_risk).get_by_role(
+        "button", name="Message the selected members at risk"
+    ).click()
     expect(page.get_by_text("To 1 member", exact=True)).to_be_visible()
     expect(page.get_by_role("checkbox", name="Cyd Quiet")).to_be_checked()
     page.get_by_label("Subject").fill("Checking in, {name}")

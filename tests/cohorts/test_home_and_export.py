@@ -83,6 +83,8 @@ def test_the_member_page_shows_phase_pace_next_target_and_team(client, world):
     assert 'data-testid="cohort-phase">Learning phase' in html
     assert "Project phase" in html and "Week 2 of 8" in html
     assert 'data-testid="own-pace">Behind by 1 module' in html
+    # The sentence's own numbers say why: 0 complete, 1 due by the end of last week.
+    assert "0 modules complete; 1 was due by the end of last week and 2 are due" in html
     first_module = world["built"][0][0]
     due = world["cohort"].starts_on + timedelta(days=6)
     assert f"Next target: <strong>{first_module.title}</strong>" in html

@@ -203,7 +203,7 @@ def test_teams_are_formed_in_the_browser(client, cohort, admin):
         },
         **HTMX,
     )
-    assert response.status_code == 200 and "Team Owls created" in response.content.decode()
+    assert response.status_code == 200 and "Created the team “Owls”" in response.content.decode()
     team = Team.objects.get(name="Owls")
     page = client.get(url).content.decode()
     assert "Ana A (Deep Learning)" in page  # the select of members in no team, with tracks
