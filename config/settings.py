@@ -325,6 +325,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Waymark] "
 # allauth names an account by its username, which Waymark makes up from the email address.
 ACCOUNT_USER_DISPLAY = "tracker.context_processors.account_display"
+# The sign-up email's confirmation link keeps where the person was going (tracker/account_adapter).
+ACCOUNT_ADAPTER = "tracker.account_adapter.AccountAdapter"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
