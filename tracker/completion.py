@@ -30,6 +30,8 @@ class ModuleProgress:
     next_resource_id: int | None
     # Every resource that would move the module on, in the order to suggest them.
     open_resource_ids: tuple[int, ...] = ()
+    # Required capstones not passed yet: work without a time estimate (not in minutes_left).
+    open_capstones: int = 0
 
     @property
     def complete(self) -> bool:
@@ -56,6 +58,10 @@ class TrackProgress:
     @property
     def minutes_left(self) -> int:
         return sum(m.minutes_left for m in self.modules.values())
+
+    @property
+    def open_capstones(self) -> int:
+        return sum(m.open_capstones for m in self.modules.values())
 
     @property
     def complete(self) -> bool:
@@ -122,12 +128,15 @@ def module_progress(
             shortest = sorted(_minutes(member) for member in undone)
             minutes_left += sum(shortest[: wanted - done])
             open_ids.extend(member.id for member in undone)
+    open_capstones = 0
     for capstone in _members(module.capstones):
         if capstone.optional:
             continue
         total_units += 1
         if capstone.id in passed_capstone_ids:
             done_units += 1
+        else:
+            open_capstones += 1
     return ModuleProgress(
         module.id,
         done_units,
@@ -135,6 +144,7 @@ def module_progress(
         minutes_left,
         next_resource_id=open_ids[0] if open_ids else None,
         open_resource_ids=tuple(open_ids),
+        open_capstones=open_capstones,
     )
 
 

@@ -45,6 +45,8 @@ class ModuleLoad:
     minutes_total: int
     minutes_left: int
     complete: bool
+    # Required capstones still open: work the minutes leave out (capstones carry no estimate).
+    open_capstones: int = 0
 
 
 @dataclass(frozen=True)

@@ -377,6 +377,24 @@ def build_track_for(user, *, modules, resources):
 
 
 @pytest.mark.django_db
+def test_an_open_capstone_is_named_beside_the_minutes_it_leaves_out(client, user):
+    track = TrackFactory(slug="dl")
+    lessons = ModuleFactory(track=track, title="Lessons", weeks=1)
+    ResourceFactory(module=lessons, minutes=90)
+    project = ModuleFactory(track=track, title="Capstone project", weeks=4)
+    CapstoneFactory(module=project)
+    CapstoneFactory(module=project, optional=True)  # never required: not counted
+    services.enrolment_join(learner=user, track=track)
+    client.force_login(user)
+    body = client.get("/tracks/dl/plan/").content.decode()
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th>\s*<td>(.*?)</td>', body, re.S))
+    assert rows["Lessons"] == "90 min"
+    assert rows["Capstone project"] == (
+        '0 min <span class="meta">+ 1 capstone (not estimated)</span>'
+    )
+
+
+@pytest.mark.django_db
 def test_plan_page_and_ics_run_a_constant_number_of_queries(client, user):
     small = build_track_for(user, modules=2, resources=2)
     large = build_track_for(user, modules=20, resources=10)

@@ -329,6 +329,7 @@ def plan_projection(
                 total_minutes,
                 left.minutes_left,
                 left.complete,
+                left.open_capstones,
             )
         )
         if not count_done:
