@@ -149,8 +149,10 @@ def resource_head_html(
     if linked is not None:
         link = f'<a href="{escape(linked.url)}">{title}</a>'
     elif row["url"]:
-        link = (
-            f'<a href="{escape(row["url"])}" rel="noopener noreferrer" target="_blank">{title}</a>'
+        link = (  # it opens in a new tab, and says so (visibly too, for those who can see)
+            f'<a href="{escape(row["url"])}" rel="noopener noreferrer" target="_blank">{title}'
+            '<span class="new-tab" aria-hidden="true"> ↗</span>'
+            '<span class="visually-hidden"> (opens in a new tab)</span></a>'
         )
     else:
         link = f'<span class="resource-title">{title}</span>'
