@@ -197,6 +197,32 @@
     if (dragged) event.preventDefault();
   });
 
+  /* An item's open edit form holds typing of its own. A move, archive or restore answers with
+   * the whole outline, which would drop that form: ask first, and leave everything as it was
+   * when the answer is no. */
+  var UNSAVED = ".curation-editing form[data-unsaved]";
+  var askedAlready = false;
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest(".curation-editing form");
+    if (form) form.setAttribute("data-unsaved", "");
+  });
+  function mayDropUnsavedTyping() {
+    if (!document.querySelector(UNSAVED)) return true;
+    return window.confirm("An edit form on this page has changes that are not saved. Drop them and go on?");
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "outline-body") return;
+    if (askedAlready) { askedAlready = false; return; }
+    if (!mayDropUnsavedTyping()) event.preventDefault();
+  });
+  function putBack(item) {
+    var others = movableSiblings(item).filter(function (other) { return other !== item; });
+    var before = others[startedAt];
+    if (before) item.parentNode.insertBefore(item, before);
+    else if (others.length) item.parentNode.insertBefore(item, others[others.length - 1].nextSibling);
+  }
+
   document.addEventListener("dragend", function () {
     if (!dragged) return;
     var item = dragged;
@@ -204,6 +230,8 @@
     item.classList.remove("dragging");
     var place = movableSiblings(item).indexOf(item);
     if (place === startedAt || !window.htmx) return;
+    if (!mayDropUnsavedTyping()) { putBack(item); return; }
+    askedAlready = true;
     window.htmx.ajax("POST", item.getAttribute("data-move-url"), {
       source: item,
       target: "#outline-body",
