@@ -158,3 +158,16 @@ def test_a_move_asks_before_dropping_typing_in_an_open_form(browser, live_server
     expect(modules.first).to_contain_text("Lesson two")  # moved, the form dropped as asked
     expect(page.get_by_label("Notes")).to_have_count(0)
     context.close()
+
+
+def test_focus_lands_on_the_restored_item(browser, live_server):
+    world = build()
+    context, page = signed_in(browser, live_server, world.lead)
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Archive Lesson notebook?"
+    page.get_by_role("button", name="Archive resource Lesson notebook").click()
+    restore = page.get_by_role("button", name="Restore resource Lesson notebook")
+    restore.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Edit resource Lesson notebook")).to_be_focused()
+    context.close()
