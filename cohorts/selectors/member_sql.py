@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from ops.text import folded
 from tracker.models import ANONYMOUS_LEARNER_NAME, Enrolment, Profile
 
 from .. import pace
@@ -141,9 +142,10 @@ class MemberQuery:
         """The SQL condition (on `judged`'s columns) for the members `filters` keeps."""
         conditions = ["1 = 1"]
         if filters.q:
-            escaped = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%")
+            # Accents aside: "muller" finds Müller (ops.text; unaccent on both databases).
+            escaped = folded(filters.q).replace("\\", "\\\\").replace("%", "\\%")
             self.params["q"] = "%" + escaped.replace("_", "\\_") + "%"
-            conditions.append("LOWER(name) LIKE %(q)s ESCAPE '\\'")
+            conditions.append("unaccent(LOWER(name)) LIKE %(q)s ESCAPE '\\'")
         if filters.track is not None and filters.track in self.ctx.track_ids:
             conditions.append(f"t{self.ctx.track_ids.index(filters.track)}_enrolled = 1")
         if filters.pace == AT_RISK:

@@ -183,6 +183,19 @@ def test_filters_by_pace_at_risk_name_and_track(client, world):
     assert len(rows(dashboard(client, world, f"?track={world['track'].pk}"))) == 3
 
 
+def test_a_name_is_found_without_its_accents(client, world):
+    world["member"]("Zoë Müller", 1)
+    world["member"]("Ximena López", 1)
+    world["member"]("Jürgen Großmann", 1)
+    world["member"]("Percent 100%_sure", 1)
+    assert rows(dashboard(client, world, "?q=muller")) == ["Zoë Müller"]
+    assert rows(dashboard(client, world, "?q=ZOE")) == ["Zoë Müller"]
+    assert rows(dashboard(client, world, "?q=müll")) == ["Zoë Müller"]
+    assert rows(dashboard(client, world, "?q=lopez")) == ["Ximena López"]
+    assert rows(dashboard(client, world, "?q=grossmann")) == ["Jürgen Großmann"]
+    assert rows(dashboard(client, world, "?q=100%25_")) == ["Percent 100%_sure"]  # literal
+
+
 def test_behind_by_more_than_one_module_is_at_risk(client, world):
     from cohorts.models import CohortModuleTarget
 
