@@ -156,7 +156,7 @@ def membership_of(cohort: Cohort, pk: int, *, role: str) -> CohortMembership | N
     "Remove" finds the row and says it is done)."""
     return (
         CohortMembership.objects.filter(cohort=cohort, pk=pk, role=role)
-        .select_related("user__profile", "cohort")
+        .select_related("user__profile", "cohort", "invite")
         .first()
     )
 

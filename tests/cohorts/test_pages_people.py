@@ -155,6 +155,8 @@ def test_members_are_listed_and_removed_after_confirmation(client, cohort, admin
     url = reverse("cohorts:members_remove", args=[cohort.slug, membership.pk])
     confirm = client.get(url)
     assert confirm.status_code == 200 and "Remove Lea Learner" in confirm.content.decode()
+    # Two members may share a name: the page says which one this is.
+    assert f"with the invite <code>{membership.invite.code}</code>" in confirm.content.decode()
     assert client.post(url).status_code == 302
     membership.refresh_from_db()
     assert membership.removed_at is not None
