@@ -202,6 +202,23 @@ def test_status_control_works_without_javascript(page_without_js, live_server):
     ).to_have_text("note")
 
 
+def test_without_javascript_the_answer_to_a_click_far_down_stays_in_view(
+    page_without_js, live_server
+):
+    page = page_without_js
+    track = build_track()
+    module = ModuleFactory(track=track, slug="long", title="A long module")
+    for n in range(30):
+        ResourceFactory(module=module, slug=f"item-{n}", title=f"Item {n}", minutes=5)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/dl/")
+    page.get_by_role("button", name="Enrol").click()
+    page.locator("#resource-item-29").get_by_role("button", name="Done").click()
+    expect(page).to_have_url(f"{live_server.url}/tracks/dl/#resource-item-29")
+    expect(page.get_by_text("is now done (+5 points)")).to_be_in_viewport()
+    expect(page.locator("#resource-item-29")).to_be_in_viewport()
+
+
 def test_status_control_fits_a_phone_screen(page, live_server):
     build_track()
     log_in(page, live_server)
