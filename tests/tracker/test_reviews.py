@@ -216,6 +216,14 @@ def test_a_lead_passes_a_submission_points_certificate_email_audit(
     assert "<em>work</em>" in record.comments_html and "<script" not in record.comments_html
     assert [m.to for m in mailoutbox] == [[learner.email]]
     assert "passed" in mailoutbox[0].subject and "Great *work*." in mailoutbox[0].body
+    assert "You finished" in mailoutbox[0].body  # this pass completed the track
+
+    # An optional capstone passed later completes nothing new: no second congratulation.
+    extra = capstone(module=module, optional=True)
+    later = submit(extra, learner=learner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/lead/reviews/{later.pk}/", {"decision": "passed", "comments": ""})
+    assert "passed" in mailoutbox[-1].subject and "You finished" not in mailoutbox[-1].body
 
     follow = client.get("/lead/reviews/?status=passed").content.decode()
     assert "Passed “Digit classifier”" in follow and "they were emailed" in follow

@@ -818,8 +818,9 @@ def linked_resources_sync_enrolled(*, track_slugs: list[str] | None = None) -> t
 def capstone_pass_follow(*, learner, capstone: Capstone, now: datetime) -> Certificate | None:
     """What follows a capstone passing for `learner` (their passed submission is written; the
     caller is in a transaction): the points once, the enrolment's figures, and the certificate
-    (and resources of kind track) if the track is now complete. Returns the track's
-    certificate, if any."""
+    (and resources of kind track) if the track is now complete. Returns the certificate this
+    pass issued (None when it issued none: the track is not complete, or its certificate was
+    issued before, so nobody is congratulated twice)."""
     profile = _profile_locked(user=learner)
     delta = _award(
         profile=profile, amount=capstone.points, resource=None, capstone=capstone, now=now
@@ -836,7 +837,7 @@ def capstone_pass_follow(*, learner, capstone: Capstone, now: datetime) -> Certi
         points_delta=delta,
         now=now,
     )
-    certificate, _ = _track_done_check(
+    certificate, issued = _track_done_check(
         learner=learner,
         track_id=capstone.track_id,
         now=now,
@@ -845,7 +846,7 @@ def capstone_pass_follow(*, learner, capstone: Capstone, now: datetime) -> Certi
         profile=profile,
         known=(structure, state.done_ids, state.passed_ids, state.certificate, completion),
     )
-    return certificate
+    return certificate if issued else None
 
 
 # --- certificates ---------------------------------------------------------------------------
