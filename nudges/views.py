@@ -5,7 +5,10 @@ unsubscribe link from the email (/nudges/unsubscribe/<token>/)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -107,6 +110,11 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
         ),
         "zone": zone,
     }
+    due_at, late = context["due_at"], timedelta(hours=settings.NUDGE_CATCH_UP_HOURS)
+    if due_at is not None and delivery is None and due_at <= now and not context["skip_reason"]:
+        # Due but not sent: still on its way, or past the time a nudge may go out late.
+        context["unsent"] = "missed" if now > due_at + late else "pending"
+        context["catch_up_hours"] = settings.NUDGE_CATCH_UP_HOURS
     if data is not None and data.tracks:
         context["email"] = emails.render_nudge(data)
         context.update(emails.context_for(data))

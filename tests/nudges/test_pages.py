@@ -123,7 +123,22 @@ def test_a_learner_previews_their_own_nudge_from_the_profile(client, small_track
     page = client.get(reverse("nudges:preview_own")).content.decode()
     assert "Your weekly nudge" in page and "Europe/Berlin" in page
     assert "Item intro-video" in page and "Plain-text version" in page
-    assert "Not sent yet this week." in page
+
+
+@pytest.mark.parametrize(
+    ("weekday", "hour", "says"),
+    [
+        (3, 9, "Not sent yet this week."),  # Thursday: still to come
+        (2, 10, "It is on its way: it goes out with the sender's next run."),  # two hours ago
+        (0, 9, "It was not sent: a nudge goes out at most 24 hours after its time"),  # Monday
+    ],
+)
+def test_the_preview_says_where_this_weeks_nudge_is(client, small_track, weekday, hour, says):
+    learner = make_learner(weekday=weekday, hour=hour, track=small_track)
+    client.force_login(learner)
+    with time_machine.travel(datetime(2026, 11, 25, 12, tzinfo=UTC), tick=False):  # Wednesday
+        page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert says.replace("'", "&#x27;") in page or says in page
 
 
 def test_a_learner_with_nothing_enrolled_is_told_there_is_no_email(client):
