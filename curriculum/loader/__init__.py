@@ -155,7 +155,8 @@ def _checked_spec(root, *, display: str, source_path: str, expect_slug: str | No
                     spec.slug_at.line,
                     spec.slug_at.column,
                     f"track.slug: this file is for the track '{spec.slug}', not "
-                    f"'{expect_slug}' (upload it on that track's page)",
+                    f"'{expect_slug}' (upload it from that track's editor, or, for a new "
+                    "track, add the file to seeds/ and run load_curriculum)",
                 )
             ]
         )
