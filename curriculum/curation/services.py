@@ -450,9 +450,10 @@ def _check_leads(user, track: Track, spec) -> None:
     if permissions.can_manage_leads(user, track):
         return
     if sorted(spec.leads) != sorted(track.lead_emails or []):
+        at = spec.leads_at or spec.slug_at  # the list, or (none in the file) the track's slug
         raise UploadInvalid(
             [
-                f"{spec.slug_at.line}:1: track.leads: only staff can change who leads the "
+                f"{at.line}:{at.column}: track.leads: only staff can change who leads the "
                 "track; keep the leads: list as it is (download the track to see it)"
             ]
         )

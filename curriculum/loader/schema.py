@@ -103,6 +103,8 @@ class TrackSpec:
     leads: list[str] = field(default_factory=list)
     requires: list[Ref] = field(default_factory=list)
     modules: list[ModuleSpec] = field(default_factory=list)
+    # Where the file lists its leads (None when it lists none): what a refused change points at.
+    leads_at: Ref | None = None
 
     @property
     def track_refs(self) -> list[Ref]:
@@ -394,6 +396,9 @@ def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> Tra
         requires=c.refs(found, "requires", path),
     )
     track.slug_at.slug = track.slug
+    leads_node = found.get("leads")
+    if leads_node is not None:
+        track.leads_at = Ref("", f"{path}.leads", leads_node.line, leads_node.column)
     modules_node = found.get("modules")
     module_items = c.items(found, "modules", path)
     if modules_node is not None and isinstance(modules_node, Seq) and not module_items:

@@ -279,6 +279,7 @@ def test_a_lead_cannot_change_leads_by_upload(lead):
     response = upload(lead, text)
     assert response.status_code == 400
     assert "only staff can change who leads the track" in response.content.decode()
+    assert "4:10: track.leads:" in response.content.decode()  # at the list, not the slug
 
 
 def test_a_huge_upload_is_refused_before_it_is_read(lead, settings):
