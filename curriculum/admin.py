@@ -1,30 +1,46 @@
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
-from . import services
 from .curation import services as curation
-from .models import Capstone, ChangeHow, Module, Resource, Track
+from .models import Capstone, Module, Resource, Track
 
 _KINDS = {Module: "modules", Resource: "resources", Capstone: "capstones"}
 
 
 class CurriculumAdmin(admin.ModelAdmin):
-    """Saves go through the curriculum service so Markdown and points stay derived, and are
-    recorded in the history as made in the admin. Rows are never deleted here (progress,
-    notes, submissions and points hang on them): archive and restore them instead."""
+    """The curriculum, to look up and to archive or restore (through the curation services,
+    recorded as made in the admin). Edits are the track editor's and the YAML's, which check
+    them as the loader does (no self-links, cycles or items moved across tracks) and keep the
+    file in step; the admin's forms could do none of that, so here every row is read-only,
+    with a link to its editor. Rows are never deleted (progress, notes, submissions and
+    points hang on them)."""
 
     actions = ["archive_selected", "restore_selected"]
 
-    def save_model(self, request, obj, form, change):
-        obj._change_reason = ChangeHow.ADMIN
-        services.curriculum_item_save(item=obj)
+    def has_add_permission(self, request) -> bool:
+        return False
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if isinstance(form.instance, Track | Module):
-            services.curriculum_requires_record(item=form.instance)
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["edit_in_the_editor", *super().get_readonly_fields(request, obj)]
+
+    @admin.display(description="Edit")
+    def edit_in_the_editor(self, obj) -> str:
+        track = obj if isinstance(obj, Track) else obj.track
+        url = reverse("curation:outline", kwargs={"slug": track.slug})
+        return format_html('<a href="{}">Edit {} in the track editor</a>', url, track.title)
+
+    def get_actions(self, request):
+        # Archive and restore stay: they go through the services, which check them.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     @admin.action(description="Archive the selected items (learners keep their progress)")
     def archive_selected(self, request, queryset):

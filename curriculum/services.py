@@ -1,7 +1,9 @@
-"""Writes to the curriculum outside the YAML loader (the admin, later the lead's editor).
+"""The curriculum's derived fields, and a single item saved outside the loader.
 
-The loader has its own bulk path (`curriculum.loader.apply`); both keep the same derived
-fields: `*_html` rendered from Markdown and a resource's effective `points`.
+Every edit people make goes through the loader (`load_curriculum`, uploads and the track
+editor, `curriculum.curation`), whose bulk path (`curriculum.loader.apply`) fills the derived
+fields here: `*_html` rendered from Markdown and a resource's effective `points`.
+`curriculum_item_save` is for a one-off change from a shell or a test.
 """
 
 from __future__ import annotations
@@ -40,13 +42,3 @@ def curriculum_item_save(*, item: Track | Module | Resource | Capstone) -> None:
             item.content_changed_at = timezone.now()
     curriculum_item_derive(item=item)
     item.save()
-
-
-def curriculum_requires_record(*, item: Track | Module) -> None:
-    """After an edit outside the loader saved `item`'s `requires` (the admin saves the relation
-    after the row, and so after its history record): that record names them, sorted slugs,
-    as the loader's and the browser editor's do, so the history shows the change."""
-    record = item.history.order_by("-history_id").first()
-    if record is not None:
-        slugs = sorted(item.requires.values_list("slug", flat=True))
-        type(record).objects.filter(pk=record.pk).update(requires_slugs=slugs)

@@ -821,9 +821,11 @@ EDITABLE = AdminKind()
 READ_ONLY = AdminKind(add=(403, 403), change=(200, 403), delete=(403, 403))
 # Submissions: staff review through the change form (an empty POST makes no decision).
 REVIEWED = AdminKind(add=(403, 403), change=(200, ANY_REDIRECT), delete=(403, 403))
-# Curriculum rows: edited, archived and restored (actions), never deleted (that would take
-# learners' progress and points with them).
-CURRICULUM = AdminKind(delete=(403, 403))
+# Curriculum rows: read (edits are the track editor's, which the loader checks), archived and
+# restored (actions), never deleted (that would take learners' progress and points with them).
+CURRICULUM = READ_ONLY
+# The one Site log-in and emails use: renamed, never added to or deleted.
+THE_SITE = AdminKind(add=(403, 403), delete=(403, 403))
 # Lead roles: granted with "add", revoked with an action, never edited or deleted.
 GRANTED = AdminKind(change=(200, 403), delete=(403, 403))
 
@@ -831,7 +833,7 @@ ADMIN_MODELS = {
     "account/emailaddress": EDITABLE,
     "auth/group": EDITABLE,
     "auth/user": EDITABLE,
-    "sites/site": EDITABLE,
+    "sites/site": THE_SITE,
     "curriculum/track": CURRICULUM,
     "curriculum/module": CURRICULUM,
     "curriculum/resource": CURRICULUM,

@@ -195,3 +195,33 @@ def test_the_admin_measures_a_draft_against_todays_constraints(client):
     assert "<li>✓ met: Only PyTorch, TensorFlow or MXNet</li>" in admin_page
     assert "<li>✗ not ticked: Written up in a Jupyter notebook</li>" in admin_page
     assert "Written up in a notebook" not in admin_page
+
+
+def test_the_site_cannot_be_deleted_or_added_so_log_in_keeps_working(client):
+    from django.contrib.sites.models import Site
+
+    client.force_login(staff())
+    site = Site.objects.get_current()
+    assert client.get(f"/admin/sites/site/{site.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/sites/site/{site.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/sites/site/add/").status_code == 403
+    assert Site.objects.filter(pk=site.pk).exists()
+    client.logout()
+    assert client.get("/accounts/login/").status_code == 200
+
+
+def test_an_accounts_email_is_not_typed_in_the_admin(client):
+    from django.contrib.auth import get_user_model
+
+    taken = UserFactory(email="dana@example.com")
+    other = UserFactory(email="ben@example.com")
+    client.force_login(staff())
+    url = f"/admin/auth/user/{other.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="email"' not in page and "ben@example.com" in page
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items() if not isinstance(v, list)}
+    data.update({"email": taken.email.upper(), "date_joined_0": "2026-01-01"})
+    client.post(url, data)
+    assert get_user_model().objects.get(pk=other.pk).email == "ben@example.com"

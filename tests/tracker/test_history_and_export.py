@@ -174,7 +174,47 @@ def test_json_export_holds_the_learners_data_and_nobody_elses(client, user):
     assert [n["body"] for n in data["notes"]] == ["My *Vision* note"]
     assert [s["title"] for s in data["capstone_submissions"]] == ["Vision project"]
     assert data["certificates"] == []
+    assert data["profile"]["show_on_leaderboards"] is True
+    assert data["cohorts"] == [] and data["emails"] == []
     assert "Secret" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_json_export_holds_the_learners_cohorts_and_the_emails_sent_to_them(client, user):
+    from cohorts.models import Team, TeamMembership
+    from nudges.models import DeliveryStatus, NudgeDelivery
+    from tests.cohorts.conftest import join, make_cohort
+
+    track = learner_with_everything(user, title="Vision")
+    staff = UserFactory(is_staff=True)
+    cohort = make_cohort(by=staff, tracks=[track], name="Autumn crew", slug="autumn")
+    join(cohort, user)
+    now = timezone.now()
+    team = Team.objects.create(cohort=cohort, name="Owls", project_title="Birds", created_at=now)
+    TeamMembership.objects.create(team=team, cohort=cohort, user=user, added_at=now)
+    for learner in (user, UserFactory()):
+        NudgeDelivery.objects.create(
+            learner=learner,
+            week="2026-W47",
+            due_at=now,
+            status=DeliveryStatus.SENT,
+            recipient=learner.email,
+            message_id="<m@waymark>",
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    client.force_login(user)
+    data = json.loads(client.get("/me/export.json").content)
+    [membership] = data["cohorts"]
+    assert (membership["cohort_name"], membership["role"], membership["team"]) == (
+        "Autumn crew",
+        "member",
+        "Owls",
+    )
+    assert [(e["kind"], e["week"], e["to"]) for e in data["emails"]] == [
+        ("weekly nudge", "2026-W47", user.email)
+    ]
 
 
 @pytest.mark.django_db

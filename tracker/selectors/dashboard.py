@@ -39,6 +39,7 @@ from .core import (
     progress_by_resource,
     tracks_with_items,
 )
+from .export_more import export_cohorts, export_emails
 
 __all__ = [
     "ActivityItem",
@@ -421,7 +422,7 @@ def export_progress_rows(*, learner) -> list[dict]:
 
 
 def export_data(*, learner, profile: Profile) -> dict:
-    """Everything Waymark holds about the learner, as JSON-ready data (eight queries)."""
+    """Everything Waymark holds about the learner, as JSON-ready data (eleven queries)."""
     enrolments = (
         Enrolment.objects.filter(learner=learner)
         .select_related("track")
@@ -457,6 +458,7 @@ def export_data(*, learner, profile: Profile) -> dict:
             "nudge_weekday": profile.nudge_weekday,
             "nudge_hour": profile.nudge_hour,
             "points_total": profile.points_total,
+            "show_on_leaderboards": profile.show_on_leaderboards,
         },
         "enrolments": [
             {
@@ -512,6 +514,8 @@ def export_data(*, learner, profile: Profile) -> dict:
             }
             for c in certificates
         ],
+        "cohorts": export_cohorts(learner=learner),
+        "emails": export_emails(learner=learner),
     }
 
 
