@@ -222,6 +222,10 @@ def _outline_row(outline, kind: str, slug: str):
 
 
 def _item_form(request, track, kind, row, form, *, seen: str, status=200) -> HttpResponse:
+    # Focus opens on the first field, or the first one with an error.
+    opening = "title" if "title" in form.fields else next(iter(form.fields))
+    first = next((name for name in form.fields if name in form.errors), opening)
+    form.fields[first].widget.attrs["data-autofocus"] = ""
     context = {
         "track": track,
         "kind": kind,
@@ -237,7 +241,9 @@ def _item_form(request, track, kind, row, form, *, seen: str, status=200) -> Htt
 
 def _render_row(request, track, outline, kind, slug, message: str = "") -> HttpResponse:
     outline = outline or selectors.curation_outline(track=track)
-    context = _outline_context(track) | {"outline": outline, "message": message}
+    # After a save or cancel, focus goes back to the row's Edit link (the form it was in is gone).
+    focus = f"edit-{kind}-{slug}"
+    context = _outline_context(track) | {"outline": outline, "message": message, "focus": focus}
     if kind == "modules":
         module_row = next(row for row in outline.modules if row.module.slug == slug)
         context["module_row"] = module_row

@@ -207,6 +207,7 @@ def test_a_cohort_from_creation_to_a_message(browser, live_server, request, sett
     expect(names).to_have_count(3)
     page.get_by_role("link", name="Last activity").click()  # most recent first
     expect(page).to_have_url(re.compile(r"pace=behind&sort=-activity"))
+    expect(page.get_by_role("link", name="Last activity")).to_be_focused()  # kept over the swap
     expect(names).to_have_text(["Nia New", "Dev Behind", "Cyd Quiet"])
     # The filter form follows the column's sort, so its next change keeps it; Back shows the
     # form as it was for that address.

@@ -50,9 +50,12 @@ def test_a_lead_curates_a_track_in_the_browser(browser, live_server):
     page.goto(f"{live_server.url}/tracks/pets/edit/")
     page.get_by_role("link", name="Edit resource Lesson video").click()
     row = page.locator("#resource-video")
+    expect(row.get_by_label("Title")).to_be_focused()  # the form opens at its first field
     row.get_by_label("Title").fill("Lesson video, recut")
     row.get_by_role("button", name="Save resource Lesson video").click()
     expect(page.locator("#resource-video")).to_contain_text("Lesson video, recut")
+    # Focus goes back to the row's Edit link, not to the page's start.
+    expect(page.get_by_role("link", name="Edit resource Lesson video, recut")).to_be_focused()
     expect(
         page.locator("#resource-video").get_by_role("button", name="Save resource Lesson video")
     ).to_have_count(0)

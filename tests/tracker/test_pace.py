@@ -389,6 +389,11 @@ def test_an_open_capstone_is_named_beside_the_minutes_it_leaves_out(client, user
     body = client.get("/tracks/dl/plan/").content.decode()
     rows = dict(re.findall(r'<th scope="row">([^<]+)</th>\s*<td>(.*?)</td>', body, re.S))
     assert rows["Lessons"] == "90 min"
+    # Its table scrolls in a box a keyboard can reach (it holds nothing else to focus).
+    assert (
+        '<div class="table-scroll" tabindex="0" role="region" aria-labelledby="modules-title">'
+        in body
+    )
     assert rows["Capstone project"] == (
         '0 min <span class="meta">+ 1 capstone (not estimated)</span>'
     )
