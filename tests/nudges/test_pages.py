@@ -141,6 +141,24 @@ def test_the_preview_says_where_this_weeks_nudge_is(client, small_track, weekday
     assert says.replace("'", "&#x27;") in page or says in page
 
 
+def test_a_learner_who_turned_nudges_off_reads_it_about_their_own_profile(client, small_track):
+    from tracker import services as tracker_services
+
+    learner = make_learner(track=small_track)
+    profile = tracker_services.profile_get_or_create(user=learner)
+    tracker_services.profile_update(
+        user=learner,
+        display_name=profile.display_name,
+        time_zone=profile.time_zone,
+        nudge_enabled=False,
+        nudge_weekday=profile.nudge_weekday,
+        nudge_hour=profile.nudge_hour,
+    )
+    client.force_login(learner)
+    page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "Weekly nudges are turned off in your profile." in page
+
+
 def test_a_learner_with_nothing_enrolled_is_told_there_is_no_email(client):
     learner = make_learner()
     client.force_login(learner)

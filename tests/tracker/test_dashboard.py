@@ -97,6 +97,7 @@ def test_dashboard_shows_progress_points_next_step_and_planning(client, user):
     # 45 minutes for Lesson 2 + 30 estimated for the item without minutes.
     assert "1.2 h" in body and "counts as 30 minutes" in body
     assert "1.2 h + 1 capstone</td>" in body  # the open capstone has no estimate: named
+    assert 'data-testid="hours-left-total">1.2 h + 1 capstone</td>' in body
     assert 'href="/tracks/cv/plan/"' in body
     assert 'data-testid="streak">1<' in body
     assert "This week counts already." in body

@@ -120,6 +120,10 @@ class Dashboard:
     def hours_left(self) -> float:
         return round(self.minutes_left / 60, 1)
 
+    @property
+    def open_capstones(self) -> int:
+        return sum(t.completion.open_capstones for t in self.tracks)
+
 
 def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> Dashboard:
     """Everything on /me/ in a fixed number of queries (about a dozen)."""
