@@ -99,6 +99,20 @@ def context_for(data: NudgeData) -> dict:
                         "alternatives": next_item.choices - 1,
                     }
                     for next_item in item.next_items
+                ]
+                + [
+                    {  # only capstones left: they are what comes next
+                        "title": f"Capstone: {capstone.title}",
+                        "url": site
+                        + _path(
+                            "track:capstone_submission",
+                            slug=item.track.slug,
+                            item=capstone.slug,
+                        ),
+                        "minutes": None,
+                        "alternatives": 0,
+                    }
+                    for capstone in item.capstones_next
                 ],
             }
         )

@@ -173,6 +173,8 @@ class TrackNudge:
     completion: TrackProgress
     next_items: list[NextItem]
     projection: pace.Projection
+    # When no resource is left to do: the required capstones still to pass, in track order.
+    capstones_next: list = field(default_factory=list)
 
 
 @dataclass
@@ -264,6 +266,15 @@ class _TrackPlan:
                 if len(picked) >= NEXT_ITEMS_PER_TRACK:
                     return picked
         return (picked + later)[:NEXT_ITEMS_PER_TRACK]
+
+    def open_capstones(self, passed: set[int]) -> list:
+        """The required capstones not passed yet, in track order (the first few)."""
+        return [
+            capstone
+            for module in self.structure.modules
+            for capstone in module.capstones
+            if not capstone.optional and capstone.id not in passed
+        ][:NEXT_ITEMS_PER_TRACK]
 
 
 _plans: dict[tuple[int, int], _TrackPlan] = {}
@@ -380,13 +391,15 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
             module_minutes=plan.module_minutes,
             done_minutes=plan.done_minutes(rows.counted),
         )
+        next_items = plan.next_items(completion, rows.skipped)
         nudge.tracks.append(
             TrackNudge(
                 structure,
                 enrolment,
                 completion,
-                plan.next_items(completion, rows.skipped),
+                next_items,
                 projection,
+                [] if next_items else plan.open_capstones(passed[enrolment.learner_id]),
             )
         )
 

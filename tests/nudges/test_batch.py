@@ -158,6 +158,30 @@ def test_the_pace_in_the_email_equals_the_pace_page(small_track):
     assert [item.resource.id for item in track.next_items] == [r[4].pk, r[2].pk]
 
 
+def test_with_only_a_capstone_left_the_email_names_it_as_next():
+    from nudges import emails
+
+    track = TrackFactory(slug="dl-caps", title="Capstone track")
+    lessons = ModuleFactory(track=track, position=0)
+    lesson = ResourceFactory(module=lessons, title="The only lesson")
+    project = ModuleFactory(track=track, position=1)
+    CapstoneFactory(module=project, slug="final", title="Final project")
+    CapstoneFactory(module=project, slug="extra", title="Extra project", optional=True)
+    learner = make_learner()
+    tracker_services.enrolment_join(learner=learner, track=track, now=NOW - timedelta(days=9))
+    done(learner, lesson, NOW - timedelta(days=2))
+
+    data = selectors.nudge_batch(learner_ids=[learner.pk], week=WEEK, now=NOW)[learner.pk]
+    [nudge] = data.tracks
+    assert nudge.next_items == [] and [c.title for c in nudge.capstones_next] == ["Final project"]
+    email = emails.render_nudge(data)
+    assert "1. Capstone: Final project" in email.text
+    assert (
+        "/tracks/dl-caps/capstones/final/" in email.text and "Capstone: Final project" in email.html
+    )
+    assert "Extra project" not in email.text  # optional: never the next step
+
+
 def test_a_chunk_pauses_the_cycle_collector_and_always_turns_it_back_on(small_track, smtp_server):
     collector_on_while_sending = []
     receive = smtp_server.handle_DATA
