@@ -216,7 +216,7 @@ def test_pages_of_fifty_with_links_that_keep_the_filter(client, world):
     html = dashboard(client, world, "?sort=-name&pace=on_pace")
     assert len(rows(html)) == 50 and rows(html)[0] == "Member 54"
     assert "55 members, showing 1–50 (page 1 of 2)" in html
-    link = re.search(r'<a href="\?([^"]*)"[^>]*>Next page</a>', html).group(1)
+    link = re.search(r'<a id="page-next" href="\?([^"]*)"[^>]*>Next page</a>', html).group(1)
     query = parse_qs(link.replace("&amp;", "&"))
     assert query == {"sort": ["-name"], "pace": ["on_pace"], "page": ["2"]}
     second = dashboard(client, world, "?" + link.replace("&amp;", "&"))
