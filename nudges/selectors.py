@@ -62,6 +62,14 @@ SKIP_UNSUBSCRIBED = "Weekly nudges are turned off in their profile."
 SKIP_NO_ADDRESS = "No email address."
 SKIP_INACTIVE = "Account deactivated."
 SKIP_BOUNCED = "Their address was refused for good ({code}): nothing more is sent to it."
+# The reasons above as the learner reads them about themselves (their own nudge preview).
+_AS_OWN = (("in their profile", "in your profile"), ("Their address", "Your address"))
+
+
+def skip_reason_as_own(reason: str) -> str:
+    for theirs, yours in _AS_OWN:
+        reason = reason.replace(theirs, yours)
+    return reason
 
 
 # --- who is due -----------------------------------------------------------------------------

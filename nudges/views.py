@@ -111,12 +111,7 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
         "zone": zone,
     }
     if context["own"] and context["skip_reason"]:
-        # The reasons are written for staff and cohort admins; this is the learner's own page.
-        context["skip_reason"] = (
-            context["skip_reason"]
-            .replace("in their profile", "in your profile")
-            .replace("Their address", "Your address")
-        )
+        context["skip_reason"] = selectors.skip_reason_as_own(context["skip_reason"])
     due_at, late = context["due_at"], timedelta(hours=settings.NUDGE_CATCH_UP_HOURS)
     if due_at is not None and delivery is None and due_at <= now and not context["skip_reason"]:
         # Due but not sent: still on its way, or past the time a nudge may go out late.

@@ -9,6 +9,9 @@ from curriculum.models import Track
 from tests.factories import UserFactory, enrol
 from tracker import services
 
+# The headers of a request htmx makes.
+HX = {"HTTP_HX_REQUEST": "true"}
+
 TRACK_YAML = """\
 track:
   slug: pets

@@ -12,22 +12,9 @@ from curriculum.curation import services
 from curriculum.models import Module, Resource, Track
 from tracker.models import ProgressStatus
 
-from .curation_world import build
+from .curation_world import HX, TRACK_YAML
 
 pytestmark = pytest.mark.django_db
-
-HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def world():
-    return build()
-
-
-@pytest.fixture
-def lead(client, world):
-    client.force_login(world.lead)
-    return client
 
 
 def form_fields(html: str) -> dict[str, str]:
@@ -205,8 +192,6 @@ def test_archiving_the_last_module_says_why_in_plain_words(lead):
 
 def test_an_upload_that_would_change_nothing_offers_no_apply(lead):
     from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from .curation_world import TRACK_YAML
 
     response = lead.post(
         "/tracks/pets/edit/upload/",

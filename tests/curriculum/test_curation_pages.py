@@ -14,22 +14,9 @@ from curriculum.models import Resource, Track, TrackUpload, UploadStatus
 from tests.factories import UserFactory, enrol
 from tracker import services as tracker_services
 
-from .curation_world import TRACK_YAML, build, load_text
+from .curation_world import HX, TRACK_YAML, load_text
 
 pytestmark = pytest.mark.django_db
-
-HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def world():
-    return build()
-
-
-@pytest.fixture
-def lead(client, world):
-    client.force_login(world.lead)
-    return client
 
 
 def title_of(slug):

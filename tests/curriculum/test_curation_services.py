@@ -11,14 +11,7 @@ from curriculum.models import Capstone, Module, Resource, Track
 from tracker.models import PointsEntry, Progress
 from tracker.services import NotAllowed, ServiceError
 
-from .curation_world import build
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return build()
 
 
 def resource(slug):

@@ -243,8 +243,20 @@ def test_export_query_counts_are_constant(client, user):
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         counts[url] = len(queries)
+    from nudges.models import DeliveryStatus, NudgeDelivery
+
+    now = timezone.now()
     for i in range(10):
         learner_with_everything(user, title=f"T{i}")
+        NudgeDelivery.objects.create(  # the emails sent: one query however many
+            learner=user,
+            week=f"2026-W{i + 10}",
+            due_at=now,
+            status=DeliveryStatus.SKIPPED,
+            reason="Not enrolled in any track.",
+            created_at=now,
+            updated_at=now,
+        )
     for url in ("/me/export.json", "/me/export.csv"):
         with CaptureQueriesContext(connection) as queries:
             client.get(url)

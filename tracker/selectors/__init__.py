@@ -5,5 +5,6 @@ Each selector owns its query shape (a fixed number of queries however big the da
 from .capstones import *  # noqa: F401,F403
 from .core import *  # noqa: F401,F403
 from .dashboard import *  # noqa: F401,F403
+from .export import *  # noqa: F401,F403
 from .reviews import *  # noqa: F401,F403
 from .track_page import *  # noqa: F401,F403

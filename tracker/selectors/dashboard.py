@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -22,7 +21,6 @@ from curriculum.models import Module, Resource, Track
 from .. import pace, weeks
 from ..completion import DEFAULT_MINUTES_ESTIMATE, TrackProgress, module_progress, track_progress
 from ..models import (
-    CapstoneSubmission,
     Certificate,
     Enrolment,
     PointsEntry,
@@ -30,7 +28,6 @@ from ..models import (
     Profile,
     Progress,
     ProgressStatus,
-    ResourceNote,
 )
 from .core import (
     active_enrolments,
@@ -39,7 +36,6 @@ from .core import (
     progress_by_resource,
     tracks_with_items,
 )
-from .export_more import export_cohorts, export_emails
 
 __all__ = [
     "ActivityItem",
@@ -47,8 +43,6 @@ __all__ = [
     "DashboardTrack",
     "PacePlanState",
     "dashboard_for",
-    "export_data",
-    "export_progress_rows",
     "learner_zone",
     "pace_plan_state",
     "plan_projection",
@@ -382,156 +376,3 @@ def points_by_week(
     )
     totals = {_as_date(row["week"], zone): row["total"] for row in rows}
     return weeks.weekly_series(totals, today=today, weeks=count)
-
-
-# --- export ---------------------------------------------------------------------------------
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def export_progress_rows(*, learner) -> list[dict]:
-    """One dict per progress row of this learner (archived resources included), with the
-    points that resource currently stands at in the ledger: two queries."""
-    standing = dict(
-        PointsEntry.objects.filter(learner=learner, resource__isnull=False)
-        .order_by()
-        .values("resource_id")
-        .annotate(total=Sum("amount"))
-        .values_list("resource_id", "total")
-    )
-    rows = (
-        Progress.objects.filter(learner=learner)
-        .select_related("track", "resource__module")
-        .order_by("track__slug", "resource__module__position", "resource__position", "pk")
-    )
-    return [
-        {
-            "track": row.track.slug,
-            "track_title": row.track.title,
-            "module": row.resource.module.slug,
-            "module_title": row.resource.module.title,
-            "resource": row.resource.slug,
-            "resource_title": row.resource.title,
-            "status": row.status,
-            "started_at": _iso(row.started_at),
-            "completed_at": _iso(row.completed_at),
-            "updated_at": _iso(row.updated_at),
-            "points": standing.get(row.resource_id, 0),
-            "archived": row.resource.archived_at is not None,
-        }
-        for row in rows
-    ]
-
-
-def export_data(*, learner, profile: Profile) -> dict:
-    """Everything Waymark holds about the learner, as JSON-ready data (eleven queries)."""
-    enrolments = (
-        Enrolment.objects.filter(learner=learner)
-        .select_related("track")
-        .order_by("enrolled_at", "pk")
-    )
-    ledger = (
-        PointsEntry.objects.filter(learner=learner)
-        .select_related("resource__track", "capstone__track")
-        .order_by("created_at", "pk")
-    )
-    notes = (
-        ResourceNote.objects.filter(learner=learner)
-        .select_related("resource__track")
-        .order_by("pk")
-    )
-    submissions = (
-        CapstoneSubmission.objects.filter(learner=learner)
-        .select_related("capstone", "track")
-        .order_by("pk")
-    )
-    certificates = (
-        Certificate.objects.filter(learner=learner).select_related("track").order_by("issued_at")
-    )
-    return {
-        "format": "waymark-export/1",
-        "exported_at": timezone.now().isoformat(),
-        "profile": {
-            "email": learner.email,
-            "username": learner.get_username(),
-            "display_name": profile.display_name,
-            "time_zone": profile.time_zone,
-            "nudge_enabled": profile.nudge_enabled,
-            "nudge_weekday": profile.nudge_weekday,
-            "nudge_hour": profile.nudge_hour,
-            "points_total": profile.points_total,
-            "show_on_leaderboards": profile.show_on_leaderboards,
-        },
-        "enrolments": [
-            {
-                "track": e.track.slug,
-                "track_title": e.track.title,
-                "enrolled_at": _iso(e.enrolled_at),
-                "left_at": _iso(e.left_at),
-                "hours_per_week": str(e.hours_per_week) if e.hours_per_week is not None else None,
-                "target_date": _iso(e.target_date),
-            }
-            for e in enrolments
-        ],
-        "progress": export_progress_rows(learner=learner),
-        "points": [_ledger_row(entry) for entry in ledger],
-        "notes": [
-            {
-                "track": n.resource.track.slug,
-                "resource": n.resource.slug,
-                "resource_title": n.resource.title,
-                "body": n.body,
-                "revisit": n.revisit,
-                "updated_at": _iso(n.updated_at),
-            }
-            for n in notes
-        ],
-        "capstone_submissions": [
-            {
-                "track": s.track.slug,
-                "capstone": s.capstone.slug,
-                "capstone_title": s.capstone.title,
-                "title": s.title,
-                "link": s.link,
-                "writeup": s.writeup,
-                "constraints_met": s.constraints_met,
-                "status": s.status,
-                "submitted_at": _iso(s.submitted_at),
-                "reviewed_at": _iso(s.reviewed_at),
-                "reviewer_comments": s.reviewer_comments,
-                "created_at": _iso(s.created_at),
-                "updated_at": _iso(s.updated_at),
-            }
-            for s in submissions
-        ],
-        "certificates": [
-            {
-                "track": c.track.slug,
-                "track_title": c.track_title,
-                "learner_name": c.learner_name,
-                "issued_at": _iso(c.issued_at),
-                "summary": c.summary,
-                "code": c.code,
-                "url": f"{settings.SITE_URL}{c.get_absolute_url()}",
-            }
-            for c in certificates
-        ],
-        "cohorts": export_cohorts(learner=learner),
-        "emails": export_emails(learner=learner),
-    }
-
-
-def _ledger_row(entry: PointsEntry) -> dict:
-    source = entry.resource or entry.capstone
-    return {
-        "kind": entry.kind,
-        "amount": entry.amount,
-        "source": "resource" if entry.resource_id else "capstone",
-        "track": source.track.slug,
-        "item": source.slug,
-        "item_title": source.title,
-        "generation": entry.generation,
-        "created_at": _iso(entry.created_at),
-    }
