@@ -45,7 +45,7 @@ from tracker.models import (
     SubmissionStatus,
 )
 from tracker.selectors import plan_projection
-from tracker.sql import id_list_aggregate
+from tracker.sql import id_list_aggregate, timestamp_plus
 from tracker.sql import ids as gathered_ids
 
 from . import schedule, streaks
@@ -247,7 +247,8 @@ class _TrackPlan:
         return TrackProgress(self.structure.id, modules)
 
     def done_minutes(self, counted: set[int]) -> int:
-        """Minutes of the (active) resources done since enrolling, as the pace page counts."""
+        """Minutes of the (active) resources done since catching up after enrolling, as the
+        pace page counts."""
         return sum(
             DEFAULT_MINUTES_ESTIMATE if r.minutes is None else r.minutes
             for r in map(self.structure.resource, counted)
@@ -302,17 +303,17 @@ def _track_plan(structure: TrackStructure) -> _TrackPlan:
 class _LearnerTrack:
     done: set[int] = field(default_factory=set)
     skipped: set[int] = field(default_factory=set)
-    counted: set[int] = field(default_factory=set)  # done since enrolling (the pace counts them)
+    counted: set[int] = field(default_factory=set)  # done since catching up: the pace's
 
 
 # Done and skipped resources of the learners' current enrolments, each done one flagged when it
-# was finished since enrolling, gathered per learner, track and state into one list of ids
+# was finished after the catch-up day that follows enrolling (`pace.CATCH_UP`), gathered per learner, track and state into one list of ids
 # (`{id_list}`: an array on PostgreSQL, text on SQLite): a chunk of 500 at full scale has
 # about 120,000 such rows, which cost more to send and read one by one than to count. Plain
 # SQL: the ORM has no relation from progress to enrolment.
 _PROGRESS_SQL = """
 SELECT p.learner_id, p.track_id,
-       CASE WHEN p.status = %s THEN 0 WHEN p.completed_at >= e.enrolled_at THEN 2 ELSE 1 END,
+       CASE WHEN p.status = %s THEN 0 WHEN p.completed_at >= {paced_from} THEN 2 ELSE 1 END,
        {id_list}(p.resource_id)
   FROM tracker_progress p
   JOIN tracker_enrolment e ON e.learner_id = p.learner_id AND e.track_id = p.track_id
@@ -326,6 +327,7 @@ def _progress_rows(learner_ids: list[int]) -> dict[tuple[int, int], _LearnerTrac
     found: dict[tuple[int, int], _LearnerTrack] = defaultdict(_LearnerTrack)
     sql = _PROGRESS_SQL.format(
         id_list=id_list_aggregate(),
+        paced_from=timestamp_plus("e.enrolled_at", pace.CATCH_UP),
         learners=", ".join(["%s"] * len(learner_ids)),
     )
     params = [ProgressStatus.SKIPPED, ProgressStatus.SKIPPED, ProgressStatus.DONE, *learner_ids]

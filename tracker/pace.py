@@ -5,7 +5,8 @@ How a plan is projected (docs for the pace page say the same in plain words):
 * Work left is counted in minutes per module (`tracker.completion`: unfinished required items;
   an item without `minutes` counts `DEFAULT_MINUTES_ESTIMATE`). Modules are worked in order.
 * The pace used from today on is, in this order: the learner's planned hours per week; else
-  their actual pace so far (minutes of done items per week since enrolment); else the module
+  their actual pace so far (minutes of done items per week since enrolment, leaving out what
+  they marked done in their first `CATCH_UP` after enrolling); else the module
   hints, `weeks` or `days` (an unfinished module takes its hinted days, scaled by the share of
   its minutes still left).
 * A module's projected finish is today plus the days the cumulative minutes up to and
@@ -28,6 +29,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 MIN_HOURS_PER_WEEK = Decimal("0.5")
+# Learners enrol, then tick off what they had already done: work marked done this soon after
+# enrolling is catching up, not pace (a morning's back-fill read as "84 hours a week").
+CATCH_UP = timedelta(days=1)
 MAX_HOURS_PER_WEEK = Decimal("80")
 
 BASIS_PLAN = "plan"

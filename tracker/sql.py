@@ -18,7 +18,7 @@ from where it stands needs a cast in the SQL.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -34,6 +34,7 @@ __all__ = [
     "ids",
     "model_columns",
     "statement_cursor",
+    "timestamp_plus",
     "update_from_values",
 ]
 
@@ -162,6 +163,15 @@ def id_list_aggregate() -> str:
     """The aggregate that gathers a column of ids into one value on this database
     (`Statement`'s `{id_list}`; `ids()` reads what it gathered)."""
     return "array_agg" if connection.vendor == "postgresql" else "group_concat"
+
+
+def timestamp_plus(column: str, delta: timedelta) -> str:
+    """SQL for a timestamp column moved on by `delta` (whole seconds) on this database."""
+    seconds = int(delta.total_seconds())
+    if connection.vendor == "postgresql":
+        return f"({column} + interval '{seconds} seconds')"
+    # SQLite keeps Django's timestamps as ISO text; datetime() answers in the same form.
+    return f"datetime({column}, '+{seconds} seconds')"
 
 
 def ids(value) -> list[int]:

@@ -143,6 +143,8 @@ def test_the_pace_in_the_email_equals_the_pace_page(small_track):
     tracker_services.enrolment_join(learner=learner, track=small_track, now=enrolled)
     r = list(small_track.resources.order_by("module__position", "position"))
     done(learner, r[0], enrolled - timedelta(days=3))  # before enrolling: the pace leaves it out
+    caught_up = ResourceFactory(module=r[4].module, position=1, minutes=45)
+    done(learner, caught_up, enrolled + timedelta(hours=20))  # catching up on day one: left out
     done(learner, r[1], NOW - timedelta(days=10))
     done(learner, r[3], NOW - timedelta(days=1))
     tracker_services.progress_set_status(learner=learner, resource=r[2], status="skipped", now=NOW)
@@ -152,6 +154,7 @@ def test_the_pace_in_the_email_equals_the_pace_page(small_track):
         enrolment=Enrolment.objects.get(learner=learner), profile=learner.profile, now=NOW
     )
     assert page.done_minutes == 2 * 20  # r[1] and r[3]
+    assert page.projection.basis == "actual"
     assert track.projection == page.projection
     assert track.completion == page.completion
     # Skipped items come last among the next ones.

@@ -16,7 +16,7 @@ from tests.factories import (
     TrackFactory,
     UserFactory,
 )
-from tests.tracker.test_capstones import CONSTRAINTS, edit_constraints, submitted
+from tests.tracker.test_capstones import CONSTRAINTS, edit_constraints, staff, submitted
 from tracker import services, weeks
 from tracker.models import CapstoneSubmission, ResourceNote
 
@@ -135,7 +135,7 @@ def learner_with_everything(user, *, title="Vision"):
     module = ModuleFactory(track=track)
     finished = ResourceFactory(module=module, title=f"{title} lecture", minutes=30)
     started = ResourceFactory(module=module, title="=HYPERLINK(1)", minutes=10)
-    capstone = CapstoneFactory(module=module)
+    capstone = CapstoneFactory(module=module, title=f"{title} capstone")
     services.enrolment_join(learner=user, track=track)
     services.progress_set_status(learner=user, resource=finished, status="done")
     services.progress_set_status(learner=user, resource=started, status="in_progress")
@@ -226,12 +226,31 @@ def test_csv_export_is_the_learners_progress_rows(client, user):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="waymark-')
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [(r["track"], r["resource_title"], r["status"], r["points"]) for r in rows] == [
-        (track.slug, "Vision lecture", "done", "30"),
-        (track.slug, "'=HYPERLINK(1)", "in_progress", "0"),  # never read as a formula
+    assert [(r["kind"], r["resource_title"], r["status"], r["points"]) for r in rows] == [
+        ("resource", "Vision lecture", "done", "30"),
+        ("resource", "'=HYPERLINK(1)", "in_progress", "0"),  # never read as a formula
+        ("capstone", "Vision capstone", "draft", "0"),
     ]
+    assert {r["track"] for r in rows} == {track.slug}
     assert rows[0]["completed_at"] and not rows[1]["completed_at"]
     assert "Secret" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_csv_export_points_add_up_to_the_total_with_passed_capstones(client):
+    learner, capstone, submission = submitted()
+    resource = ResourceFactory(module=capstone.module, minutes=20)
+    services.progress_set_status(learner=learner, resource=resource, status="done")
+    services.capstone_review(
+        via="admin", reviewer=staff(), submission=submission, decision="passed", comments=""
+    )
+    client.force_login(learner)
+    rows = list(csv.DictReader(io.StringIO(client.get("/me/export.csv").content.decode())))
+    [capstone_row] = [r for r in rows if r["kind"] == "capstone"]
+    assert (capstone_row["resource"], capstone_row["status"]) == (capstone.slug, "passed")
+    assert int(capstone_row["points"]) == capstone.points and capstone_row["completed_at"]
+    learner.profile.refresh_from_db()
+    assert sum(int(r["points"]) for r in rows) == learner.profile.points_total > capstone.points
 
 
 @pytest.mark.django_db

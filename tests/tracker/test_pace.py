@@ -257,6 +257,32 @@ def test_without_a_plan_the_page_follows_the_week_hints(client, user, enrolled):
 
 
 @pytest.mark.django_db
+def test_catching_up_on_the_first_day_is_not_read_as_a_pace(client, user):
+    """Enrol, tick off ten hours already done: the page keeps to the hints and shows no
+    "actual pace" of ten hours a week; work done after that first day is the pace."""
+    module = ModuleFactory(weeks=4, track=TrackFactory(slug="vision"))
+    backlog = [ResourceFactory(module=module, minutes=60) for _ in range(10)]
+    later = ResourceFactory(module=module, minutes=120)
+    ResourceFactory(module=module, minutes=600)
+    enrolled_at = timezone.now() - timedelta(days=14)
+    services.enrolment_join(learner=user, track=module.track, now=enrolled_at)
+    for resource in backlog:
+        services.progress_set_status(
+            learner=user, resource=resource, status="done", now=enrolled_at + timedelta(hours=3)
+        )
+    client.force_login(user)
+    body = client.get(plan_url(module.track)).content.decode()
+    assert "follows the modules' time hints" in body and 'data-testid="actual-pace"' not in body
+
+    services.progress_set_status(
+        learner=user, resource=later, status="done", now=enrolled_at + timedelta(days=2)
+    )
+    body = client.get(plan_url(module.track)).content.decode()
+    assert "Projected at your actual pace so far" in body
+    assert re.search(r'data-testid="actual-pace">[^<]*about 1.0 hours of', body), body
+
+
+@pytest.mark.django_db
 def test_saving_a_plan_shows_the_projection(client, user, enrolled):
     client.force_login(user)
     target = timezone.localdate() + timedelta(weeks=6)

@@ -307,9 +307,10 @@ def plan_projection(
     structure's module nodes), its completion, and `progress` mapping resource id to anything
     with `status` and `completed_at`. Shared by the pace page and the weekly nudge, which loads
     many learners at once: it passes each module's total minutes, the same for all of them, as
-    `module_minutes`, and the minutes done since enrolling as `done_minutes` (then `progress`
+    `module_minutes`, and the minutes done since catching up as `done_minutes` (then `progress`
     is not read)."""
     loads = []
+    paced_from = enrolment.enrolled_at + pace.CATCH_UP
     count_done = done_minutes is None
     done_minutes = done_minutes or 0
     for module in modules:
@@ -335,11 +336,7 @@ def plan_projection(
             continue
         for resource in module.resources.all():
             row = progress.get(resource.pk)
-            if (
-                row
-                and row.status == ProgressStatus.DONE
-                and row.completed_at >= enrolment.enrolled_at
-            ):
+            if row and row.status == ProgressStatus.DONE and row.completed_at >= paced_from:
                 done_minutes += (
                     DEFAULT_MINUTES_ESTIMATE if resource.minutes is None else resource.minutes
                 )

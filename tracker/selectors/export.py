@@ -15,9 +15,10 @@ from ..models import (
     Profile,
     Progress,
     ResourceNote,
+    SubmissionStatus,
 )
 
-__all__ = ["export_data", "export_progress_rows"]
+__all__ = ["export_data", "export_progress_rows", "export_spreadsheet_rows"]
 
 
 def _iso(value) -> str | None:
@@ -56,6 +57,45 @@ def export_progress_rows(*, learner) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def export_spreadsheet_rows(*, learner) -> list[dict]:
+    """The CSV's rows: every progress row, then every capstone the learner has a submission
+    for, each with the points it stands at, so the points column adds up to the learner's
+    total. Capstone rows fill the resource columns with the capstone (`kind` tells them
+    apart): four queries."""
+    standing = dict(
+        PointsEntry.objects.filter(learner=learner, capstone__isnull=False)
+        .order_by()
+        .values("capstone_id")
+        .annotate(total=Sum("amount"))
+        .values_list("capstone_id", "total")
+    )
+    submissions = (
+        CapstoneSubmission.objects.filter(learner=learner)
+        .select_related("track", "capstone__module")
+        .order_by("track__slug", "capstone__module__position", "capstone__position", "pk")
+    )
+    capstones = [
+        {
+            "kind": "capstone",
+            "track": s.track.slug,
+            "track_title": s.track.title,
+            "module": s.capstone.module.slug,
+            "module_title": s.capstone.module.title,
+            "resource": s.capstone.slug,
+            "resource_title": s.capstone.title,
+            "status": s.status,
+            "started_at": _iso(s.created_at),
+            "completed_at": _iso(s.reviewed_at) if s.status == SubmissionStatus.PASSED else None,
+            "updated_at": _iso(s.updated_at),
+            "points": standing.pop(s.capstone_id, 0),
+            "archived": s.capstone.archived_at is not None,
+        }
+        for s in submissions
+    ]
+    resources = [{"kind": "resource", **row} for row in export_progress_rows(learner=learner)]
+    return resources + capstones
 
 
 def export_data(*, learner, profile: Profile) -> dict:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from .. import selectors, services, weeks
 
 CSV_COLUMNS = [
+    "kind",
     "track",
     "track_title",
     "module",
@@ -74,7 +75,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse:
-    rows = selectors.export_progress_rows(learner=request.user)
+    rows = selectors.export_spreadsheet_rows(learner=request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
     writer = csv.DictWriter(response, fieldnames=CSV_COLUMNS, extrasaction="ignore")
