@@ -76,11 +76,22 @@ def _details_initial(cohort) -> dict:
 
 
 def _render_settings(
-    request, cohort, *, details=None, phases=None, plan=None, archive=None, partial=None, saved=""
+    request,
+    cohort,
+    *,
+    details=None,
+    phases=None,
+    plan=None,
+    archive=None,
+    partial=None,
+    saved="",
+    confirm_reset=False,
 ):
     """The whole page, or (for HTMX) the one section `partial` that was posted; `saved` is the
-    confirmation shown in that section."""
+    confirmation shown in that section; `confirm_reset` asks before the pace plan's own target
+    weeks are dropped."""
     rows = selectors.pace_plan_rows(cohort)
+    own_weeks = sum(1 for row in rows if row.target_week != row.default_week)
     details = details or CohortDetailsForm(initial=_details_initial(cohort), cohort=cohort)
     phases = phases or PhaseFormSet(initial=_phase_initial(cohort), prefix="phases")
     plan = plan or PacePlanForm(rows=rows)
@@ -93,6 +104,7 @@ def _render_settings(
         "tracks": [link.track for link in cohort.cohort_tracks.all()],
         "saved": saved,
         "saved_section": partial,
+        "reset_weeks": own_weeks if confirm_reset else 0,
         "archive": archive,
         "can_archive": permissions.can_archive_cohort(request.user, cohort),
         "can_restore": permissions.can_restore_cohort(request.user, cohort),
@@ -110,7 +122,7 @@ def cohort_settings(request: HttpRequest, slug: str) -> HttpResponse:
     """The details form posts here; phases and the pace plan post to their own actions."""
     cohort = managed_cohort(request, slug, with_tracks=True)
     if request.method == "GET":
-        return _render_settings(request, cohort)
+        return _render_settings(request, cohort, confirm_reset="confirm-reset" in request.GET)
     form = CohortDetailsForm(request.POST, cohort=cohort)
     if form.is_valid():
         try:
@@ -177,7 +189,18 @@ def settings_targets(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return _render_settings(request, cohort)
     here = reverse("cohorts:settings", args=[cohort.slug]) + "#pace-plan"
-    if request.POST.get("action") == "reset":
+    action = request.POST.get("action")
+    if action == "reset":  # asks first: the admin's own target weeks would be gone
+        rows = selectors.pace_plan_rows(cohort)
+        if any(row.target_week != row.default_week for row in rows):
+            if request.htmx:
+                return _render_settings(request, cohort, partial="pace-plan", confirm_reset=True)
+            return redirect(
+                reverse("cohorts:settings", args=[cohort.slug]) + "?confirm-reset#pace-plan"
+            )
+        services.cohort_targets_reset(by=request.user, cohort=cohort)  # drops nothing
+        done = "The pace plan already follows the modules' own pacing."
+    elif action == "reset-confirmed":
         services.cohort_targets_reset(by=request.user, cohort=cohort)
         done = "The pace plan is back to the modules' own pacing."
     else:

@@ -211,9 +211,24 @@ def test_the_pace_plan_is_edited_and_reset(client, cohort, admin, track):
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 5
     due = cohort.starts_on + timedelta(days=34)
     assert due.strftime("%-d %b %Y") in response.content.decode()
-    response = client.post(url, {"action": "reset"})
+    # Reset asks first, naming what it drops; nothing changes until the admin confirms.
+    response = client.post(url, {"action": "reset"}, **HTMX)
+    assert 'data-testid="reset-confirm"' in response.content.decode()
+    assert "Reset 1 target week to the defaults" in response.content.decode()
+    assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 5
+    response = client.post(url, {"action": "reset"})  # without JavaScript: the same, as a page
+    assert response["Location"].endswith("?confirm-reset#pace-plan")
+    page = client.get(response["Location"]).content.decode()
+    assert "1 module has a target week of your own" in page
+    assert "Keep the pace plan as it is" in page
+    assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 5
+    response = client.post(url, {"action": "reset-confirmed"})
     assert response.status_code == 302
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 2
+    # With nothing of the admin's own left, reset has nothing to ask about.
+    response = client.post(url, {"action": "reset"}, **HTMX)
+    body = response.content.decode()
+    assert "already follows the modules" in body and "reset-confirm" not in body
 
 
 def test_targets_due_after_the_cohort_ends_are_flagged(client, staff, track):
