@@ -61,7 +61,7 @@ def test_a_members_email_has_the_cohort_phase_next_target_and_pace(
         body = words(raw)
         assert "Phase: Learning phase" in body
         assert "Next target: Start by 8 Mar 2026" in body
-        assert "You are behind by 1 module" in body
+        assert "Against the cohort's pace plan, you are behind by 1 module" in body
         assert link in raw
 
 
