@@ -267,8 +267,8 @@ def test_nvidia_is_a_one_day_workshop_with_an_optional_assessment(seeded):
     [capstone] = capstones_of("nvidia-dli-cv")
     assert (capstone.slug, capstone.optional, capstone.review) == ("dli-assessment", True, "lead")
     assert capstone.constraints == [
-        "Start from an existing network: use, retrain or modify it rather than design one "
-        "from scratch",
+        "Waymark's suggestion, after the workshop's order of attack: start from an existing "
+        "network (use, retrain or modify it) rather than design one from scratch",
         "Waymark's suggestion: include training and validation results, not only the final model",
     ]
     prerequisites = flat(Track.objects.get(slug="nvidia-dli-cv").prerequisites)
@@ -297,7 +297,7 @@ def test_fastai_has_seven_chained_lessons_with_the_posts_homework(seeded):
         "Multi-label, segmentation, image regression and more",
         "NLP, tabular data and collaborative filtering",
         "Foundations of neural networks",
-        "Regularisation, CNNs and data ethics",
+        "Regularisation and CNNs",
         "ResNets, U-Nets, GANs and RNNs",
     ]
     for number, lesson in enumerate(lessons, start=1):
