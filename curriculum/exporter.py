@@ -78,6 +78,7 @@ def track_export_data(*, track: Track) -> dict:
             module_requires.setdefault(from_id, []).append(module_slugs[to_id])
 
     data: dict = {"slug": track.slug, "title": track.title}
+    _put(data, "source", _source_data(track.source), {})
     _put(data, "summary", track.summary, "")
     _put(data, "prerequisites", track.prerequisites, "")
     _put(data, "level", track.level, Level.BEGINNER)
@@ -121,6 +122,7 @@ def resource_data(resource: Resource) -> dict:
     _put(data, "minutes", resource.minutes, None)
     _put(data, "points", resource.points_override, None)
     _put(data, "optional", resource.optional, False)
+    _put(data, "filled_in", resource.filled_in, False)
     _put(data, "choice", resource.choice, "")
     _put(data, "notes", resource.notes, "")
     return data
@@ -133,4 +135,10 @@ def capstone_data(capstone: Capstone) -> dict:
     _put(data, "review", capstone.review, ReviewMode.LEAD)
     _put(data, "optional", capstone.optional, False)
     _put(data, "team", capstone.team, False)
+    _put(data, "filled_in", capstone.filled_in, False)
     return data
+
+
+def _source_data(source: dict) -> dict:
+    """The track's `source:` in the format's key order."""
+    return {key: source[key] for key in ("title", "author", "published", "url") if source.get(key)}

@@ -133,6 +133,10 @@ class Track(models.Model):
     # `leads:` in the YAML: emails whose (verified) accounts lead the track. The roles
     # themselves live in tracker.TrackLead, kept in step by tracker.services.roles.
     lead_emails = models.JSONField(default=list, blank=True)
+    # `source:` in the YAML: the write-up the track follows ({"title", and optionally "author",
+    # "published" as an ISO date, "url"}); {} when it follows none. Items it does not name are
+    # marked `filled_in`.
+    source = models.JSONField(default=dict, blank=True)
     requires = models.ManyToManyField(
         "self", symmetrical=False, related_name="required_by", blank=True
     )
@@ -262,6 +266,8 @@ class Resource(models.Model):
     )
     points = models.PositiveIntegerField(help_text="What finishing it is worth (derived at load).")
     optional = models.BooleanField(default=False)
+    # Not named by the track's source: chosen by its editors to fill a gap (shown as such).
+    filled_in = models.BooleanField(default=False)
     choice = models.SlugField(max_length=100, blank=True)
     # For kind "track": the track whose completion makes this resource done.
     linked_track = models.ForeignKey(
@@ -336,6 +342,7 @@ class Capstone(models.Model):
     # their track).
     team = models.BooleanField(default=False)
     optional = models.BooleanField(default=False)
+    filled_in = models.BooleanField(default=False)  # as a resource's
     position = models.PositiveIntegerField(default=0)
     archived_at = models.DateTimeField(null=True, blank=True)
 

@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 
 from django.db.models import F, Q
@@ -114,6 +114,7 @@ class ResourceNode:
     minutes: int | None
     points: int
     optional: bool
+    filled_in: bool
     choice: str
     notes_html: str
     content_changed_at: datetime | None
@@ -166,8 +167,15 @@ def resource_head_html(
     return mark_safe(
         f'<span class="kind kind-{escape(kind)}">{escape(label)}</span>\n'
         f"          {link}\n"
-        f'          <span class="meta">{meta}</span>'
+        f'          <span class="meta">{meta}</span>{FILLED_IN_TAG if row["filled_in"] else ""}'
     )
+
+
+# An item the track's source does not name (`filled_in`): the track page's header says what
+# the source is and what the tag means.
+FILLED_IN_TAG = (
+    ' <span class="pill pill-filled-in" data-testid="filled-in">not in the source</span>'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +190,7 @@ class CapstoneNode:
     review: str
     review_label: str
     optional: bool
+    filled_in: bool
     submission_url: str
 
 
@@ -232,6 +241,8 @@ class TrackStructure:
     level: str
     level_label: str
     tags: tuple[str, ...]
+    # The write-up the track follows ({"title", maybe "author", "published", "url"}) or {}.
+    source: Mapping[str, str]
     archived_at: datetime | None
     requires: tuple[TrackRef, ...]
     modules: tuple[ModuleNode, ...]
@@ -310,6 +321,14 @@ def _choice_groups(module: Module, resources: list[dict]) -> dict[str, ChoiceGro
     }
 
 
+def _source(stored: dict | None) -> dict:
+    """The track's source as the page shows it: its `published` day as a date."""
+    source = dict(stored or {})
+    if source.get("published"):
+        source["published"] = date.fromisoformat(source["published"])
+    return source
+
+
 def build_structure(track_id: int) -> TrackStructure | None:
     """Read the structure of the track from the database (six queries); None if it is gone.
     Archived tracks have one too (their pages are for staff and leads; learners get 404)."""
@@ -323,6 +342,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
             "prerequisites_html",
             "level",
             "tags",
+            "source",
             "archived_at",
             "structure_version",
         )
@@ -352,6 +372,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
             "minutes",
             "points",
             "optional",
+            "filled_in",
             "choice",
             "notes_html",
             "content_changed_at",
@@ -377,6 +398,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
             "points",
             "review",
             "optional",
+            "filled_in",
         )
     ):
         if capstone.module_id in capstone_rows:
@@ -433,6 +455,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
                     minutes=row["minutes"],
                     points=row["points"],
                     optional=row["optional"],
+                    filled_in=row["filled_in"],
                     choice=row["choice"],
                     notes_html=row["notes_html"],
                     content_changed_at=row["content_changed_at"],
@@ -457,6 +480,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
                 review=c.review,
                 review_label=_REVIEW_LABELS.get(c.review, c.review),
                 optional=c.optional,
+                filled_in=c.filled_in,
                 submission_url=f"{submission[0]}{c.slug}{submission[1]}",
             )
             for c in capstone_rows[module.pk]
@@ -487,6 +511,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
         level=track.level,
         level_label=_LEVEL_LABELS.get(track.level, track.level),
         tags=tuple(track.tags or ()),
+        source=MappingProxyType(_source(track.source)),
         archived_at=track.archived_at,
         requires=track_requires,
         modules=tuple(nodes),

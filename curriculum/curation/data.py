@@ -21,7 +21,7 @@ ITEM_LISTS = ("resources", "capstones")
 
 # Keys each kind's form edits (as YAML spells them), in form order.
 EDITABLE = {
-    "track": ("title", "summary", "prerequisites", "level", "tags", "requires"),
+    "track": ("title", "source", "summary", "prerequisites", "level", "tags", "requires"),
     "modules": ("title", "summary", "weeks", "days", "requires", "choose"),
     "resources": (
         "title",
@@ -31,10 +31,20 @@ EDITABLE = {
         "minutes",
         "points",
         "optional",
+        "filled_in",
         "choice",
         "notes",
     ),
-    "capstones": ("title", "brief", "constraints", "points", "review", "team", "optional"),
+    "capstones": (
+        "title",
+        "brief",
+        "constraints",
+        "points",
+        "review",
+        "team",
+        "optional",
+        "filled_in",
+    ),
 }
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -97,7 +107,9 @@ def field_of(path: str, target: str | None) -> str | None:
     rest = path[len(target) :]
     if not rest.startswith("."):
         return None
-    key = _INDEX.split(rest[1:], maxsplit=1)[0].split(".", 1)[0]
+    key, _, under = _INDEX.split(rest[1:], maxsplit=1)[0].partition(".")
+    if key == "source" and under:  # the track form edits the source's keys one by one
+        return f"source_{under.split('.', 1)[0]}"
     return key or None
 
 

@@ -78,8 +78,20 @@ def _checks(label: str, choices, help_text: str = ""):
     )
 
 
+_FILLED_IN_LABEL = "Not in the track's source (chosen to fill a gap it leaves; tagged so)"
+
+
 class TrackForm(CurationForm):
     title = _text("Title", max_length=200)
+    source_title = _text(
+        "Source: title",
+        max_length=300,
+        help_text="The write-up, course or post this track follows, if any. Items it does not "
+        "name can then be tagged “not in the source”.",
+    )
+    source_author = _text("Source: author", max_length=200)
+    source_published = _text("Source: published", help_text="A date written YYYY-MM-DD.")
+    source_url = _text("Source: link (URL)", max_length=1000)
     summary = _markdown("Summary")
     prerequisites = _markdown(
         "Prerequisites", help_text="Markdown: what learners should know or have before starting."
@@ -92,10 +104,26 @@ class TrackForm(CurationForm):
         super().__init__(*args, **kwargs)
         self.fields["requires"].choices = list(tracks)
 
+    def clean(self):
+        """The four source fields as the file's one `source:` mapping (the loader checks it;
+        what it says about `source` lands next to the source's title)."""
+        cleaned = super().clean()
+        cleaned["source"] = {
+            name: cleaned.get(f"source_{name}", "").strip()
+            for name in ("title", "author", "published", "url")
+        }
+        return cleaned
+
+    def add_error(self, field, error):
+        super().add_error("source_title" if field == "source" else field, error)
+
     @staticmethod
     def initial_from(data: dict) -> dict:
+        source = data.get("source", {})
         return {
             "title": data.get("title", ""),
+            **{f"source_{name}": source.get(name, "") for name in ("title", "author", "url")},
+            "source_published": str(source.get("published", "")),
             "summary": data.get("summary", ""),
             "prerequisites": data.get("prerequisites", ""),
             "level": data.get("level", Level.BEGINNER),
@@ -150,6 +178,7 @@ class ResourceForm(CurationForm):
     minutes = _number("Minutes", "Your estimate of the time it takes.")
     points = _number("Points", "Leave empty: its minutes, or a default by kind.")
     optional = forms.BooleanField(label="Optional (never blocks completion)", required=False)
+    filled_in = forms.BooleanField(label=_FILLED_IN_LABEL, required=False)
     choice = _text(
         "Choice group",
         max_length=SLUG_MAX,
@@ -175,6 +204,7 @@ class ResourceForm(CurationForm):
             "minutes": data.get("minutes", ""),
             "points": data.get("points", ""),
             "optional": data.get("optional", False),
+            "filled_in": data.get("filled_in", False),
             "choice": data.get("choice", ""),
             "notes": data.get("notes", ""),
         }
@@ -198,6 +228,7 @@ class CapstoneForm(CurationForm):
         required=False,
     )
     optional = forms.BooleanField(label="Optional (never blocks completion)", required=False)
+    filled_in = forms.BooleanField(label=_FILLED_IN_LABEL, required=False)
 
     def __init__(self, *args, modules=(), adding=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -216,6 +247,7 @@ class CapstoneForm(CurationForm):
             "review": data.get("review", ReviewMode.LEAD),
             "team": data.get("team", False),
             "optional": data.get("optional", False),
+            "filled_in": data.get("filled_in", False),
         }
 
 

@@ -153,8 +153,10 @@ def _apply_fields(item: dict, kind: str, values: dict, *, adding: bool = False) 
             value = normalize_newlines(value)
         if key in ("weeks", "days", "minutes", "points"):
             put(item, key, number(value))
-        elif key in ("optional", "team"):
+        elif key in ("optional", "team", "filled_in"):
             put(item, key, bool(value), False)
+        elif key == "source":
+            put(item, key, {name: text for name, text in (value or {}).items() if text})
         elif key == "tags":
             put(item, key, words(value))
         elif key == "constraints":

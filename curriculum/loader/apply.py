@@ -23,7 +23,7 @@ from .crossref import TrackInDb
 from .schema import CapstoneSpec, ResourceSpec, TrackSpec
 
 # Fields compared on reload (and written when they differ), per model.
-TRACK_FIELDS = ("title", "summary", "prerequisites", "level", "tags", "lead_emails")
+TRACK_FIELDS = ("title", "summary", "prerequisites", "level", "tags", "lead_emails", "source")
 MODULE_FIELDS = ("title", "summary", "weeks", "days", "choices_required", "position")
 RESOURCE_FIELDS = (
     "module_id",
@@ -35,6 +35,7 @@ RESOURCE_FIELDS = (
     "points_override",
     "points",
     "optional",
+    "filled_in",
     "choice",
     "notes",
     "position",
@@ -48,6 +49,7 @@ CAPSTONE_FIELDS = (
     "review",
     "optional",
     "team",
+    "filled_in",
     "position",
 )
 # A learner who finished a resource is told when one of these changes afterwards.
@@ -177,6 +179,7 @@ def build_plan(
             "level": spec.level,
             "tags": spec.tags,
             "lead_emails": spec.leads,
+            "source": spec.source,
         }
         plan.track_requires[spec.slug] = [ref.slug for ref in spec.requires]
         if track is None:
@@ -264,6 +267,7 @@ def _resource_values(resource: ResourceSpec, position: int, track_pks: dict[str,
             kind=resource.kind, minutes=resource.minutes, points=resource.points_override
         ),
         "optional": resource.optional,
+        "filled_in": resource.filled_in,
         "choice": resource.choice,
         "notes": resource.notes,
         "position": position,
@@ -279,6 +283,7 @@ def _capstone_values(capstone: CapstoneSpec, position: int, track_pks: dict[str,
         "review": capstone.review,
         "optional": capstone.optional,
         "team": capstone.team,
+        "filled_in": capstone.filled_in,
         "position": position,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
@@ -58,6 +59,7 @@ class ResourceSpec:
     minutes: int | None = None
     points_override: int | None = None
     optional: bool = False
+    filled_in: bool = False
     choice: str = ""
     notes: str = ""
     # kind "track": the track whose completion makes this resource done.
@@ -74,6 +76,7 @@ class CapstoneSpec:
     review: str = ReviewMode.LEAD
     optional: bool = False
     team: bool = False
+    filled_in: bool = False
 
 
 @dataclass
@@ -101,6 +104,8 @@ class TrackSpec:
     level: str = Level.BEGINNER
     tags: list[str] = field(default_factory=list)
     leads: list[str] = field(default_factory=list)
+    # The write-up the track follows: {"title", and "author", "published", "url" if given}.
+    source: dict[str, str] = field(default_factory=dict)
     requires: list[Ref] = field(default_factory=list)
     modules: list[ModuleSpec] = field(default_factory=list)
     # Where the file lists its leads (None when it lists none): what a refused change points at.
@@ -191,6 +196,16 @@ def boolean(node: Node) -> bool:
     return value
 
 
+def iso_date(node: Node) -> str:
+    written = str(_scalar(node, "a date written YYYY-MM-DD"))
+    try:
+        if len(written) == 10:
+            return date.fromisoformat(written).isoformat()
+    except ValueError:
+        pass
+    raise _Invalid(f"expected a date written YYYY-MM-DD, got {describe(node)}")
+
+
 def url(node: Node) -> str:
     value = _scalar(node, "an http:// or https:// URL")
     if not isinstance(value, str):
@@ -230,6 +245,8 @@ class FileChecker:
     def __init__(self, display: str):
         self.display = display
         self.errors: list[LoadError] = []
+        # Where items are marked `filled_in: true`: only a track with a `source` may have them.
+        self.filled_in_at: list[tuple[Node, str]] = []
 
     def error(self, node: Node, path: str, message: str) -> None:
         text = f"{path}: {message}" if path else message
@@ -325,7 +342,14 @@ TRACK_FIELDS = {
     "requires": (False, None),
     "tags": (False, None),
     "leads": (False, None),
+    "source": (False, None),
     "modules": (True, None),
+}
+SOURCE_FIELDS = {
+    "title": (True, text(300)),
+    "author": (False, text(200)),
+    "published": (False, iso_date),
+    "url": (False, url),
 }
 MODULE_FIELDS = {
     "slug": (True, slug),
@@ -347,6 +371,7 @@ RESOURCE_FIELDS = {
     "minutes": (False, whole_number(0, MAX_MINUTES)),
     "points": (False, whole_number(0, MAX_POINTS)),
     "optional": (False, boolean),
+    "filled_in": (False, boolean),
     "choice": (False, slug),
     "notes": (False, text(MARKDOWN_MAX, blank=True)),
 }
@@ -359,6 +384,7 @@ CAPSTONE_FIELDS = {
     "review": (False, enum(list(ReviewMode.values), "review mode")),
     "optional": (False, boolean),
     "team": (False, boolean),
+    "filled_in": (False, boolean),
 }
 
 
@@ -393,6 +419,7 @@ def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> Tra
         level=c.value(found, "level", path, TRACK_FIELDS["level"][1], Level.BEGINNER),
         tags=c.list_of(found, "tags", path, text(MAX_TAG_LENGTH)),
         leads=_leads(c, found, path),
+        source=_source(c, found, path),
         requires=c.refs(found, "requires", path),
     )
     track.slug_at.slug = track.slug
@@ -414,7 +441,30 @@ def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> Tra
         track.modules.append(module)
         module_requires.extend((module.slug, ref) for ref in module.requires)
     _check_module_requires(c, track, module_requires)
+    if not track.source:
+        for marked, marked_path in c.filled_in_at:
+            c.error(
+                marked,
+                marked_path,
+                "'filled_in' marks an item the track's source does not name, and this track "
+                "has no 'source' (add one under 'track:', or leave 'filled_in' out)",
+            )
     return track
+
+
+def _source(c: FileChecker, found: dict, path: str) -> dict[str, str]:
+    node = found.get("source")
+    if node is None or _is_null(node):
+        return {}
+    source_path = f"{path}.source"
+    fields = c.mapping(node, source_path, SOURCE_FIELDS)
+    if fields is None:
+        return {}
+    source = {
+        name: c.value(fields, name, source_path, SOURCE_FIELDS[name][1], "")
+        for name in SOURCE_FIELDS
+    }
+    return {name: value for name, value in source.items() if value}
 
 
 def _leads(c: FileChecker, found: dict, path: str) -> list[str]:
@@ -562,9 +612,12 @@ def _resource(c: FileChecker, node: Node, path: str, choices: dict) -> ResourceS
         minutes=get("minutes"),
         points_override=get("points"),
         optional=get("optional", False),
+        filled_in=get("filled_in", False),
         choice=get("choice", ""),
         notes=get("notes", ""),
     )
+    if resource.filled_in:
+        c.filled_in_at.append((found["filled_in"], f"{path}.filled_in"))
     _track_kind(c, node, path, found, resource)
     if resource.choice:
         choices.setdefault(resource.choice, []).append((found["choice"], f"{path}.choice"))
@@ -610,7 +663,7 @@ def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
     if found is None:
         return None
     get = lambda name, default=None: c.value(found, name, path, CAPSTONE_FIELDS[name][1], default)  # noqa: E731
-    return CapstoneSpec(
+    capstone = CapstoneSpec(
         slug=get("slug", ""),
         title=get("title", ""),
         brief=get("brief", ""),
@@ -619,7 +672,11 @@ def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
         review=get("review", ReviewMode.LEAD),
         optional=get("optional", False),
         team=get("team", False),
+        filled_in=get("filled_in", False),
     )
+    if capstone.filled_in:
+        c.filled_in_at.append((found["filled_in"], f"{path}.filled_in"))
+    return capstone
 
 
 def _check_module_requires(c: FileChecker, track: TrackSpec, edges: list[tuple[str, Ref]]) -> None:

@@ -109,7 +109,7 @@ def test_errors_go_to_stderr_one_a_line_and_exit_1(tmp_path):
         "video, course, chapter, article, paper, book, notebook, exercise, talk, quiz, other, track)",
         f"{tmp_path}/b.yaml:11:11: track.modules[0].resources[1]: missing required key 'title'",
         f"{tmp_path}/b.yaml:12:11: track.modules[0].resources[1].titel: unknown key 'titel' "
-        "(did you mean 'title'? expected one of slug, title, kind, track, url, minutes, points, optional, choice, notes)",
+        "(did you mean 'title'? expected one of slug, title, kind, track, url, minutes, points, optional, filled_in, choice, notes)",
     ]
     assert not Track.objects.exists()
 

@@ -114,7 +114,7 @@ def test_unknown_key(run):
     assert run(GOOD.replace("          title: Video", "          titel: Video")) == [
         "BAD:9:11: track.modules[0].resources[0]: missing required key 'title'",
         "BAD:10:11: track.modules[0].resources[0].titel: unknown key 'titel' (did you mean 'title'? "
-        "expected one of slug, title, kind, track, url, minutes, points, optional, choice, notes)",
+        "expected one of slug, title, kind, track, url, minutes, points, optional, filled_in, choice, notes)",
     ]
 
 

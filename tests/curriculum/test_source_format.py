@@ -1,0 +1,158 @@
+"""A track's `source:` (the write-up it follows) and `filled_in: true` on the items that source
+does not name: loaded, shown to learners, exported and reloaded unchanged, edited in the
+browser, and refused where they make no sense."""
+
+from __future__ import annotations
+
+import pytest
+
+from curriculum.exporter import track_export_yaml
+from curriculum.models import Capstone, Resource, Track
+from tests.curriculum.curation_world import TRACK_YAML, load_text
+
+pytestmark = pytest.mark.django_db
+
+SOURCE = """\
+  source:
+    title: "Dabbling with Deep Learning"
+    author: A. Writer
+    published: 2018-01-29
+    url: https://example.com/dabbling
+"""
+SOURCED = (
+    TRACK_YAML.replace("  summary: Learn", SOURCE + "  summary: Learn")
+    .replace("          minutes: 20\n", "          minutes: 20\n          filled_in: true\n")
+    .replace(
+        "          brief: Build a **classifier**.\n",
+        "          brief: Build a **classifier**.\n          filled_in: true\n",
+    )
+)
+
+
+def test_source_and_filled_in_load_show_export_and_reload_unchanged(client):
+    load_text(SOURCED)
+    track = Track.objects.get(slug="pets")
+    assert track.source == {
+        "title": "Dabbling with Deep Learning",
+        "author": "A. Writer",
+        "published": "2018-01-29",
+        "url": "https://example.com/dabbling",
+    }
+    assert Resource.objects.get(slug="video", track__slug="pets").filled_in
+    assert not Resource.objects.get(slug="notebook").filled_in
+    assert Capstone.objects.get(slug="final").filled_in
+
+    page = client.get("/tracks/pets/").content.decode()
+    assert (
+        'This track follows <a href="https://example.com/dabbling" rel="noopener noreferrer">'
+        "“Dabbling with Deep Learning”</a> by A. Writer (29 January 2018)"
+    ) in page
+    video = page[page.index('id="resource-video"') : page.index('id="resource-notebook"')]
+    notebook = page[page.index('id="resource-notebook"') : page.index('id="capstone-final"')]
+    assert 'data-testid="filled-in">not in the source' in video
+    assert "filled-in" not in notebook
+    assert 'data-testid="filled-in">not in the source' in page[page.index('id="capstone-final"') :]
+
+    exported = track_export_yaml(slug="pets")
+    assert "source:" in exported and exported.count("filled_in: true") == 2
+    report = load_text(exported)
+    assert report.created == report.updated == 0
+
+
+def test_a_track_without_a_source_shows_no_source_line(client):
+    load_text(TRACK_YAML)
+    page = client.get("/tracks/pets/").content.decode()
+    assert 'data-testid="track-source"' not in page and "not in the source" not in page
+    assert "source:" not in track_export_yaml(slug="pets")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            TRACK_YAML.replace(
+                "          minutes: 20\n", "          minutes: 20\n          filled_in: true\n"
+            ),
+            "track.modules[0].resources[0].filled_in: 'filled_in' marks an item the track's "
+            "source does not name, and this track has no 'source'",
+        ),
+        (
+            SOURCED.replace('    title: "Dabbling with Deep Learning"\n', ""),
+            "track.source: missing required key 'title'",
+        ),
+        (
+            SOURCED.replace("published: 2018-01-29", "published: 29.1.2018"),
+            "track.source.published: expected a date written YYYY-MM-DD, got text '29.1.2018'",
+        ),
+        (
+            SOURCED.replace("url: https://example.com/dabbling", "url: example.com"),
+            "track.source.url: 'example.com' is not an http:// or https:// URL",
+        ),
+        (
+            SOURCED.replace("filled_in: true", "filled_in: yes", 1),
+            "track.modules[0].resources[0].filled_in: expected true or false, got text 'yes'",
+        ),
+    ],
+)
+def test_bad_source_or_filled_in_is_refused_where_it_is_written(text, message):
+    from curriculum.loader import CurriculumInvalid
+
+    with pytest.raises(CurriculumInvalid) as refused:
+        load_text(text)
+    assert any(message in error.message for error in refused.value.load_errors), [
+        e.message for e in refused.value.load_errors
+    ]
+    assert not Track.objects.exists()
+
+
+def test_a_lead_gives_the_track_a_source_and_tags_an_item_in_the_browser(lead, world):
+    form = lead.get("/tracks/pets/edit/track/").content.decode()
+    for label in ("Source: title", "Source: author", "Source: published", "Source: link (URL)"):
+        assert label in form
+    # A tag needs a source: refused next to the checkbox, nothing written.
+    response = lead.post(
+        "/tracks/pets/edit/resources/video/",
+        {"title": "Lesson video", "kind": "video", "minutes": "20", "filled_in": "on"},
+    )
+    assert response.status_code == 400 and "has no &#x27;source&#x27;" in response.content.decode()
+    assert not Resource.objects.get(slug="video", track__slug="pets").filled_in
+
+    response = lead.post(
+        "/tracks/pets/edit/track/",
+        {
+            "title": "Pets course",
+            "source_title": "Dabbling",
+            "source_published": "29 Jan 2018",
+            "summary": "Learn to classify *pets*.",
+            "level": "beginner",
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    published = body[body.index('name="source_published"') - 600 : body.index('name="source_url"')]
+    assert "Expected a date written YYYY-MM-DD, got text &#x27;29 Jan 2018&#x27;" in published
+    assert Track.objects.get(slug="pets").source == {}
+
+    response = lead.post(
+        "/tracks/pets/edit/track/",
+        {
+            "title": "Pets course",
+            "source_title": "Dabbling",
+            "source_published": "2018-01-29",
+            "summary": "Learn to classify *pets*.",
+            "level": "beginner",
+        },
+    )
+    assert response.status_code == 302
+    assert Track.objects.get(slug="pets").source == {
+        "title": "Dabbling",
+        "published": "2018-01-29",
+    }
+    response = lead.post(
+        "/tracks/pets/edit/resources/video/",
+        {"title": "Lesson video", "kind": "video", "minutes": "20", "filled_in": "on"},
+    )
+    assert response.status_code == 302
+    assert Resource.objects.get(slug="video", track__slug="pets").filled_in
+    edit = lead.get("/tracks/pets/edit/resources/video/").content.decode()
+    assert 'name="filled_in"' in edit and "checked" in edit[edit.index('name="filled_in"') - 200 :]
