@@ -41,6 +41,20 @@ class CohortBaseForm(StrictInputForm, forms.Form):
                 self.add_error(name if name in self.fields else None, message)
 
 
+class TrackChoices(forms.ModelMultipleChoiceField):
+    """Tracks by id: only the digits 0-9 name one (Python reads "１２" as 12), and no id longer
+    than the database's integers is looked up (SQLite raised OverflowError on one)."""
+
+    def clean(self, value):
+        for raw in value or []:
+            text = str(raw)
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                )
+        return super().clean(value)
+
+
 class CohortDetailsForm(CohortBaseForm):
     service_fields = {"track_ids": "tracks"}
 
@@ -60,7 +74,7 @@ class CohortDetailsForm(CohortBaseForm):
     )
     starts_on = forms.DateField(label="Starts on", widget=DATE_INPUT)
     ends_on = forms.DateField(label="Ends on", widget=DATE_INPUT)
-    tracks = forms.ModelMultipleChoiceField(
+    tracks = TrackChoices(
         label="Tracks",
         queryset=Track.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -79,13 +93,6 @@ class CohortDetailsForm(CohortBaseForm):
         if cohort is not None:
             tracks = tracks | Track.objects.filter(cohort_links__cohort=cohort)
         self.fields["tracks"].queryset = tracks.distinct().order_by("title")
-
-    def clean_tracks(self):
-        # Python reads "１２" as 12: only the digits 0-9 name a track.
-        raw = self.data.getlist(self.add_prefix("tracks")) if hasattr(self.data, "getlist") else []
-        if any(not (str(value).isascii() and str(value).isdigit()) for value in raw):
-            raise forms.ValidationError("Choose tracks from the list.")
-        return self.cleaned_data["tracks"]
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

@@ -1,4 +1,8 @@
-"""Waymark's allauth adapter: one change to allauth's behaviour.
+"""Waymark's allauth adapter: two changes to allauth's behaviour.
+
+An email address longer than the column that keeps it (254 characters) is refused with a
+message; allauth's field has no limit of its own, so the address was cut short on SQLite and
+failed to save on PostgreSQL.
 
 The confirmation link in the sign-up email carries where the person was going (`next`, such
 as a cohort invite's `/join/<code>/`). The link is often opened in another browser (a phone's
@@ -9,12 +13,22 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
 
 from ops.safety import same_site_path
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        limit = app_settings.EMAIL_MAX_LENGTH
+        if len(email) > limit:
+            raise forms.ValidationError(
+                f"An email address can be at most {limit} characters (this one has {len(email)})."
+            )
+        return super().clean_email(email)
+
     def get_email_confirmation_url(self, request, emailconfirmation) -> str:
         url = super().get_email_confirmation_url(request, emailconfirmation)
         if request is None:

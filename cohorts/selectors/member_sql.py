@@ -159,7 +159,13 @@ class MemberQuery:
         """The table's order: the sorted column, then name and id (stable pages)."""
         key, desc = filters.sort_key, filters.descending
         columns = {"points": "points", "activity": "last_activity", "pace": "modules_done"}
-        if key.startswith("track-") and key[6:].isdigit() and int(key[6:]) in self.ctx.track_ids:
+        if (
+            key.startswith("track-")
+            and key[6:].isascii()
+            and key[6:].isdigit()
+            and len(key) < 24
+            and int(key[6:]) in self.ctx.track_ids
+        ):
             columns[key] = f"t{self.ctx.track_ids.index(int(key[6:]))}_percent"
         if key not in columns:
             way = "DESC" if desc else "ASC"

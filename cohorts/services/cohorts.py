@@ -48,6 +48,8 @@ __all__ = [
 RESERVED_SLUGS = frozenset({"new", "join"})
 SLUG_MAX = Cohort._meta.get_field("slug").max_length
 DESCRIPTION_MAX = Cohort._meta.get_field("description").max_length
+# Long enough for any program; a cohort dated from year 1 drew a dashboard of 105,707 weeks.
+COHORT_MAX_DAYS = 5 * 365
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -92,8 +94,18 @@ def _check_details(
         errors["starts_on"].append("Give the date the cohort starts.")
     if not isinstance(ends_on, date):
         errors["ends_on"].append("Give the date the cohort ends.")
-    if isinstance(starts_on, date) and isinstance(ends_on, date) and ends_on < starts_on:
+    days = (
+        (ends_on - starts_on).days + 1
+        if isinstance(starts_on, date) and isinstance(ends_on, date)
+        else None
+    )
+    if days is not None and days < 1:
         errors["ends_on"].append("The cohort must end on or after the day it starts.")
+    elif days is not None and days > COHORT_MAX_DAYS:
+        errors["ends_on"].append(
+            f"A cohort runs for at most {COHORT_MAX_DAYS // 365} years; this one would run "
+            f"{days:,} days. Pick a later start or an earlier end."
+        )
     tracks = _tracks(list(track_ids or []), errors, cohort=cohort)
     if errors:
         raise CohortInvalid(dict(errors))

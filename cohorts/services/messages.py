@@ -80,12 +80,16 @@ class SendResult:
 
 def _placeholders_problem(text: str) -> str | None:
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parts = [part for part in string.Formatter().parse(text) if part[1] is not None]
     except ValueError:
         return "A { or } without its pair: write {name}, or {{ and }} for the characters."
-    unknown = sorted({name for name in fields if name not in PLACEHOLDERS})
+    known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
+    for _, name, spec, conversion in parts:
+        if spec or conversion:  # {name:>99999999} would make each email gigabytes
+            written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            return f"Write placeholders plainly, as {{{name}}}: {{{written}}} is not one."
+    unknown = sorted({name for _, name, _, _ in parts if name not in PLACEHOLDERS})
     if unknown:
-        known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
         return f"Unknown placeholder {{{unknown[0]}}}: use {known}."
     return None
 
@@ -111,7 +115,14 @@ def message_problems(*, subject: str, body: str) -> dict[str, str]:
 
 
 def message_personalise(text: str, values: dict[str, str]) -> str:
-    return text.format_map({key: values.get(key, "") for key in PLACEHOLDERS})
+    """The text with each {placeholder} replaced by its value. Only bare placeholders are
+    ever written (`message_problems`); any format spec or conversion is ignored, not run."""
+    out = []
+    for literal, name, _, _ in string.Formatter().parse(text):
+        out.append(literal)
+        if name is not None:
+            out.append(values.get(name, "") if name in PLACEHOLDERS else "")
+    return "".join(out)
 
 
 def _local_days(learner_ids, *, now: datetime) -> dict[int, date]:

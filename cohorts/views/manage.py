@@ -172,7 +172,12 @@ def _phase_errors(formset, rows, errors) -> None:
     """Put `phases.<n>.<field>` messages on the n-th kept row's field."""
     for key, messages_ in errors.items():
         parts = (key or "").split(".")
-        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+        if (
+            len(parts) == 3
+            and parts[1].isascii()
+            and parts[1].isdigit()
+            and int(parts[1]) < len(rows)
+        ):
             form = rows[int(parts[1])][1]
             for message in messages_:
                 form.add_error(parts[2] if parts[2] in form.fields else None, message)

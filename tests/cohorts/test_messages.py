@@ -77,6 +77,26 @@ def test_only_active_members_and_only_admins(world):
     assert not CohortMessage.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Hi {name:d}", "{name:d}"),
+        ("Hi {name!x}", "{name!x}"),
+        ("Hi {name!r}", "{name!r}"),
+        ("Hi {name:>99999999999999999999}", "{name:>99999999999999999999}"),
+        ("Hi {name:>1000000}", "{name:>1000000}"),  # would pad every email to a megabyte
+    ],
+)
+def test_placeholders_take_no_format_specs_or_conversions(world, text, shown):
+    for fields in ({"subject": text}, {"body": text}):
+        with pytest.raises(services.MessageError) as refused:
+            send(world, world["members"], **fields)
+        assert str(refused.value) == f"Write placeholders plainly, as {{name}}: {shown} is not one."
+    assert not CohortMessage.objects.exists()
+    # A message stored before this rule is personalised without running the spec.
+    assert services.message_personalise("Hi {name:>99999}{pace!r}", {"name": "Ada"}) == "Hi Ada"
+
+
 def test_the_email_arrives_personalised_with_a_stable_message_id(world, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://waymark.example"
@@ -111,6 +131,9 @@ def test_compose_preview_send_and_log(client, world):
     url = f"/cohorts/{world['cohort'].slug}/messages/"
     page = client.get(url, {"learner": [ada.pk, bo.pk]}).content.decode()
     assert "To 2 members" in page and "Preview for Ada" in page
+    # Ids typed into the address: digits Python reads but the database can't are ignored.
+    page = client.get(url, {"learner": [ada.pk, "²", "9" * 30]}).content.decode()
+    assert "To 1 member" in page and "Preview for Ada" in page
     preview = client.post(
         url,
         {

@@ -172,6 +172,33 @@ def test_update_refuses_dates_that_would_leave_a_phase_outside(cohort, staff):
     assert "Project" in refused.value.errors["ends_on"][0]
 
 
+def test_a_cohort_runs_at_most_five_years(cohort, staff):
+    """A cohort dated from year 1 was accepted, and its dashboard drew 105,707 weeks."""
+    with pytest.raises(services.CohortInvalid) as refused:
+        services.cohort_update(
+            by=staff,
+            cohort=cohort,
+            name=cohort.name,
+            slug=cohort.slug,
+            starts_on=cohort.ends_on - timedelta(days=5 * 365),
+            ends_on=cohort.ends_on,
+            track_ids=[t.pk for t in cohort.tracks.all()],
+        )
+    assert refused.value.errors["ends_on"] == [
+        "A cohort runs for at most 5 years; this one would run 1,826 days. Pick a later start "
+        "or an earlier end."
+    ]
+    services.cohort_update(  # exactly five years is fine
+        by=staff,
+        cohort=cohort,
+        name=cohort.name,
+        slug=cohort.slug,
+        starts_on=cohort.ends_on - timedelta(days=5 * 365 - 1),
+        ends_on=cohort.ends_on,
+        track_ids=[t.pk for t in cohort.tracks.all()],
+    )
+
+
 def test_members_cannot_edit_their_cohort(cohort, track):
     member = UserFactory()
     from .conftest import join

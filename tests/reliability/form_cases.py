@@ -213,7 +213,10 @@ FORM_CASES: list[FormCase] = [
             "password1": "a-long-Passphrase-42",
             "password2": "a-long-Passphrase-42",
         },
-        fields={"display_name": Text(max_length=100, required=True)},
+        fields={
+            "display_name": Text(max_length=100, required=True),
+            "email": Text(max_length=254, required=True),
+        },
     ),
     FormCase(
         name="nudge log filter",

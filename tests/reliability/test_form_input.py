@@ -1,4 +1,4 @@
-"""Every form meets bad input (empty, over-long, wrong type, full-width digits, far-future dates,
+"""Every form meets bad input (empty, invisible-only, over-long, wrong type, full-width digits, far dates,
 control characters, NUL, 1 MB) with a message tied to the field (`aria-describedby` from the
 field to its error list) and no change in the database. The forms are in form_cases.py."""
 
@@ -16,6 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.test import Client
 
+from ops.forms import has_visible_text
 from tests.aria import aria_problems
 
 from .form_cases import FORM_CASES, Choice, Date, FormCase, Link, Number, Text, make_world
@@ -37,6 +38,8 @@ def bad_values(kind) -> dict[str, object]:
     values: dict[str, object] = {"NUL": "a\x00b", "1 MB": MEGABYTE}
     if kind.required:
         values["empty"] = ""
+    if kind.required and isinstance(kind, Text | Link):
+        values["invisible only"] = "\u200b \u3164\u2060"  # zero-width space, Hangul filler...
     if isinstance(kind, Text):
         values["over-long"] = "x" * (kind.max_length + 1)
         values["control character"] = "a\x1b[31mb" if kind.multiline else "a\x01b"
@@ -58,6 +61,7 @@ def bad_values(kind) -> dict[str, object]:
                 "wrong type": "next tuesday",
                 "full-width digits": "２０３０-０１-０１",
                 "far-future date": "9999-12-31",
+                "far-past date": "0001-01-01",
                 "control character": "2030-01-01\x0b",
             }
         )
@@ -66,6 +70,8 @@ def bad_values(kind) -> dict[str, object]:
             {
                 "wrong type": "not-a-choice",
                 "full-width digits": "１２",
+                "superscript digit": "²",
+                "id past any integer": "9" * 30,
                 "control character": "1\x01",
             }
         )
@@ -260,3 +266,30 @@ def test_every_form_has_a_case():
         f"forms without a bad-input case: {sorted(missing)}; add a FormCase to "
         "tests/reliability/form_cases.py (docs/reliability.md, 'Adding a form')"
     )
+
+
+def test_an_optional_field_of_only_invisible_characters_is_saved_empty(world):
+    """A display name of zero-width spaces looked empty everywhere but was not: certificates
+    showed nothing where "A Waymark learner" belongs."""
+    [case] = [case for case in FORM_CASES if case.name == "profile"]
+    client = client_for(case, world)
+    data = case.valid(world) | {"display_name": "\u200b\u200b \u2060"}
+    assert client.post(case.url(world), data).status_code == 302
+    world.learner.profile.refresh_from_db()
+    assert world.learner.profile.display_name == ""
+    assert has_visible_text(world.learner.profile.name)  # the fallback name others see
+
+
+def test_a_well_formed_email_address_over_254_characters_is_refused_at_sign_up(world):
+    """It was cut to its first 254 characters on SQLite (the confirmation went to an address
+    without its domain) and failed to save on PostgreSQL."""
+    from django.contrib.auth import get_user_model
+
+    [case] = [case for case in FORM_CASES if case.name == "sign-up"]
+    client = client_for(case, world)
+    email = "a" * 300 + "@example.com"
+    response = client.post(case.url(world), case.valid(world) | {"email": email})
+    assert response.status_code == 200
+    message = field_error(response.content.decode(), "email")
+    assert message and "at most 254 characters (this one has 312)" in message
+    assert not get_user_model().objects.filter(email__startswith="aaaa").exists()
