@@ -1,7 +1,8 @@
 """The five seed tracks in `seeds/` load cleanly and keep to their posts (issue 11): the
 structure each post states (modules and their order, what is optional, which capstones exist
 and how their constraints read), nothing shown to learners as fact that the post does not
-say, and what a seed fills in presented as Waymark's."""
+say, and what a seed fills in presented as Waymark's: each seed names its post (`source`) and
+tags the items the post does not name (`filled_in`)."""
 
 from __future__ import annotations
 
@@ -395,3 +396,132 @@ def test_finishing_the_fastai_track_completes_the_first_stage(seeded):
         services.progress_set_status(learner=learner, resource=resource, status="done")
     stage = Resource.objects.get(slug="fastai-part1-track")
     assert Progress.objects.get(learner=learner, resource=stage).status == ProgressStatus.DONE
+
+
+# --- the post each seed follows, and the items it fills in -----------------------------------
+
+SOURCES = {
+    # Post 000's front matter (title, date) and its sign-off, "-Merlin".
+    "techlabs-ai": {
+        "title": "Techlabs Berlin - Part One: The AI track",
+        "author": "Merlin",
+        "published": "2020-08-25",
+    },
+    # Post 001's front matter; the post names no author.
+    "tensorflow-deep-learning": {"title": "Deep learning course", "published": "2022-04-25"},
+    # Post 002's front matter; the post names no author.
+    "nvidia-dli-cv": {"title": "Dabbling with Deep Learning", "published": "2018-01-29"},
+    # Post 003: its heading and "20 Dec 2018 by dzlab".
+    "fastai-part1": {
+        "title": "fastai's Practical Deep Learning For Coders, Part 1",
+        "author": "dzlab",
+        "published": "2018-12-20",
+    },
+    # Post 004: its title only; the copy we have gives no author and no date.
+    "learning-deep-learning": {"title": "Learning Deep Learning"},
+}
+
+
+def test_every_seed_names_the_post_it_follows_and_invents_no_address(seeded):
+    for slug in SEED_SLUGS:
+        source = Track.objects.get(slug=slug).source
+        assert source.get("title"), slug
+        assert "url" not in source, slug  # no post's own address is known for certain
+    assert {slug: Track.objects.get(slug=slug).source for slug in SEED_SLUGS} == SOURCES
+
+
+def test_a_seed_page_says_which_post_it_follows(seeded, client):
+    page = client.get("/tracks/techlabs-ai/").content.decode()
+    assert (
+        "This track follows “Techlabs Berlin - Part One: The AI track” by Merlin (25 August 2020)"
+    ) in page
+    page = client.get("/tracks/learning-deep-learning/").content.decode()
+    assert "This track follows “Learning Deep Learning”. Items tagged" in page
+
+
+def _item(track: str, slug: str) -> Resource | Capstone:
+    found = Resource.objects.active().filter(track__slug=track, slug=slug).first()
+    return found or Capstone.objects.active().get(track__slug=track, slug=slug)
+
+
+# Items each post does not name (Waymark's pick), spot-checked: tagged `filled_in`.
+FILLED_IN = {
+    "techlabs-ai": [
+        "fastai-lesson-2-video",  # the post names the course, not which lecture goes with a topic
+        "ng-convolutional-neural-networks",
+        "paper-resnet",  # "papers ... such as ResNets": a topic, no paper named
+        "challenge-error-analysis",
+    ],
+    "tensorflow-deep-learning": [
+        "regression-exercise",
+        "certificate-preparation-guide",
+        "food-vision-big",
+    ],
+    "nvidia-dli-cv": [],  # every item is one the post names; what is Waymark's is in the prose
+    "fastai-part1": [
+        "lesson-2-download-notebook",  # the post mentions no notebook for the teddy bears
+        "lesson-6-pets-more-notebook",
+        "lesson-5-homework",  # "Exercise (Waymark's suggestion)": no homework in the post
+    ],
+    "learning-deep-learning": [
+        "stanford-linear-algebra-refresher",  # for "Stanford has some great refreshers"
+        "alphago-zero-paper",
+        "dqn-atari-paper",
+    ],
+}
+
+# Items each post names (with or without a link), spot-checked: not tagged.
+NAMED = {
+    "techlabs-ai": [
+        # "The edyoucated track and Jeremy Howard encourage you to take your new knowledge and
+        # apply it to whatever you find interesting. As an exercise, I tried ..."
+        "challenge-your-own-images",
+        # "a project phase, which let individuals from different tracks team-up to work on and
+        # deliver a tech product"
+        "team-project",
+    ],
+    "tensorflow-deep-learning": [
+        # "At the second, there was the feature extraction." under "## Feature extraction notebook"
+        "feature-extraction-notebook",
+        # "check this for the [details]( https://poloclub.github.io/cnn-explainer/)"
+        "cnn-explainer",
+        # "A certificate about deep learning models (well, TensorFlow)."
+        "tensorflow-developer-certificate-exam",
+    ],
+    "nvidia-dli-cv": [
+        # "at the end there is an optional assessment, which is well worth doing"
+        "dli-assessment",
+        # "with stretch goals to keep the more experienced busy"
+        "stretch-goals",
+        # "you will use and train an object recognition network, to support an ‘intelligent
+        # Dog Door’"
+        "dog-door-lab",
+    ],
+    "fastai-part1": [
+        # "#### Lesson 1" ... "The course videos are ... freely available on youtube."
+        "lesson-1-video",
+        # "It also presents a couple of jupyter notebooks ...: - CamVid dataset (segmentation)"
+        "lesson-3-camvid-notebook",
+        # "Here is some nicely writing lecture notes, kindly shared by Hiromi Suenaga"
+        "lesson-2-notes",
+        # "The homework for this lesson is to build an image classification model and deploy it
+        # on a web app."
+        "lesson-2-homework",
+    ],
+    "learning-deep-learning": [
+        # "When done it’s a good idea to watch the following great talk by Google"
+        "google-deep-learning-talk",
+        # "you might find Part 1 of the Deep Learning Book helpful"
+        "deep-learning-book-part-1",
+        # "OpenAIs “SpinningUp AI” course is another great resource"
+        "openai-spinning-up",
+        # "In our first Capstone project we’ll demonstrate that we fully understand ..."
+        "capstone-1",
+    ],
+}
+
+
+@pytest.mark.parametrize("slug", sorted(SEED_SLUGS))
+def test_what_a_seed_fills_in_is_tagged_and_what_its_post_names_is_not(seeded, slug):
+    assert [s for s in FILLED_IN[slug] if not _item(slug, s).filled_in] == []
+    assert [s for s in NAMED[slug] if _item(slug, s).filled_in] == []
