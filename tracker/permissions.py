@@ -370,6 +370,18 @@ def can_archive_cohort(user, cohort: Cohort) -> bool:
     return cohort.archived_at is None and can_manage_cohort(user, cohort)
 
 
+def ran_archived_cohort(user, cohort: Cohort) -> bool:
+    """Was an admin of this cohort when it was archived: a second Archive click (or Back and
+    resubmit) is told it is archived rather than that the cohort does not exist."""
+    return (
+        cohort.archived_at is not None
+        and is_signed_in(user)
+        and CohortMembership.objects.filter(
+            cohort=cohort, user_id=user.pk, role=CohortRole.ADMIN, removed_at__isnull=True
+        ).exists()
+    )
+
+
 def can_restore_cohort(user, cohort: Cohort) -> bool:
     """Bring an archived cohort back: staff (its admins no longer see it once archived)."""
     return cohort.archived_at is not None and is_staff(user)

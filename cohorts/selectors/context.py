@@ -87,10 +87,12 @@ def cohort_context(*, slug: str, today: date, cohort: Cohort | None = None) -> C
         .only("track__id", "track__structure_version", "position")
         .order_by("position", "id")
     )
+    # A track archived under a running cohort stays linked to it (docs/cohorts.md), but no one
+    # can work on it any more: its pages are gone, so pace, targets and lists leave it out.
     tracks = [
         s
         for s in (track_structure(link.track.id, link.track.structure_version) for link in links)
-        if s is not None
+        if s is not None and s.archived_at is None
     ]
     modules = {m.id: (s, m) for s in tracks for m in s.modules}
     targets = []

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from curriculum.models import Module, Track
 from tracker import permissions
@@ -54,6 +55,20 @@ def cohorts_for(user) -> QuerySet[Cohort]:
 
 def cohort_by_slug(slug: str) -> Cohort | None:
     return Cohort.objects.filter(slug=slug).first()
+
+
+def cohort_just_created(*, by, slug: str, name: str, starts_on, ends_on) -> Cohort | None:
+    """The cohort `by` created in the last two minutes with exactly these details: the form
+    sent twice (a double click), whose second copy is refused for its slug."""
+    since = timezone.now() - timedelta(minutes=2)
+    return Cohort.objects.filter(
+        slug=slug,
+        name=name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by_id=by.pk,
+        created_at__gte=since,
+    ).first()
 
 
 def cohort_with_tracks(slug: str) -> Cohort | None:

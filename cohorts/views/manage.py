@@ -44,9 +44,17 @@ def cohort_new(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Staff and cohort admins create cohorts.")
     form = CohortDetailsForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        details = form.service_kwargs()
         try:
-            cohort = services.cohort_create(by=request.user, **form.service_kwargs())
+            cohort = services.cohort_create(by=request.user, **details)
         except services.CohortInvalid as refused:
+            sent_twice = "slug" in refused.errors and selectors.cohort_just_created(
+                by=request.user,
+                **{key: details[key] for key in ("slug", "name", "starts_on", "ends_on")},
+            )
+            if sent_twice:  # the first copy made it: say so, as the first answer would have
+                messages.success(request, f"{sent_twice.name} is created.")
+                return redirect("cohorts:settings", slug=sent_twice.slug)
             form.add_service_errors(refused.errors)
         else:
             messages.success(
@@ -232,6 +240,14 @@ def settings_targets(request: HttpRequest, slug: str) -> HttpResponse:
 def settings_archive(request: HttpRequest, slug: str) -> HttpResponse:
     """Archive the cohort once its admin ticked that it is over; then the cohort list, where
     (for its admins) it is gone."""
+    archived = selectors.cohort_by_slug(slug)
+    if (
+        archived is not None
+        and permissions.ran_archived_cohort(request.user, archived)
+        and not permissions.can_manage_cohort(request.user, archived)  # staff still manage it
+    ):
+        messages.info(request, f"{archived.name} is archived already.")
+        return redirect("cohorts:list")
     cohort = managed_cohort(request, slug, with_tracks=True)
     form = CohortArchiveForm(request.POST, cohort=cohort)
     if not form.is_valid():

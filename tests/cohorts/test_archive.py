@@ -40,8 +40,22 @@ def test_an_admin_archives_a_cohort_after_ticking_that_it_is_over(client, cohort
     page = done.content.decode()
     assert "Spring cohort is archived" in page and 'data-testid="cohort-row"' not in page
     assert Cohort.objects.get(pk=cohort.pk).archived_at is not None
+    # A second click (or Back and resubmit) says so, where it answered "Page not found".
+    again = client.post(
+        reverse("cohorts:settings_archive", args=[cohort.slug]), {"confirm": "on"}, follow=True
+    )
+    assert again.redirect_chain[-1][0] == reverse("cohorts:list")
+    assert "Spring cohort is archived already." in again.content.decode()
     # Gone for its admins and members; its invites let nobody in.
     assert client.get(settings_url).status_code == 404
+    outsider = UserFactory()  # who never ran it learns nothing of it
+    assert (
+        signed_in(client, outsider)
+        .post(reverse("cohorts:settings_archive", args=[cohort.slug]), {"confirm": "on"})
+        .status_code
+        == 404
+    )
+    signed_in(client, admin)
     signed_in(client, member)
     assert client.get(reverse("cohorts:home", args=[cohort.slug])).status_code == 404
     assert "Spring cohort" not in client.get(reverse("tracker:dashboard")).content.decode()

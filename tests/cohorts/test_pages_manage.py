@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
+from cohorts import services
 from cohorts.models import Cohort, CohortModuleTarget, CohortPhase
 from tests.factories import TrackFactory, UserFactory
 
@@ -60,6 +61,29 @@ def test_staff_create_a_cohort_in_the_browser(client, staff, track):
     assert cohort.description_html == "<p>Learn, then <em>build</em>.</p>"
     page = client.get(response["Location"]).content.decode()
     assert "Tensors" in page and "Training loops" in page  # the pace plan table
+
+
+def test_a_create_form_sent_twice_answers_as_the_first_did(client, staff, admin, track):
+    """A double click: the second copy found the slug taken and said so, for a success."""
+    data = {
+        "name": "TechLabs Spring",
+        "slug": "techlabs-spring",
+        "starts_on": "2026-03-02",
+        "ends_on": "2026-07-26",
+        "tracks": [str(track.pk)],
+    }
+    url = reverse("cohorts:new")
+    first = signed_in(client, staff).post(url, data)
+    second = client.post(url, data, follow=True)
+    assert second.redirect_chain[-1][0] == first["Location"]
+    assert "TechLabs Spring is created." in second.content.decode()
+    assert Cohort.objects.filter(slug="techlabs-spring").count() == 1
+    # Other details, or someone else, taking the same slug: refused as before.
+    services.cohort_admin_add(by=staff, cohort=Cohort.objects.get(), user_email=admin.email)
+    for who, changes in ((staff, {"name": "Another"}), (admin, {})):
+        response = signed_in(client, who).post(url, data | changes)
+        assert response.status_code == 400, who
+        assert "already uses" in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -257,3 +257,39 @@ def test_a_typed_code_meets_bad_input_next_to_the_field(client, value):
     response = client.post(reverse("cohorts:join_code"), {"code": value})
     assert response.status_code == 400
     assert field_error(response.content.decode(), "code")
+
+
+def test_a_track_archived_under_a_running_cohort_leaves_its_pages(client, cohort, track, staff):
+    """Its page is gone (404 to learners): the member page offered "Continue" to it and
+    counted its modules against the member's pace; leaving it led to that 404."""
+    from curriculum.models import Track
+    from tests.factories import ModuleFactory, ResourceFactory, TrackFactory
+
+    kept = TrackFactory(title="Computer Vision", slug="vision")
+    ResourceFactory(module=ModuleFactory(track=kept, title="Convolutions", weeks=1))
+    services.cohort_update(
+        by=staff,
+        cohort=cohort,
+        name=cohort.name,
+        slug=cohort.slug,
+        starts_on=cohort.starts_on,
+        ends_on=cohort.ends_on,
+        track_ids=[track.pk, kept.pk],
+    )
+    member = UserFactory()
+    join(cohort, member)
+    client.force_login(member)
+    home = reverse("cohorts:home", args=[cohort.slug])
+    assert f'href="{track.get_absolute_url()}"' in client.get(home).content.decode()
+
+    Track.objects.filter(pk=track.pk).update(archived_at=timezone.now())
+    from curriculum.structure import structure_changed
+
+    structure_changed({track.pk})
+    page = client.get(home).content.decode()
+    assert f'href="{track.get_absolute_url()}"' not in page and "Tensors" not in page
+    assert f'href="{kept.get_absolute_url()}"' in page and "Convolutions" in page
+    assert client.get(track.get_absolute_url()).status_code == 404
+    left = client.post(reverse("track:leave", args=[track.slug]))
+    assert left["Location"] == reverse("tracker:dashboard")
+    assert client.get(left["Location"]).status_code == 200

@@ -146,6 +146,8 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         f"You left {track.title}. Your progress, notes and points are kept if you enrol again.",
     )
+    if track.archived_at is not None:  # its page is gone: back to the learner's own
+        return redirect("tracker:dashboard")
     return redirect(track.get_absolute_url())
 
 
