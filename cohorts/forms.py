@@ -113,6 +113,12 @@ class PhaseForm(CohortBaseForm):
 
 
 class _PhaseFormSet(forms.BaseFormSet):
+    def clean(self):
+        # A count below zero (a page not made by this site) read as "no rows": every phase gone.
+        if self.is_bound and self.management_form.cleaned_data.get("TOTAL_FORMS", 0) < 0:
+            raise forms.ValidationError("The phases could not be read: reload the page.")
+        super().clean()
+
     def phase_rows(self) -> list[tuple[int, PhaseForm]]:
         """(index in the formset, form) of the rows to keep: filled in and not ticked for removal."""
         return [

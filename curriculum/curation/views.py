@@ -475,7 +475,9 @@ def upload_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 services.track_upload_cancel(user=request.user, upload=upload_row)
                 messages.success(request, f"Cancelled {upload_row.filename}: nothing was changed.")
                 return redirect(_anchor(track))
-            version = int(request.POST.get("version") or -1)
+            written = request.POST.get("version", "")
+            # The preview's hidden field: anything else is a page not made by this site.
+            version = int(written) if written.isascii() and written.isdigit() else -1
             report = services.track_upload_apply(
                 user=request.user, upload=upload_row, version=version
             )

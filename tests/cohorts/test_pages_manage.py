@@ -193,6 +193,10 @@ def test_phases_are_added_edited_and_removed(client, cohort, admin):
     )
     assert response.status_code == 302
     assert list(CohortPhase.objects.values_list("name", flat=True)) == ["Learning"]
+    # A row count below zero (no page of ours sends one) removed every phase.
+    response = client.post(url, phase_data([]) | {"phases-TOTAL_FORMS": "-1"})
+    assert response.status_code == 400 and "could not be read" in response.content.decode()
+    assert list(CohortPhase.objects.values_list("name", flat=True)) == ["Learning"]
 
 
 def test_overlapping_phases_are_refused_on_the_row_over_htmx(client, cohort, admin):

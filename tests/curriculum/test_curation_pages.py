@@ -228,6 +228,12 @@ def test_apply_refuses_when_the_track_changed_since_the_preview(lead, world):
     assert "changed after this preview" in refused.content.decode()
     assert refused.context["preview"].version != version  # the new preview, ready to apply
     assert Resource.objects.get(track__slug="pets", slug="notebook").archived_at is None
+    # A version no preview wrote: the same refusal, never Python's own words.
+    for written in ("abc", "²", ""):
+        refused = lead.post(response["Location"], {"action": "apply", "version": written})
+        assert refused.status_code == 409, written
+        assert "invalid literal" not in refused.content.decode()
+    assert Resource.objects.get(track__slug="pets", slug="notebook").archived_at is None
 
 
 @pytest.mark.parametrize(
