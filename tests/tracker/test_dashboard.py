@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -235,3 +236,23 @@ def test_activity_times_are_shown_in_the_learners_time_zone(client, user):
     )
     client.force_login(user)
     assert ", 08:30</time>" in client.get("/me/").content.decode()  # 23:30 UTC is 08:30 in Tokyo
+
+
+@pytest.mark.django_db
+def test_each_earlier_event_of_an_item_says_what_happened(client, user):
+    """Done, then back to in progress: the award at the first click was listed as bare
+    "+N pts" beside the item's latest status."""
+    resource = ResourceFactory(title="Twice lecture", minutes=30)
+    services.enrolment_join(learner=user, track=resource.track)
+    start = timezone.now() - timedelta(hours=2)
+    services.progress_set_status(learner=user, resource=resource, status="done", now=start)
+    services.progress_set_status(
+        learner=user, resource=resource, status="in_progress", now=start + timedelta(hours=1)
+    )
+    client.force_login(user)
+    body = client.get("/me/").content.decode()
+    activity = body[body.index('id="activity-title"') : body.index('id="certificates-title"')]
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in activity.split("<li")[1:]]
+    assert len(rows) == 2, rows
+    assert "In progress Twice lecture -30 pts" in rows[0]
+    assert "Done Twice lecture +30 pts" in rows[1]

@@ -204,6 +204,16 @@ def _as_date(value, zone) -> date:
     return value
 
 
+# What a ledger entry shown on its own (its item's progress has changed again since) records:
+# a resource is awarded when marked done and reversed when moved back from done.
+_LEDGER_LABELS = {
+    ("resource", PointsKind.AWARD): "Done",
+    ("resource", PointsKind.REVERSAL): "Moved back from done",
+    ("capstone", PointsKind.AWARD): "Passed",
+    ("capstone", PointsKind.REVERSAL): "Points taken back",
+}
+
+
 def _recent_activity(*, learner) -> list[ActivityItem]:
     """The latest progress changes merged with the latest ledger entries; an award or reversal
     made by a progress change (same resource, same instant) is shown on that change."""
@@ -241,7 +251,7 @@ def _recent_activity(*, learner) -> list[ActivityItem]:
                 track=source.track,
                 title=source.title,
                 anchor=f"#{prefix}-{source.slug}",
-                status=None,
+                status=_LEDGER_LABELS[(prefix, entry.kind)],
                 points=entry.amount,
                 current=source.archived_at is None,
             )
