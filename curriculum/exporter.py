@@ -131,6 +131,7 @@ def resource_data(resource: Resource) -> dict:
 def capstone_data(capstone: Capstone) -> dict:
     data: dict = {"slug": capstone.slug, "title": capstone.title, "brief": capstone.brief}
     _put(data, "constraints", list(capstone.constraints), [])
+    _put(data, "minutes", capstone.minutes, None)
     _put(data, "points", capstone.points, DEFAULT_CAPSTONE_POINTS)
     _put(data, "review", capstone.review, ReviewMode.LEAD)
     _put(data, "optional", capstone.optional, False)

@@ -334,6 +334,9 @@ class Capstone(models.Model):
     brief = models.TextField()
     brief_html = models.TextField(blank=True, editable=False)
     constraints = models.JSONField(default=list, blank=True)
+    # The work's estimate: counted in time left and pace plans while not passed (none: listed
+    # there as open work without an estimate). Points do not follow it, unlike a resource's.
+    minutes = models.PositiveIntegerField(null=True, blank=True)
     points = models.PositiveIntegerField(default=DEFAULT_CAPSTONE_POINTS)
     review = models.CharField(max_length=10, choices=ReviewMode.choices, default=ReviewMode.LEAD)
     # Never blocks completion; still awards its points and shows on the certificate if passed.
@@ -355,6 +358,9 @@ class Capstone(models.Model):
             models.UniqueConstraint(fields=["track", "slug"], name="capstone_slug_unique_in_track"),
             models.CheckConstraint(
                 condition=Q(points__lte=MAX_POINTS), name="capstone_points_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__lte=MAX_MINUTES), name="capstone_minutes_range"
             ),
             models.CheckConstraint(
                 condition=Q(review__in=ReviewMode.values), name="capstone_review_valid"

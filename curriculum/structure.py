@@ -186,6 +186,7 @@ class CapstoneNode:
     title: str
     brief_html: str
     constraints: tuple[str, ...]
+    minutes: int | None
     points: int
     review: str
     review_label: str
@@ -395,6 +396,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
             "title",
             "brief_html",
             "constraints",
+            "minutes",
             "points",
             "review",
             "optional",
@@ -476,6 +478,7 @@ def build_structure(track_id: int) -> TrackStructure | None:
                 title=c.title,
                 brief_html=c.brief_html,
                 constraints=tuple(c.constraints or ()),
+                minutes=c.minutes,
                 points=c.points,
                 review=c.review,
                 review_label=_REVIEW_LABELS.get(c.review, c.review),

@@ -11,7 +11,8 @@ is complete. Archived items are not passed in, so they never block.
 
 The structure comes as a `curriculum.structure.TrackStructure` (cached per track: no query) or,
 for older callers, as model instances with their active items prefetched; the rule reads only
-`id`, `optional`, `choice`, `minutes` and `choices_required` either way.
+`id`, `optional`, `choice`, `minutes` (of resources and capstones) and `choices_required`
+either way.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class ModuleProgress:
     next_resource_id: int | None
     # Every resource that would move the module on, in the order to suggest them.
     open_resource_ids: tuple[int, ...] = ()
-    # Required capstones not passed yet: work without a time estimate (not in minutes_left).
+    # Required capstones not passed yet that have no `minutes`: work without a time estimate
+    # (those with one are in minutes_left).
     open_capstones: int = 0
 
     @property
@@ -135,6 +137,8 @@ def module_progress(
         total_units += 1
         if capstone.id in passed_capstone_ids:
             done_units += 1
+        elif capstone.minutes is not None:
+            minutes_left += capstone.minutes
         else:
             open_capstones += 1
     return ModuleProgress(

@@ -49,7 +49,7 @@ class ModuleLoad:
     minutes_total: int
     minutes_left: int
     complete: bool
-    # Required capstones still open: work the minutes leave out (capstones carry no estimate).
+    # Required capstones still open without an estimate: work the minutes leave out.
     open_capstones: int = 0
 
 

@@ -39,6 +39,7 @@ EDITABLE = {
         "title",
         "brief",
         "constraints",
+        "minutes",
         "points",
         "review",
         "team",

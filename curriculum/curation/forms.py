@@ -221,6 +221,11 @@ class CapstoneForm(CurationForm):
         help_text="One a line: what the work must meet.",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    minutes = _number(
+        "Minutes",
+        "Your estimate of the work. Learners' time left and pace plans count it until they "
+        "pass; left empty, it is listed there as work without an estimate.",
+    )
     points = _number("Points", "Default 100.")
     review = _choice("Reviewed by", ReviewMode.choices)
     team = forms.BooleanField(
@@ -243,6 +248,7 @@ class CapstoneForm(CurationForm):
             "title": data.get("title", ""),
             "brief": data.get("brief", ""),
             "constraints": "\n".join(data.get("constraints", [])),
+            "minutes": data.get("minutes", ""),
             "points": data.get("points", ""),
             "review": data.get("review", ReviewMode.LEAD),
             "team": data.get("team", False),

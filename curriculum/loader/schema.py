@@ -72,6 +72,7 @@ class CapstoneSpec:
     title: str
     brief: str
     constraints: list[str] = field(default_factory=list)
+    minutes: int | None = None
     points: int = DEFAULT_CAPSTONE_POINTS
     review: str = ReviewMode.LEAD
     optional: bool = False
@@ -380,6 +381,7 @@ CAPSTONE_FIELDS = {
     "title": (True, text(300)),
     "brief": (True, text(MARKDOWN_MAX)),
     "constraints": (False, None),
+    "minutes": (False, whole_number(0, MAX_MINUTES)),
     "points": (False, whole_number(0, MAX_POINTS)),
     "review": (False, enum(list(ReviewMode.values), "review mode")),
     "optional": (False, boolean),
@@ -668,6 +670,7 @@ def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
         title=get("title", ""),
         brief=get("brief", ""),
         constraints=c.list_of(found, "constraints", path, text(500)),
+        minutes=get("minutes"),
         points=get("points", DEFAULT_CAPSTONE_POINTS),
         review=get("review", ReviewMode.LEAD),
         optional=get("optional", False),

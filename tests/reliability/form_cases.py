@@ -359,6 +359,7 @@ FORM_CASES: list[FormCase] = [
             "title": Text(max_length=300, required=True),
             "brief": Text(max_length=20_000, multiline=True, required=True),
             "constraints": Text(max_length=500, multiline=True),
+            "minutes": Number(),
             "points": Number(),
             "review": Choice(),
         },
