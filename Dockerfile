@@ -27,6 +27,7 @@ COPY curriculum curriculum
 COPY tracker tracker
 COPY ops ops
 COPY nudges nudges
+COPY cohorts cohorts
 COPY templates templates
 COPY static static
 COPY seeds seeds

@@ -6,7 +6,19 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from nudges.broker import publish
+from nudges.broker import Publisher, publish
+
+
+@shared_task(name="cohorts.send_waiting", ignore_result=True)
+def send_waiting_messages() -> dict:
+    """Every minute (beat): one `cohorts.send_message` per message with rows waiting. A message
+    sent while the broker was down goes out on the first run after it is back."""
+    from .services import messages
+
+    waiting = messages.cohort_messages_waiting()
+    with Publisher() as publisher:
+        queued = sum(publisher.publish(send_cohort_message, args=[pk]) for pk in waiting)
+    return {"waiting": len(waiting), "queued": queued}
 
 
 @shared_task(name="cohorts.send_message", ignore_result=True, acks_late=True)

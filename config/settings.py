@@ -266,7 +266,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0),
         # A dispatcher run that waited in the queue past the next one is superseded by it.
         "options": {"expires": 3000},
-    }
+    },
+    # Cohort messages: the compose page only writes their rows; this hands them to a worker.
+    "cohorts-send-waiting": {
+        "task": "cohorts.send_waiting",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 

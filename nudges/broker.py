@@ -3,8 +3,8 @@
 The broker's connect and socket timeouts and the bounded publish retry come from settings
 (`CELERY_BROKER_TRANSPORT_OPTIONS`, `CELERY_TASK_PUBLISH_RETRY_POLICY`); a publish that still
 fails is logged and reported as False. The work itself is in the database, so whoever called
-leaves it for the next dispatcher run. Requests never publish: only the dispatcher and the
-workers do.
+leaves it for the next scheduled run (the hourly nudge dispatcher, the minutely cohort-message
+sweep). Requests never publish: only beat's tasks and the workers do.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Publisher:
         except Exception as error:  # kombu, redis and socket errors alike: log, never raise
             self.broken = True
             logger.error(
-                "Could not publish %s to the broker (%s: %s); the next dispatcher run "
+                "Could not publish %s to the broker (%s: %s); the next scheduled run "
                 "picks the work up from the database",
                 task.name,
                 type(error).__name__,

@@ -4,9 +4,11 @@ send, mark: exactly once) and mailer (deterministic Message-ID).
 `cohort_message_send` records the message and one delivery row per selected member in one
 transaction; the unique (cohort, learner, day) constraint is the once-a-day limit, so members
 already messaged today (by anyone, through this cohort) are skipped and counted. "Today" is the
-member's own day, in their profile's time zone, as for their pages and weekly nudge. The
-sending task is published once the rows are committed. `cohort_message_deliver` is what the
-task does.
+member's own day, in their profile's time zone, as for their pages and weekly nudge. Nothing
+is published from the request: beat's minutely sweep (`cohorts.send_waiting`, from
+`cohort_messages_waiting`) hands each message with waiting rows to a worker, so a message sent
+while the broker is down goes out once it is back. `cohort_message_deliver` is what the
+worker does.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ __all__ = [
     "SKIP_BOUNCED",
     "cohort_message_deliver",
     "cohort_message_send",
+    "cohort_messages_waiting",
     "message_personalise",
 ]
 
@@ -184,18 +187,21 @@ def cohort_message_send(
         queued = CohortMessageDelivery.objects.filter(cohort_message=message).count()
         message.skipped_count = len(members) - queued
         message.save(update_fields=["skipped_count"])
-        if queued:
-            transaction.on_commit(lambda: _publish(message.pk))
+    # No publish from here: the request never waits on the broker. Beat's minutely
+    # `cohorts.send_waiting` hands every message with waiting rows to a worker.
     return SendResult(message=message, queued=queued, skipped_today=message.skipped_count)
 
 
-def _publish(message_id: int) -> None:
-    from nudges.broker import publish
-
-    from ..tasks import send_cohort_message
-
-    if not publish(send_cohort_message, args=[message_id]):
-        logger.error("Cohort message %s could not be queued; resend it from the admin", message_id)
+def cohort_messages_waiting(*, now: datetime | None = None) -> list[int]:
+    """The messages with rows a worker could claim now (waiting, due for a retry, or held
+    under a lapsed lease), oldest first: what the minutely sweep hands on."""
+    now = now or timezone.now()
+    return list(
+        CohortMessageDelivery.objects.filter(outbox.claimable(now))
+        .order_by("cohort_message_id")
+        .values_list("cohort_message_id", flat=True)
+        .distinct()
+    )
 
 
 # --- sending -----------------------------------------------------------------------------------

@@ -111,7 +111,8 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
                 form.add_error(None, str(error))
             else:
                 note = (
-                    f"Message queued for {result.queued} member{'s' if result.queued != 1 else ''}."
+                    f"Message queued for {result.queued} member{'s' if result.queued != 1 else ''}"
+                    ": it goes out within a minute."
                 )
                 if result.skipped_today:
                     n = result.skipped_today

@@ -151,7 +151,7 @@ def stage_status(learner, stage) -> str | None:
 
 def test_finishing_the_track_completes_the_resource_once_and_undoing_reverses(linked, user):
     first, second, stage = linked["first"], linked["second"], linked["stage"]
-    enrol(user, first.track)
+    enrol(user, first.track, stage.track)
     services.progress_set_status(learner=user, resource=first, status=DONE)
     assert stage_status(user, stage) is None and points(user) == 10
 
@@ -198,7 +198,7 @@ def test_the_completion_chains_into_the_outer_track_and_its_certificate(linked, 
 def test_passing_a_capstone_that_completes_the_track_completes_the_resource(linked, user):
     base = linked["first"].track
     capstone = CapstoneFactory(module=linked["first"].module, review="self", constraints=[])
-    services.enrolment_join(learner=user, track=base)
+    enrol(user, base, linked["stage"].track)
     for key in ("first", "second"):
         services.progress_set_status(learner=user, resource=linked[key], status=DONE)
     assert stage_status(user, linked["stage"]) is None  # the capstone is still open
@@ -221,15 +221,28 @@ def test_learners_cannot_set_its_status_themselves(linked, user):
     assert not Progress.objects.filter(resource=linked["stage"]).exists()
 
 
-def test_enrolling_counts_a_track_finished_before(linked, user):
+def test_a_track_the_learner_is_not_in_gets_nothing_until_they_enrol(linked, user):
+    """Finishing fast.ai gave 2,640 points in Learning Deep Learning to someone enrolled
+    only in fast.ai, and took them back when a video was set to rewatch."""
     enrol(user, linked["first"].track)
     for key in ("first", "second"):
-        services.progress_set_status(learner=user, resource=linked[key], status=DONE)
-    Progress.objects.filter(resource=linked["stage"]).delete()  # as if named after the fact
-    PointsEntry.objects.filter(resource=linked["stage"]).delete()
-    Profile.objects.filter(user=user).update(points_total=25)
-    services.enrolment_join(learner=user, track=linked["stage"].track)
+        change = services.progress_set_status(learner=user, resource=linked[key], status=DONE)
+    assert not change.linked and stage_status(user, linked["stage"]) is None
+    assert points(user) == 25
+    services.progress_set_status(
+        learner=user, resource=linked["second"], status=ProgressStatus.IN_PROGRESS
+    )
+    assert points(user) == 10 and stage_status(user, linked["stage"]) is None
+    services.progress_set_status(learner=user, resource=linked["second"], status=DONE)
+
+    services.enrolment_join(learner=user, track=linked["stage"].track)  # now it counts
     assert stage_status(user, linked["stage"]) == DONE and points(user) == 325
+    services.enrolment_leave(learner=user, track=linked["stage"].track)
+    services.progress_set_status(
+        learner=user, resource=linked["second"], status=ProgressStatus.IN_PROGRESS
+    )
+    assert stage_status(user, linked["stage"]) == DONE  # left: no longer followed
+    assert points(user) == 310
 
 
 def test_an_archived_resource_of_kind_track_no_longer_follows(linked, user):

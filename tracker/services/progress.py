@@ -637,15 +637,19 @@ def _was_complete(structure: TrackStructure, resource: Resource, state) -> bool:
 # --- resources of kind track ----------------------------------------------------------------
 
 
-def _linked_resources(track_id: int):
-    """Active resources of kind track, in active modules of active tracks, standing for
-    `track_id` (filtered on the indexed `linked_track_id`)."""
+def _linked_resources(track_id: int, *, learner_id: int):
+    """Active resources of kind track, in active modules of active tracks the learner is
+    enrolled in, standing for `track_id` (filtered on the indexed `linked_track_id`). A track
+    the learner is not in gets no progress and no points from it: enrolling there brings it
+    in line (`linked_resources_sync`)."""
     return (
         Resource.objects.active()
         .filter(
             linked_track_id=track_id,
             module__archived_at__isnull=True,
             track__archived_at__isnull=True,
+            track__enrolments__learner_id=learner_id,
+            track__enrolments__left_at__isnull=True,
         )
         .select_related("track")
     )
@@ -706,7 +710,7 @@ def _track_done_check(
             now=now,
         )
     if track_id not in seen:
-        resources = list(_linked_resources(track_id))
+        resources = list(_linked_resources(track_id, learner_id=learner.pk))
         if resources:
             _follow(
                 profile=profile or _profile_locked(user=learner),
@@ -727,7 +731,7 @@ def _track_undone_check(
     if track_id in seen:
         return
     standing = list(
-        _linked_resources(track_id).filter(
+        _linked_resources(track_id, learner_id=profile.user_id).filter(
             progress__learner=profile.user, progress__status=ProgressStatus.DONE
         )
     )
