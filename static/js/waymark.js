@@ -21,6 +21,26 @@
     target.focus({ preventScroll: false });
   });
 
+  /* A status change answers with its whole row, which held the row's note editor if one was
+   * open: the typing in it was lost without a word. Keep the open editor (the same element,
+   * still wired) and put it back in place of the new row's note view. */
+  var openEditors = {};
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.matches || !target.matches(ROW)) return;
+    var editor = target.querySelector("form.note-form");
+    if (editor) openEditors[target.id] = editor;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    Object.keys(openEditors).forEach(function (rowId) {
+      var editor = openEditors[rowId];
+      delete openEditors[rowId];
+      var row = document.getElementById(rowId);
+      var view = row && row.querySelector("#" + CSS.escape(editor.id));
+      if (view && view !== editor) view.replaceWith(editor);
+    });
+  });
+
   function isTyping(element) {
     if (!element || !element.closest) return false;
     return Boolean(element.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));

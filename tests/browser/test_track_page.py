@@ -158,6 +158,28 @@ def test_note_with_a_script_never_runs(page, live_server):
     assert real_errors(page) == []
 
 
+def test_a_status_click_keeps_the_note_being_typed_in_its_row(page, live_server):
+    """Add a note, type, then press Done on the same resource: the row's answer used to
+    replace the open editor, and the typing was gone without a word."""
+    build_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/dl/")
+    enrol(page)
+    row = page.locator("#resource-lecture")
+    row.get_by_role("link", name=re.compile("Add a note")).click()
+    row.get_by_label("Your note on Lecture").fill("Half-typed *thought*")
+    row.get_by_role("button", name="Done").click()
+    expect(row.get_by_role("button", name="Done")).to_have_attribute("aria-pressed", "true")
+    expect(row.get_by_label("Your note on Lecture")).to_have_value("Half-typed *thought*")
+    row.get_by_role("button", name="Save note").click()  # the kept editor still saves in place
+    expect(row.get_by_test_id("note-body").locator("em")).to_have_text("thought")
+    page.reload()
+    expect(page.locator("#resource-lecture").get_by_test_id("note-body")).to_contain_text(
+        "Half-typed"
+    )
+    assert real_errors(page) == []
+
+
 def test_a_click_on_a_page_gone_stale_says_to_reload(page, live_server):
     build_track()
     log_in(page, live_server)
