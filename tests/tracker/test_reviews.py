@@ -320,6 +320,26 @@ def test_each_lead_is_emailed_once_per_arrival_after_commit(
     assert mailoutbox == []
 
 
+def test_a_track_without_a_lead_emails_staff_who_review_for_it(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    """TechLabs' track has no lead: a submission there told nobody while the learner read
+    "the track's leads review this capstone"."""
+    cap = capstone()
+    admin, other_admin = staff(), staff()
+    person(is_staff=True, is_active=False)  # a former staff member: not emailed
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = submit(cap)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([admin.email, other_admin.email])
+    assert "which has no lead: staff review its capstones" in mailoutbox[0].body
+    assert f"/lead/reviews/{submission.pk}/" in mailoutbox[0].body
+    mailoutbox.clear()
+    lead = lead_of(cap.track)  # once it has a lead, the lead alone hears of it
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(cap)
+    assert [m.to for m in mailoutbox] == [[lead.email]]
+
+
 def test_self_review_emails_no_lead_but_is_audited(mailoutbox, django_capture_on_commit_callbacks):
     cap = capstone(review=ReviewMode.SELF)
     lead_of(cap.track)

@@ -16,6 +16,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail, send_mass_mail
 from django.core.validators import URLValidator
@@ -405,7 +406,6 @@ def _teammates(*, learner, capstone: Capstone) -> list:
     """Members of the learner's teams in cohorts that run the capstone's track, who are active
     members of that cohort and enrolled in the track (teammates on other tracks are not
     affected), in id order (the order their records are locked in)."""
-    from django.contrib.auth import get_user_model
     from django.db.models import Exists, OuterRef
 
     from cohorts.models import CohortMembership, CohortTrack, TeamMembership
@@ -559,21 +559,26 @@ def _audit(
 
 
 def _email_leads_submitted(*, submission_id: int) -> None:
-    """One email per lead of the track (each sees only their own address)."""
+    """One email per lead of the track (each sees only their own address); to staff, who
+    review for a track without a lead, when it has none (else the work waited unseen)."""
     submission = CapstoneSubmission.objects.select_related("capstone", "track").get(
         pk=submission_id
     )
     if submission.status != SubmissionStatus.SUBMITTED:
         return  # reviewed (or self-passed) before this ran: nothing waits
-    recipients = sorted(
-        {
-            email
-            for email in TrackLead.objects.filter(
-                track_id=submission.track_id, revoked_at__isnull=True, user__is_active=True
-            ).values_list("user__email", flat=True)
-            if email
-        }
+    recipients = _addresses(
+        TrackLead.objects.filter(
+            track_id=submission.track_id, revoked_at__isnull=True, user__is_active=True
+        ).values_list("user__email", flat=True)
     )
+    why = "which you lead"
+    if not recipients:
+        recipients = _addresses(
+            get_user_model()
+            .objects.filter(is_staff=True, is_active=True)
+            .values_list("email", flat=True)
+        )
+        why = "which has no lead: staff review its capstones"
     if not recipients:
         return
     capstone, track = submission.capstone, submission.track
@@ -582,7 +587,7 @@ def _email_leads_submitted(*, submission_id: int) -> None:
     body = "\n".join(
         [
             f"A learner submitted “{submission.title}” for the capstone “{capstone.title}” "
-            f"of {track.title}, which you lead.",
+            f"of {track.title}, {why}.",
             "",
             f"Review it: {page}",
             f"Everything waiting: {settings.SITE_URL}{reverse('lead:reviews')}",
@@ -590,6 +595,10 @@ def _email_leads_submitted(*, submission_id: int) -> None:
     )
     prefix = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "")
     send_mass_mail([(f"{prefix}{subject}", body, None, [email]) for email in recipients])
+
+
+def _addresses(emails) -> list[str]:
+    return sorted({email for email in emails if email})
 
 
 def _email_reviewed(*, submission_id: int, certificate_code: str | None) -> None:
