@@ -80,3 +80,17 @@ def test_time_left_and_the_pace_page_count_the_estimate(client):
     assert 'data-testid="hours-left-total">3.0 h<' in dashboard  # 60 + 120 minutes
     plan = client.get("/tracks/vision/plan/").content.decode()
     assert "180 min" in plan and "capstone (not estimated)" not in plan
+
+
+def test_the_pace_headline_names_the_capstones_its_date_leaves_out(client):
+    learner = UserFactory()
+    module = ModuleFactory(track__slug="vision", weeks=2)
+    ResourceFactory(module=module, minutes=60)
+    CapstoneFactory(module=module, title="Build a classifier")  # no estimate
+    services.enrolment_join(learner=learner, track=module.track)
+    client.force_login(learner)
+    plan = client.get("/tracks/vision/plan/").content.decode()
+    assert (
+        "about 60 minutes of work left, plus 1 capstone without an estimate, which this date "
+        "leaves out)" in plan
+    )

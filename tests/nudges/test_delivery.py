@@ -113,7 +113,7 @@ def test_the_email_has_every_section_with_absolute_links_and_list_headers(
         for slug in ("first-exercise", "reading", "second-video"):
             assert f"{track_url}#resource-{slug}" in raw
         # Pace: projected finish against the learner's target, behind.
-        assert "Your own pace: projected finish" in body and "days behind" in body
+        assert "Your own plan: projected finish" in body and "days behind" in body
         assert "your target 12 Mar 2026" in body
         assert f"{track_url}plan/" in raw
         # The capstone sent back, and the revisit list.

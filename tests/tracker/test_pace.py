@@ -273,6 +273,8 @@ def test_catching_up_on_the_first_day_is_not_read_as_a_pace(client, user):
     client.force_login(user)
     body = client.get(plan_url(module.track)).content.decode()
     assert "follows the modules' time hints" in body and 'data-testid="actual-pace"' not in body
+    assert "in your first 24 hours after enrolling (catching up, not pace)" in body
+    assert "nothing done" not in body  # ten hours were done: the page must not say otherwise
 
     services.progress_set_status(
         learner=user, resource=later, status="done", now=enrolled_at + timedelta(days=2)
