@@ -94,6 +94,7 @@ def _render_settings(
     partial=None,
     saved="",
     confirm_reset=False,
+    focus_reset=False,
 ):
     """The whole page, or (for HTMX) the one section `partial` that was posted; `saved` is the
     confirmation shown in that section; `confirm_reset` asks before the pace plan's own target
@@ -113,6 +114,7 @@ def _render_settings(
         "saved": saved,
         "saved_section": partial,
         "reset_weeks": own_weeks if confirm_reset else 0,
+        "focus_reset": focus_reset,
         "archive": archive,
         "can_archive": permissions.can_archive_cohort(request.user, cohort),
         "can_restore": permissions.can_restore_cohort(request.user, cohort),
@@ -130,7 +132,12 @@ def cohort_settings(request: HttpRequest, slug: str) -> HttpResponse:
     """The details form posts here; phases and the pace plan post to their own actions."""
     cohort = managed_cohort(request, slug, with_tracks=True)
     if request.method == "GET":
-        return _render_settings(request, cohort, confirm_reset="confirm-reset" in request.GET)
+        return _render_settings(
+            request,
+            cohort,
+            confirm_reset="confirm-reset" in request.GET,
+            focus_reset="kept" in request.GET,  # back from the reset question: where it was
+        )
     form = CohortDetailsForm(request.POST, cohort=cohort)
     if form.is_valid():
         try:

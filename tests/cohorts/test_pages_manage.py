@@ -247,7 +247,7 @@ def test_the_pace_plan_is_edited_and_reset(client, cohort, admin, track):
     response = client.post(url, {"action": "reset"})  # without JavaScript: the same, as a page
     assert response["Location"].endswith("?confirm-reset#pace-plan")
     page = client.get(response["Location"]).content.decode()
-    assert "1 module has a target week of your own" in page
+    assert "1 module has a target week set for this cohort" in page
     assert "Keep the pace plan as it is" in page
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 5
     response = client.post(url, {"action": "reset-confirmed"})

@@ -1,0 +1,59 @@
+"""A cohort's pace plan in Chromium with JavaScript: "Reset to the defaults…" asks in place,
+"Keep the pace plan as it is" closes the question (it only jumped to an anchor, leaving the
+question up), focus follows each step, and confirming resets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from cohorts import services as cohort_services
+from cohorts.models import CohortModuleTarget
+from tests.browser.session import log_in
+from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_reset_asks_in_place_keep_closes_the_question_and_confirm_resets(page, live_server):
+    track = TrackFactory(slug="dl", title="Deep Learning")
+    tensors = ModuleFactory(track=track, title="Tensors", weeks=1)
+    ResourceFactory(module=tensors)
+    ResourceFactory(module=ModuleFactory(track=track, title="Training", weeks=1))
+    admin = UserFactory(is_staff=True)
+    today = timezone.localdate()
+    cohort = cohort_services.cohort_create(
+        by=admin,
+        name="Spring",
+        slug="spring",
+        starts_on=today,
+        ends_on=today + timedelta(weeks=8),
+        track_ids=[track.pk],
+    )
+    log_in(page, live_server, admin)
+    page.goto(f"{live_server.url}/cohorts/spring/settings/")
+    plan = page.locator("#pace-plan")
+    plan.get_by_label("Target week for Tensors").fill("4")
+    plan.get_by_role("button", name="Save pace plan").click()
+    expect(page.locator("#pace-plan")).to_contain_text("Pace plan saved.")
+
+    page.locator("#pace-plan").get_by_role("button", name="Reset to the defaults…").click()
+    question = page.get_by_test_id("reset-confirm")
+    expect(question).to_contain_text("1 module has a target week set for this cohort")
+    confirm = question.get_by_role("button", name="Reset 1 target week to the defaults")
+    expect(confirm).to_be_focused()
+
+    question.get_by_role("link", name="Keep the pace plan as it is").click()
+    expect(page.get_by_test_id("reset-confirm")).to_have_count(0)
+    reset = page.locator("#pace-plan").get_by_role("button", name="Reset to the defaults…")
+    expect(reset).to_be_focused()
+    assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 4
+
+    reset.click()
+    page.get_by_role("button", name="Reset 1 target week to the defaults").click()
+    expect(page.locator("#pace-plan")).to_contain_text("back to the modules' own pacing")
+    assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 1
+    assert [e for e in page.console_errors if "status of 404" not in e] == []
