@@ -114,8 +114,8 @@ class TrackForm(CurationForm):
         }
         return cleaned
 
-    def add_error(self, field, error):
-        super().add_error("source_title" if field == "source" else field, error)
+    # What the loader says about `source` as a whole ("missing required key 'title'").
+    error_fields = {"source": "source_title"}
 
     @staticmethod
     def initial_from(data: dict) -> dict:

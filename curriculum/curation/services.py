@@ -179,6 +179,40 @@ def _apply_fields(item: dict, kind: str, values: dict, *, adding: bool = False) 
         item.pop("track", None)
 
 
+# The loader refuses `filled_in` on a track without a `source` once per tagged item, in YAML's
+# words; the editor says it once, in the form's, next to the field that decides it.
+_NO_SOURCE_FOR_TAG = (
+    "The track names no source yet: give it one in the track's details (the Source fields) "
+    "before marking items as not in it."
+)
+
+
+def _tag_needs_a_source(data: dict, item: dict) -> None:
+    if item.get("filled_in") and not data.get("source"):
+        raise EditInvalid.about("filled_in", _NO_SOURCE_FOR_TAG)
+
+
+def _tags_need_a_source(data: dict) -> None:
+    if data.get("source"):
+        return
+    tagged = [
+        item.get("title") or item.get("slug", "")
+        for module in data.get("modules", [])
+        for kind in ITEM_LISTS
+        for item in module.get(kind, [])
+        if item.get("filled_in")
+    ]
+    if tagged:
+        named = ", ".join(f"“{title}”" for title in tagged[:5])
+        more = f" and {len(tagged) - 5} more" if len(tagged) > 5 else ""
+        raise EditInvalid.about(
+            "source_title",
+            f"{len(tagged)} item{'s are' if len(tagged) != 1 else ' is'} marked as not in the "
+            f"source ({named}{more}): untick their “Not in the track's source” box first, or "
+            "keep a source.",
+        )
+
+
 def _unchanged_since_seen(item: dict, kind: str, values: dict, seen: str, what: str) -> None:
     """Refuse (EditConflict) when the item changed after its form was opened (`seen`, the
     fingerprint the form carried) and the form's values would overwrite some of that."""
@@ -206,6 +240,7 @@ def curation_track_edit(*, user, track: Track, values: dict, seen: str = "") -> 
     def edit(data: dict) -> _Edit:
         _unchanged_since_seen(data, "track", values, seen, "the track's details")
         _apply_fields(data, "track", values)
+        _tags_need_a_source(data)
         return _Edit("track", f"Saved the track's details of {data['title']}.")
 
     return _rewrite(user=user, track=track, edit=edit)[1]
@@ -230,6 +265,7 @@ def curation_item_edit(
         what = f"{KINDS[kind]} “{found.item.get('title', slug)}”"
         _unchanged_since_seen(found.item, kind, values, seen, what)
         _apply_fields(found.item, kind, values)
+        _tag_needs_a_source(data, found.item)
         if module and kind in ITEM_LISTS and module != found.module["slug"]:
             _move_to_module(data, kind, found, module)
             found = locate(data, kind, slug)
@@ -262,6 +298,7 @@ def curation_item_add(
     def edit(data: dict) -> _Edit:
         item: dict = {"slug": values.get("slug", "")}
         _apply_fields(item, kind, values, adding=True)
+        _tag_needs_a_source(data, item)
         if kind == "modules":
             data["modules"].append(item)
             return _Edit(

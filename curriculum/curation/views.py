@@ -117,7 +117,9 @@ def _add_conflict(form, conflict) -> str:
 
 
 def _add_errors(form, invalid: EditInvalid) -> None:
+    aliases = getattr(form, "error_fields", {})  # the file's key → the form field showing it
     for name, problems in invalid.fields.items():
+        name = aliases.get(name, name)
         for problem in problems:
             form.add_error(name if name in form.fields else None, problem)
     for problem in invalid.general:

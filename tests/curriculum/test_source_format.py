@@ -114,7 +114,9 @@ def test_a_lead_gives_the_track_a_source_and_tags_an_item_in_the_browser(lead, w
         "/tracks/pets/edit/resources/video/",
         {"title": "Lesson video", "kind": "video", "minutes": "20", "filled_in": "on"},
     )
-    assert response.status_code == 400 and "has no &#x27;source&#x27;" in response.content.decode()
+    body = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="error-filled_in"' in body
+    assert "The track names no source yet: give it one in the track&#x27;s details" in body
     assert not Resource.objects.get(slug="video", track__slug="pets").filled_in
 
     response = lead.post(
@@ -156,3 +158,22 @@ def test_a_lead_gives_the_track_a_source_and_tags_an_item_in_the_browser(lead, w
     assert Resource.objects.get(slug="video", track__slug="pets").filled_in
     edit = lead.get("/tracks/pets/edit/resources/video/").content.decode()
     assert 'name="filled_in"' in edit and "checked" in edit[edit.index('name="filled_in"') - 200 :]
+
+
+def test_source_errors_land_on_the_source_fields_once(lead, world):
+    """A missing source title was reported at the top of the form (easily read as the track's
+    own title); clearing the source of a track with 13 tagged items gave 13 identical lines."""
+    track_form = "/tracks/pets/edit/track/"
+    details = {"title": "Pets course", "summary": "Learn.", "level": "beginner"}
+    response = lead.post(track_form, details | {"source_author": "A. Writer"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'data-testid="error-source_title"' in body and "Missing required key" in body
+
+    load_text(SOURCED)  # now with a source and two tagged items
+    response = lead.post(track_form, details)  # every source field left empty
+    body = response.content.decode()
+    assert response.status_code == 400 and body.count("marked as not in the source") == 1
+    error = body[body.index('data-testid="error-source_title"') :].split("</ul>", 1)[0]
+    assert "2 items are marked as not in the source (“Lesson video”, “Final project”)" in error
+    assert Track.objects.get(slug="pets").source["title"] == "Dabbling with Deep Learning"
