@@ -174,7 +174,9 @@ def resource_head_html(
 # An item the track's source does not name (`filled_in`): the track page's header says what
 # the source is and what the tag means.
 FILLED_IN_TAG = (
-    ' <span class="pill pill-filled-in" data-testid="filled-in">not in the source</span>'
+    ' <span class="pill pill-filled-in" data-testid="filled-in">'
+    '<span class="visually-hidden">(tagged: </span>not in the source'
+    '<span class="visually-hidden">)</span></span>'
 )
 
 
@@ -244,6 +246,7 @@ class TrackStructure:
     tags: tuple[str, ...]
     # The write-up the track follows ({"title", maybe "author", "published", "url"}) or {}.
     source: Mapping[str, str]
+    has_filled_in: bool  # some active item is tagged as not in the source
     archived_at: datetime | None
     requires: tuple[TrackRef, ...]
     modules: tuple[ModuleNode, ...]
@@ -515,6 +518,9 @@ def build_structure(track_id: int) -> TrackStructure | None:
         level_label=_LEVEL_LABELS.get(track.level, track.level),
         tags=tuple(track.tags or ()),
         source=MappingProxyType(_source(track.source)),
+        has_filled_in=any(
+            item.filled_in for module in nodes for item in (*module.resources, *module.capstones)
+        ),
         archived_at=track.archived_at,
         requires=track_requires,
         modules=tuple(nodes),

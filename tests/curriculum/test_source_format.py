@@ -49,14 +49,22 @@ def test_source_and_filled_in_load_show_export_and_reload_unchanged(client):
     ) in page
     video = page[page.index('id="resource-video"') : page.index('id="resource-notebook"')]
     notebook = page[page.index('id="resource-notebook"') : page.index('id="capstone-final"')]
-    assert 'data-testid="filled-in">not in the source' in video
+    tag = 'data-testid="filled-in"><span class="visually-hidden">(tagged: </span>not in the source'
+    assert tag in video
     assert "filled-in" not in notebook
-    assert 'data-testid="filled-in">not in the source' in page[page.index('id="capstone-final"') :]
+    assert tag in page[page.index('id="capstone-final"') :]
+    assert "Items tagged" in page  # what the tag means, beside the source
 
     exported = track_export_yaml(slug="pets")
     assert "source:" in exported and exported.count("filled_in: true") == 2
     report = load_text(exported)
     assert report.created == report.updated == 0
+
+
+def test_a_source_without_tagged_items_does_not_explain_a_tag_nobody_wears(client):
+    load_text(TRACK_YAML.replace("  summary: Learn", SOURCE + "  summary: Learn"))
+    page = client.get("/tracks/pets/").content.decode()
+    assert "This track follows" in page and "Items tagged" not in page
 
 
 def test_a_track_without_a_source_shows_no_source_line(client):
@@ -177,3 +185,19 @@ def test_source_errors_land_on_the_source_fields_once(lead, world):
     error = body[body.index('data-testid="error-source_title"') :].split("</ul>", 1)[0]
     assert "2 items are marked as not in the source (“Lesson video”, “Final project”)" in error
     assert Track.objects.get(slug="pets").source["title"] == "Dabbling with Deep Learning"
+
+
+def test_the_editor_outline_shows_the_source_tags_and_capstone_minutes(lead, world):
+    load_text(
+        SOURCED.replace(
+            "          brief: Build a **classifier**.\n",
+            "          brief: Build a **classifier**.\n          minutes: 240\n",
+        )
+    )
+    body = lead.get("/tracks/pets/edit/").content.decode()
+    assert "Follows “Dabbling with Deep Learning” by A. Writer (2018-01-29)." in body
+    video = body[body.index('id="resource-video"') :].split("</li>", 1)[0]
+    assert "not in the source" in video
+    final = body[body.index('id="capstone-final"') :].split("</li>", 1)[0]
+    assert "240 min · 100 points · reviewed by a track lead" in final
+    assert "not in the source" in final
