@@ -7,7 +7,9 @@ default with SQLite's online backup API (safe while the app runs, WAL included).
                                                                      # scratch copy, compare
 
 DATABASE_URL defaults to the environment's, else the SQLite default (var/waymark.sqlite3).
-See docs/operations.md, "Backups".
+See docs/operations.md, "Backups". Every refusal is a one-line message and exit status 1: a
+database that does not exist is not backed up (as an empty one), and a restore never writes
+over a database that holds tables.
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'waymark.sqlite3'}"
 
 
+class BackupError(Exception):
+    """Something a person can act on; nothing was written."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite:")
 
@@ -40,16 +49,23 @@ def libpq(url: str) -> str:
     return urlunsplit(("postgresql", *parts[1:]))
 
 
+def _existing_sqlite(path: Path) -> sqlite3.Connection:
+    """Open a SQLite database that must already exist (connect() would create an empty one)."""
+    if not path.is_file():
+        raise BackupError(f"{path}: no such database file")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
 def back_up(url: str, file: Path) -> None:
     if is_sqlite(url):
-        source = sqlite3.connect(sqlite_path(url))
+        source = _existing_sqlite(sqlite_path(url))
         target = sqlite3.connect(file)
         with target:
             source.backup(target)
         source.close()
         target.close()
         return
-    subprocess.run(
+    _run(
         [
             "pg_dump",
             "--format=custom",
@@ -59,21 +75,67 @@ def back_up(url: str, file: Path) -> None:
             str(file),
             libpq(url),
         ],
-        check=True,
+        f"pg_dump could not back up {_shown(url)}",
     )
 
 
-def restore(file: Path, url: str) -> None:
-    """Restore into an empty database (a new one, or one emptied by `wipe`)."""
+def _run(command: list[str], failure: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or [""])[-1]
+        raise BackupError(f"{failure}: {detail}" if detail else failure)
+
+
+def _shown(url: str) -> str:
+    return url.split("@")[-1]
+
+
+def _tables(url: str) -> int:
+    """How many tables the database holds (0 for a SQLite file that does not exist yet)."""
     if is_sqlite(url):
-        source = sqlite3.connect(file)
+        path = sqlite_path(url)
+        if not path.exists():
+            return 0
+        connection = _existing_sqlite(path)
+        try:
+            return connection.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise BackupError(f"{path}: not a SQLite database ({error})") from None
+        finally:
+            connection.close()
+    import psycopg
+
+    with psycopg.connect(libpq(url)) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchone()[0]
+
+
+def restore(file: Path, url: str) -> None:
+    """Restore into an empty database (a new one, or one emptied by `wipe`); refuses one that
+    holds tables, and a backup of the other kind of database."""
+    if not file.is_file():
+        raise BackupError(f"{file}: no such backup file")
+    is_sqlite_backup = file.read_bytes()[: len(SQLITE_HEADER)] == SQLITE_HEADER
+    if is_sqlite(url) != is_sqlite_backup:
+        kind = "SQLite" if is_sqlite_backup else "PostgreSQL (pg_dump)"
+        raise BackupError(f"{file} is a {kind} backup; it cannot be restored into {_shown(url)}")
+    if tables := _tables(url):
+        raise BackupError(
+            f"{_shown(url)} is not empty ({tables} tables): restore into a new database, "
+            "or empty this one first"
+        )
+    if is_sqlite(url):
+        source = _existing_sqlite(file)
         target = sqlite3.connect(sqlite_path(url))
         with target:
             source.backup(target)
         source.close()
         target.close()
         return
-    subprocess.run(
+    _run(
         [
             "pg_restore",
             "--no-owner",
@@ -84,7 +146,7 @@ def restore(file: Path, url: str) -> None:
             libpq(url),
             str(file),
         ],
-        check=True,
+        f"pg_restore could not restore {file} into {_shown(url)}",
     )
 
 
@@ -173,7 +235,18 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    try:
+        return _command(command, rest)
+    except BackupError as refused:
+        print(f"backup.py {command}: {refused}", file=sys.stderr)
+        return 1
+
+
+def _command(command: str, rest: list[str]) -> int:
     env_url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_URL
+    if not rest and command != "check":
+        print(__doc__)
+        return 2
     if command == "backup":
         url, file = (rest[0], rest[1]) if len(rest) == 2 else (env_url, rest[0])
         back_up(url, Path(file))

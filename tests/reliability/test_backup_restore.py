@@ -62,3 +62,45 @@ def test_sqlite_backup_wipe_restore(tmp_path):
     backup.restore(dump, url)
     assert backup.fingerprint(url) == before
     assert backup.check(url)
+
+
+def small_sqlite(path: Path) -> str:
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("CREATE TABLE track (title TEXT)")
+        connection.execute("INSERT INTO track VALUES ('Deep Learning')")
+    connection.close()
+    return f"sqlite:///{path}"
+
+
+def test_refusals_are_one_line_and_change_nothing(tmp_path, capsys):
+    """A restore wrote over a live database without a word; a backup of a mistyped path made
+    an empty database there and reported success; a SQLite backup restored into PostgreSQL
+    ended in a traceback."""
+    url = small_sqlite(tmp_path / "live.sqlite3")
+    dump = tmp_path / "backup.sqlite3"
+    assert backup.main(["backup", url, str(dump)]) == 0
+    before = backup.fingerprint(url)
+
+    assert backup.main(["restore", str(dump), url]) == 1
+    assert "is not empty (1 tables): restore into a new database" in capsys.readouterr().err
+    assert backup.fingerprint(url) == before
+
+    typo = tmp_path / "typo.sqlite3"
+    assert backup.main(["backup", f"sqlite:///{typo}", str(tmp_path / "out")]) == 1
+    assert f"{typo}: no such database file" in capsys.readouterr().err
+    assert not typo.exists() and not (tmp_path / "out").exists()
+    assert backup.main(["check", f"sqlite:///{typo}"]) == 1
+    assert not typo.exists()
+
+    assert backup.main(["restore", str(dump), "postgres://postgres@127.0.0.1:1/none"]) == 1
+    err = capsys.readouterr().err
+    assert "is a SQLite backup; it cannot be restored into 127.0.0.1:1/none" in err
+    assert backup.main(["restore", str(tmp_path / "missing"), url]) == 1
+    assert "no such backup file" in capsys.readouterr().err
+
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"  # a new database: restored, as before
+    assert backup.main(["restore", str(dump), fresh]) == 0
+    assert backup.fingerprint(fresh) == before
