@@ -40,7 +40,8 @@ DEMO_ACCOUNTS = [
     DemoAccount(
         LEARNER_EMAIL,
         "Dana Learner",
-        f"learner, enrolled in three tracks, a capstone waiting for review in {DEMO_LEAD_TRACK}",
+        f"learner in the demo cohort, enrolled in four tracks, a capstone waiting for review "
+        f"in {DEMO_LEAD_TRACK}",
     ),
     DemoAccount(
         STAFF_EMAIL, "Sam Staff", "staff: admin, every track's reviews and leads", staff=True
