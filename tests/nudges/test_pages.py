@@ -164,6 +164,7 @@ def test_a_learner_with_nothing_enrolled_is_told_there_is_no_email(client):
     client.force_login(learner)
     page = client.get(reverse("nudges:preview_own")).content.decode()
     assert "No email this week:" in page and "Not enrolled in any track." in page
+    assert "Not sent yet this week" not in page  # nothing will be: the card says why
 
 
 def test_staff_preview_anyones_nudge_and_learners_nobody_elses(client, staff, small_track):
