@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
@@ -200,11 +200,15 @@ def boolean(node: Node) -> bool:
 def iso_date(node: Node) -> str:
     written = str(_scalar(node, "a date written YYYY-MM-DD"))
     try:
-        if len(written) == 10:
-            return date.fromisoformat(written).isoformat()
+        day = date.fromisoformat(written) if len(written) == 10 else None
     except ValueError:
-        pass
-    raise _Invalid(f"expected a date written YYYY-MM-DD, got {describe(node)}")
+        day = None
+    if day is None:
+        raise _Invalid(f"expected a date written YYYY-MM-DD, got {describe(node)}")
+    latest = date.today() + timedelta(days=366)  # a source is published already, or nearly
+    if not EARLIEST_PUBLISHED <= day <= latest:
+        raise _Invalid(f"{written} is out of range (expected {EARLIEST_PUBLISHED} to {latest})")
+    return day.isoformat()
 
 
 def url(node: Node) -> str:
@@ -346,6 +350,7 @@ TRACK_FIELDS = {
     "source": (False, None),
     "modules": (True, None),
 }
+EARLIEST_PUBLISHED = date(1900, 1, 1)
 SOURCE_FIELDS = {
     "title": (True, text(300)),
     "author": (False, text(200)),

@@ -80,6 +80,9 @@ def test_time_left_and_the_pace_page_count_the_estimate(client):
     assert 'data-testid="hours-left-total">3.0 h<' in dashboard  # 60 + 120 minutes
     plan = client.get("/tracks/vision/plan/").content.decode()
     assert "180 min" in plan and "capstone (not estimated)" not in plan
+    capstone = Capstone.objects.get(title="Build a classifier")
+    page = client.get(f"/tracks/vision/capstones/{capstone.slug}/").content.decode()
+    assert 'data-testid="capstone-minutes">about 120 min of work<' in page
 
 
 def test_the_pace_headline_names_the_capstones_its_date_leaves_out(client):

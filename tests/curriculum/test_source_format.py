@@ -93,6 +93,10 @@ def test_a_track_without_a_source_shows_no_source_line(client):
             "track.source.published: expected a date written YYYY-MM-DD, got text '29.1.2018'",
         ),
         (
+            SOURCED.replace("published: 2018-01-29", "published: 2999-01-01"),
+            "track.source.published: 2999-01-01 is out of range (expected 1900-01-01 to ",
+        ),
+        (
             SOURCED.replace("url: https://example.com/dabbling", "url: example.com"),
             "track.source.url: 'example.com' is not an http:// or https:// URL",
         ),
