@@ -44,7 +44,7 @@ from tracker.models import (
     ResourceNote,
     SubmissionStatus,
 )
-from tracker.selectors import plan_projection
+from tracker.selectors import capstone_minutes_done, plan_projection
 from tracker.sql import id_list_aggregate, timestamp_plus
 from tracker.sql import ids as gathered_ids
 
@@ -230,6 +230,7 @@ class _TrackPlan:
         self.module_minutes = {mid: m.minutes_left for mid, m in self.empty.modules.items()}
         self.module_of = {r.id: m for m in structure.modules for r in m.resources}
         self.capstone_module = {c.id: m.id for m in structure.modules for c in m.capstones}
+        self.capstones = [c for m in structure.modules for c in m.capstones]
 
     def progress(self, done: set[int], passed: set[int]) -> TrackProgress:
         """The learner's progress: the completion rule runs only for modules where they did
@@ -377,10 +378,12 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
     structures = track_structures({e.track_id for e in enrolments}) if enrolments else {}
     progress = _progress_rows(ids) if enrolments else {}
     passed: dict[int, set[int]] = defaultdict(set)
-    for learner_id, capstone_id in CapstoneSubmission.objects.filter(
+    handed_in: dict[int, dict[int, datetime]] = defaultdict(dict)  # as the pace page reads it
+    for learner_id, capstone_id, submitted, reviewed, created in CapstoneSubmission.objects.filter(
         learner_id__in=ids, status=SubmissionStatus.PASSED
-    ).values_list("learner_id", "capstone_id"):
+    ).values_list("learner_id", "capstone_id", "submitted_at", "reviewed_at", "created_at"):
         passed[learner_id].add(capstone_id)
+        handed_in[learner_id][capstone_id] = submitted or reviewed or created
 
     empty = _LearnerTrack()
     for enrolment in enrolments:
@@ -399,7 +402,12 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
             zone=nudge.zone,
             today=nudge.today,
             module_minutes=plan.module_minutes,
-            done_minutes=plan.done_minutes(rows.counted),
+            done_minutes=plan.done_minutes(rows.counted)
+            + capstone_minutes_done(
+                plan.capstones,
+                handed_in[enrolment.learner_id],
+                since=enrolment.enrolled_at + pace.CATCH_UP,
+            ),
         )
         next_items = plan.next_items(completion, rows.skipped)
         nudge.tracks.append(

@@ -148,12 +148,25 @@ def test_the_pace_in_the_email_equals_the_pace_page(small_track):
     done(learner, r[1], NOW - timedelta(days=10))
     done(learner, r[3], NOW - timedelta(days=1))
     tracker_services.progress_set_status(learner=learner, resource=r[2], status="skipped", now=NOW)
+    # Passed capstones with an estimate count when handed in (the day-one one is catching up).
+    for minutes, handed_in in ((90, NOW - timedelta(days=5)), (600, enrolled + timedelta(hours=2))):
+        tracker_services.capstone_submit(
+            learner=learner,
+            capstone=CapstoneFactory(
+                module=r[4].module, minutes=minutes, review="self", constraints=[]
+            ),
+            title="Mine",
+            link="https://example.com/mine",
+            writeup="",
+            constraints_met=[],
+            now=handed_in,
+        )
 
     [track] = selectors.nudge_batch(learner_ids=[learner.pk], week=WEEK, now=NOW)[learner.pk].tracks
     page = pace_plan_state(
         enrolment=Enrolment.objects.get(learner=learner), profile=learner.profile, now=NOW
     )
-    assert page.done_minutes == 2 * 20  # r[1] and r[3]
+    assert page.done_minutes == 2 * 20 + 90  # r[1], r[3] and the capstone of five days ago
     assert page.projection.basis == "actual"
     assert track.projection == page.projection
     assert track.completion == page.completion

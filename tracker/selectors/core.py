@@ -4,6 +4,7 @@ whatever the number of tracks, modules, resources and enrolments."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
@@ -27,6 +28,7 @@ __all__ = [
     "tracks_with_items",
     "progress_by_resource",
     "passed_capstone_ids",
+    "passed_capstones_handed_in",
     "done_ids",
     "active_enrolments",
     "CompletionSummary",
@@ -57,6 +59,16 @@ def passed_capstone_ids(*, learner, track_ids) -> set[int]:
             learner=learner, track_id__in=track_ids, status=SubmissionStatus.PASSED
         ).values_list("capstone_id", flat=True)
     )
+
+
+def passed_capstones_handed_in(*, learner, track_ids) -> dict[int, datetime]:
+    """The learner's passed capstones, each with when its work was handed in (submitted; for
+    one passed through a teammate's submission, when that credit came): the pace counts their
+    minutes as work done then."""
+    rows = CapstoneSubmission.objects.filter(
+        learner=learner, track_id__in=track_ids, status=SubmissionStatus.PASSED
+    ).values_list("capstone_id", "submitted_at", "reviewed_at", "created_at")
+    return {pk: submitted or reviewed or created for pk, submitted, reviewed, created in rows}
 
 
 def done_ids(progress: dict[int, Progress]) -> set[int]:

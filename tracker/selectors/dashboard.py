@@ -33,6 +33,7 @@ from .core import (
     active_enrolments,
     done_ids,
     passed_capstone_ids,
+    passed_capstones_handed_in,
     progress_by_resource,
     tracks_with_items,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "learner_zone",
     "pace_plan_state",
     "plan_projection",
+    "capstone_minutes_done",
     "points_by_week",
 ]
 
@@ -284,10 +286,9 @@ def pace_plan_state(
     today = timezone.localtime(now or timezone.now(), zone).date()
     [track] = tracks_with_items([track_id])
     progress = progress_by_resource(learner=learner, track_ids=[track_id])
+    handed_in = passed_capstones_handed_in(learner=learner, track_ids=[track_id])
     completion = track_progress(
-        track=track,
-        done_resource_ids=done_ids(progress),
-        passed_capstone_ids=passed_capstone_ids(learner=learner, track_ids=[track_id]),
+        track=track, done_resource_ids=done_ids(progress), passed_capstone_ids=set(handed_in)
     )
     modules = list(track.modules.all())
     projection, done_minutes = plan_projection(
@@ -297,6 +298,7 @@ def pace_plan_state(
         enrolment=enrolment,
         zone=zone,
         today=today,
+        capstones_handed_in=handed_in,
     )
     return PacePlanState(track, enrolment, completion, modules, today, done_minutes, projection)
 
@@ -311,11 +313,13 @@ def plan_projection(
     today: date,
     module_minutes: dict[int, int] | None = None,
     done_minutes: int | None = None,
+    capstones_handed_in: dict[int, datetime] | None = None,
 ) -> tuple[pace.Projection, int]:
     """An enrolment's pace projection and the minutes done since enrolling, from data already
     loaded (no queries): the track's `modules` (models with their items prefetched, or a
     structure's module nodes), its completion, and `progress` mapping resource id to anything
-    with `status` and `completed_at`. Shared by the pace page and the weekly nudge, which loads
+    with `status` and `completed_at`, and `capstones_handed_in` mapping each passed capstone
+    to when its work was handed in. Shared by the pace page and the weekly nudge, which loads
     many learners at once: it passes each module's total minutes, the same for all of them, as
     `module_minutes`, and the minutes done since catching up as `done_minutes` (then `progress`
     is not read)."""
@@ -350,6 +354,9 @@ def plan_projection(
                 done_minutes += (
                     DEFAULT_MINUTES_ESTIMATE if resource.minutes is None else resource.minutes
                 )
+        done_minutes += capstone_minutes_done(
+            module.capstones.all(), capstones_handed_in or {}, since=paced_from
+        )
     enrolled_on = timezone.localtime(enrolment.enrolled_at, zone).date()
     projection = pace.project(
         loads,
@@ -360,6 +367,16 @@ def plan_projection(
         done_minutes=done_minutes,
     )
     return projection, done_minutes
+
+
+def capstone_minutes_done(capstones, handed_in: dict[int, datetime], *, since: datetime) -> int:
+    """Minutes of the estimated capstones whose passed work was handed in since `since`: the
+    pace counts a capstone's work when it is handed in, as a resource's when it is done."""
+    return sum(
+        capstone.minutes
+        for capstone in capstones
+        if capstone.minutes and capstone.id in handed_in and handed_in[capstone.id] >= since
+    )
 
 
 # --- history --------------------------------------------------------------------------------
