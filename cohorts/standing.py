@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Prefetch
@@ -55,6 +55,9 @@ class CohortStanding:
     next_phase: CohortPhase | None
     next_target: NextTarget | None
     pace: pace.Pace
+    # For each of the cohort's tracks with targets: the day its plan has the track done (the
+    # due day of its last module target). The pace page offers it as a target date.
+    track_done_by: Mapping[int, date] = field(default_factory=dict)
 
     @property
     def started(self) -> bool:
@@ -161,11 +164,23 @@ def standings_for(
                     cohort, cohort_targets, complete_modules.get(learner_id, frozenset())
                 ),
                 pace=pace.pace_for(modules_done=done, due=due),
+                track_done_by=_track_done_by(cohort, cohort_targets),
             )
         )
     for standings in found.values():
         standings.sort(key=_ordering_key)
     return dict(found)
+
+
+def _track_done_by(cohort: Cohort, targets: list[CohortModuleTarget]) -> dict[int, date]:
+    last: dict[int, int] = {}
+    for target in targets:
+        track_id = target.module.track_id
+        last[track_id] = max(last.get(track_id, 0), target.target_week)
+    return {
+        track_id: pace.week_ends_on(starts_on=cohort.starts_on, week=week)
+        for track_id, week in last.items()
+    }
 
 
 def _targets_by_cohort(cohorts: Mapping[int, Cohort]) -> dict[int, list[CohortModuleTarget]]:

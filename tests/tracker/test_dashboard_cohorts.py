@@ -106,3 +106,52 @@ def test_the_dashboard_with_cohorts_runs_a_constant_number_of_queries(client, us
         response = client.get("/me/")
     assert response.content.decode().count('class="card cohort-card"') == 10
     assert len(small) == len(large), [q["sql"] for q in large.captured_queries]
+
+
+def test_the_pace_page_shows_the_cohorts_plan_and_adopts_its_date(client, user):
+    """A cohort member read "1 day ahead of the time hints" on the pace page and "Behind by 5
+    modules" on every cohort page, with no word of the other."""
+    track = TrackFactory(title="AI Track", slug="ai")
+    first = ModuleFactory(track=track, title="Neural networks", position=1, weeks=4)
+    second = ModuleFactory(track=track, title="Object detection", position=2, weeks=4)
+    ResourceFactory(module=first)
+    ResourceFactory(module=second)
+    starts_on = today() - timedelta(weeks=2)
+    cohort = cohort_with(
+        slug="techlabs-berlin",
+        name="TechLabs Berlin",
+        tracks=[track],
+        starts_on=starts_on,
+        phases=[],
+        targets={first: 2, second: 4},
+    )
+    member_of(cohort, user)
+    client.force_login(user)
+    done_by = starts_on + timedelta(weeks=4, days=-1)
+
+    body = client.get("/tracks/ai/plan/").content.decode()
+    section = body[body.index('data-testid="cohort-plan"') :].split("</section>", 1)[0]
+    assert "Your cohort: TechLabs Berlin" in section
+    assert "you are <strong>behind by 1 module</strong>" in section
+    assert f"Its plan has this track done by <time datetime=\"{done_by:%Y-%m-%d}\">" in section
+    assert "against the track's own time hints" in section
+
+    response = client.post(
+        "/tracks/ai/plan/", {"action": "cohort_date", "cohort": "techlabs-berlin"}, follow=True
+    )
+    body = response.content.decode()
+    assert f"Your target date is now {done_by:%d %b %Y}" in body
+    assert "That is your target date" in body
+    from tracker.models import Enrolment
+
+    assert Enrolment.objects.get(learner=user, track=track).target_date == done_by
+
+
+def test_no_cohort_section_on_the_pace_page_outside_cohorts(client, user):
+    track = TrackFactory(slug="solo")
+    ResourceFactory(module=ModuleFactory(track=track))
+    services.enrolment_join(learner=user, track=track)
+    client.force_login(user)
+    assert 'data-testid="cohort-plan"' not in client.get("/tracks/solo/plan/").content.decode()
+    response = client.post("/tracks/solo/plan/", {"action": "cohort_date", "cohort": "x"})
+    assert response.status_code == 302  # refused with a message, nothing changed

@@ -47,6 +47,8 @@ __all__ = [
     "learner_zone",
     "pace_plan_state",
     "plan_projection",
+    "CohortTrackPlan",
+    "cohort_plans_for_track",
     "capstone_minutes_done",
     "points_by_week",
 ]
@@ -301,6 +303,31 @@ def pace_plan_state(
         capstones_handed_in=handed_in,
     )
     return PacePlanState(track, enrolment, completion, modules, today, done_minutes, projection)
+
+
+@dataclass(frozen=True)
+class CohortTrackPlan:
+    """A cohort the learner is in that runs this track: their standing against its plan, and
+    the day that plan has the track done."""
+
+    standing: CohortStanding
+    done_by: date
+
+
+def cohort_plans_for_track(*, state: PacePlanState) -> list[CohortTrackPlan]:
+    """The pace page's cohort section: a member's own plan measures them against the track's
+    hints or their target date, their cohort against its plan, and the two could disagree
+    with no word of the other (five queries; one when in no cohort)."""
+    learner_id = state.enrolment.learner_id
+    complete = {mid for mid, module in state.completion.modules.items() if module.complete}
+    standings = standings_for(
+        today_by_learner={learner_id: state.today}, complete_modules={learner_id: complete}
+    ).get(learner_id, [])
+    return [
+        CohortTrackPlan(standing, standing.track_done_by[state.track.pk])
+        for standing in standings
+        if state.track.pk in standing.track_done_by
+    ]
 
 
 def plan_projection(

@@ -102,6 +102,9 @@ def plan(request: HttpRequest, slug: str) -> HttpResponse:
         if action in ("replan_hours", "replan_date"):
             _replan(request, state, action)
             return redirect(here)
+        if action == "cohort_date":
+            _plan_to_cohort(request, state, slug=request.POST.get("cohort", ""))
+            return redirect(here)
         form = PacePlanForm(request.POST, today=state.today)
         if form.is_valid():
             try:
@@ -129,6 +132,7 @@ def plan(request: HttpRequest, slug: str) -> HttpResponse:
             "hints_total": _hints_total(state.modules),
             "module_rows": list(zip(state.modules, state.projection.modules, strict=True)),
             "actual_hours": _actual_hours(state),
+            "cohort_plans": selectors.cohort_plans_for_track(state=state),
         },
         status=400 if form.errors else 200,
     )
@@ -148,6 +152,38 @@ def _hints_total(modules) -> str:
 def _actual_hours(state: selectors.PacePlanState):
     actual = state.projection.actual_minutes_per_week
     return pace.hours_per_week(actual) if actual else None
+
+
+def _plan_to_cohort(request: HttpRequest, state: selectors.PacePlanState, *, slug: str) -> None:
+    """Make the day the cohort's plan has this track done the learner's target date (their
+    hours per week stay)."""
+    plan = next(
+        (
+            p
+            for p in selectors.cohort_plans_for_track(state=state)
+            if p.standing.cohort.slug == slug
+        ),
+        None,
+    )
+    if plan is None:
+        messages.error(request, "That cohort does not run this track for you any more.")
+        return
+    try:
+        services.pace_plan_set(
+            learner=request.user,
+            track=state.enrolment.track,
+            hours_per_week=state.enrolment.hours_per_week,
+            target_date=plan.done_by,
+            today=state.today,
+        )
+    except services.ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Your target date is now {plan.done_by:%d %b %Y}, the day "
+            f"{plan.standing.cohort.name}'s plan has this track done.",
+        )
 
 
 def _replan(request: HttpRequest, state: selectors.PacePlanState, action: str) -> None:
