@@ -54,6 +54,6 @@ def test_reset_asks_in_place_keep_closes_the_question_and_confirm_resets(page, l
 
     reset.click()
     page.get_by_role("button", name="Reset 1 target week to the defaults").click()
-    expect(page.locator("#pace-plan")).to_contain_text("back to the modules' own pacing")
+    expect(page.locator("#pace-plan")).to_contain_text("The pace plan is back to")
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 1
     assert [e for e in page.console_errors if "status of 404" not in e] == []

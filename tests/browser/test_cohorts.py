@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from cohorts import services as cohort_services
 from cohorts.models import Cohort, CohortInvite
+from cohorts.tasks import send_waiting_messages
 from tests.browser.session import log_in
 from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory
 from tests.nudges.conftest import broker, smtp_server, wait_for, workers  # noqa: F401
@@ -258,6 +259,8 @@ def test_a_cohort_from_creation_to_a_message(browser, live_server, request, sett
     page.get_by_label("Message").fill("Hi {name}, {pace} in {cohort}. Can we help?")
     celery.start()
     page.get_by_role("button", name="Send to 1 member").click()
+    expect(page.get_by_text("it goes out within a minute")).to_be_visible()
+    send_waiting_messages()  # beat's minutely sweep, as beat runs it, hands it to the worker
     message = wait_for(
         lambda: [m for m in outbox.messages if m["To"] == cyd.email],
         timeout=60,

@@ -133,7 +133,7 @@ def test_the_pace_page_shows_the_cohorts_plan_and_adopts_its_date(client, user):
     section = body[body.index('data-testid="cohort-plan"') :].split("</section>", 1)[0]
     assert "Your cohort: TechLabs Berlin" in section
     assert "you are <strong>behind by 1 module</strong>" in section
-    assert f"Its plan has this track done by <time datetime=\"{done_by:%Y-%m-%d}\">" in section
+    assert f'Its plan has this track done by <time datetime="{done_by:%Y-%m-%d}">' in section
     assert "against the track's own time hints" in section
 
     response = client.post(
