@@ -396,6 +396,8 @@ row(
 # The learner's own pages: each person sees only their own (no ids in these URLs).
 row("me/", lambda w: "/me/", members(200), MEMBERS_GET_ONLY)
 row("me/revisit/", lambda w: "/me/revisit/", members(200), MEMBERS_GET_ONLY)
+row("me/notes/", lambda w: "/me/notes/", members(200), MEMBERS_GET_ONLY)
+row("me/notes.md", lambda w: "/me/notes.md", members(200), MEMBERS_GET_ONLY)
 row("me/progress/", lambda w: "/me/progress/", members(200), MEMBERS_GET_ONLY)
 row("me/profile/", lambda w: "/me/profile/", members(200), members(400))
 row("me/export.json", lambda w: "/me/export.json", members(200), MEMBERS_GET_ONLY)

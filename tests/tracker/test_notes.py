@@ -223,3 +223,72 @@ def test_notes_and_flags_need_an_enrolment_but_unflagging_does_not(client, resou
     services.enrolment_leave(learner=outsider, track=resource.track)
     client.post(f"{base}/revisit", {"revisit": "0"})
     assert ResourceNote.objects.get(learner=outsider).revisit is False
+
+
+# --- every note: /me/notes/ and /me/notes.md -------------------------------------------------
+
+
+def test_all_notes_are_listed_by_track_and_download_as_markdown(client, learner, resource):
+    """dzlab's post: "take as much notes as you can". They lived one per resource, and only
+    flagged ones were gathered anywhere (a note on a removed resource vanished from sight)."""
+    later = ResourceFactory(module=resource.module, slug="later", title="Transformers")
+    gone = ResourceFactory(module=resource.module, slug="gone", title="Removed one")
+    empty = ResourceFactory(module=resource.module, slug="empty", title="Nothing written")
+    services.note_save(learner=learner, resource=resource, body="check **section 3**")
+    services.note_save(learner=learner, resource=later, body="# Big idea\n\nattention = all")
+    services.note_save(learner=learner, resource=gone, body="kept anyway")
+    services.note_set_revisit(learner=learner, resource=empty, revisit=True)  # no body
+    services.note_set_revisit(learner=learner, resource=later, revisit=True)
+    gone.archived_at = timezone.now()
+    gone.save()
+    stranger = UserFactory()
+    services.enrolment_join(learner=stranger, track=resource.track)
+    services.note_save(learner=stranger, resource=resource, body="someone else's secret")
+
+    body = client.get("/me/notes/").content.decode()
+    assert body.count('data-testid="note"') == 3 and "Nothing written" not in body
+    assert "<strong>section 3</strong>" in body and "secret" not in body
+    assert 'href="/tracks/nlp/#resource-later"' in body and "on your revisit list" in body
+    assert 'Removed one</span> <span class="meta">(no longer on the track page)' in body
+    assert 'href="/tracks/nlp/#resource-gone"' not in body
+
+    response = client.get("/me/notes.md")
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="waymark-notes-')
+    text = response.content.decode()
+    assert text.startswith("# Your notes on Waymark\n")
+    assert "## NLP\n" in text and f"### {resource.module.title}\n" in text
+    assert "#### Attention paper\n" in text and "check **section 3**" in text  # as written
+    assert "# Big idea\n\nattention = all" in text
+    assert "no longer on the track page" in text and "secret" not in text
+    assert text.index("Attention paper") < text.index("Transformers") < text.index("Removed one")
+
+
+def test_the_notes_pages_need_a_login_and_say_so_when_empty(client):
+    for url in ("/me/notes/", "/me/notes.md"):
+        assert client.get(url)["Location"].startswith("/accounts/login/")
+    client.force_login(UserFactory())
+    assert "No notes yet" in client.get("/me/notes/").content.decode()
+    assert "You have written no notes yet." in client.get("/me/notes.md").content.decode()
+
+
+def test_the_notes_page_query_count_is_constant(client):
+    def writer(n_tracks: int, per_track: int):
+        user = UserFactory()
+        for _ in range(n_tracks):
+            module = ModuleFactory()
+            enrol(user, module.track)
+            for _ in range(per_track):
+                services.note_save(
+                    learner=user, resource=ResourceFactory(module=module), body="*mine*"
+                )
+        return user
+
+    counts = []
+    for user in (writer(1, 2), writer(10, 10)):
+        client.force_login(user)
+        for url in ("/me/notes/", "/me/notes.md"):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.append(len(queries))
+    assert counts[:2] == counts[2:]

@@ -72,6 +72,7 @@ __all__ = [
     "note_for",
     "resource_page_url",
     "revisit_groups",
+    "note_groups",
     "status_answer_state",
     "track_page_context",
 ]
@@ -598,6 +599,31 @@ def note_for(*, learner, resource) -> ResourceNote | None:
 class RevisitGroup:
     track: Track
     notes: list[ResourceNote]
+
+
+def note_groups(*, learner) -> list[RevisitGroup]:
+    """Every note the learner wrote, grouped by track in track order (one query). Notes on
+    archived resources or tracks are kept (they are the learner's): the page shows them
+    without a link to a row that is gone."""
+    notes = (
+        ResourceNote.objects.filter(learner=learner)
+        .exclude(body="")
+        .select_related("resource__track", "resource__module")
+        .order_by(
+            "resource__track__title",
+            "resource__track_id",
+            "resource__module__position",
+            "resource__module_id",
+            "resource__position",
+            "resource_id",
+        )
+    )
+    groups: list[RevisitGroup] = []
+    for note in notes:
+        if not groups or groups[-1].track.id != note.resource.track_id:
+            groups.append(RevisitGroup(track=note.resource.track, notes=[]))
+        groups[-1].notes.append(note)
+    return groups
 
 
 def revisit_groups(*, learner) -> list[RevisitGroup]:

@@ -1,4 +1,5 @@
-"""A learner's private note on a resource, the "revisit later" flag, and /me/revisit/.
+"""A learner's private note on a resource, the "revisit later" flag, /me/revisit/, and every
+note in one place: /me/notes/ and its Markdown download, /me/notes.md.
 
 The note is edited inline with HTMX (GET swaps in the form, POST swaps back the rendered
 note); without JavaScript "Edit note" opens a page with the same form, whose POST redirects
@@ -12,6 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from curriculum.models import Resource
@@ -140,3 +143,54 @@ def revisit(request: HttpRequest) -> HttpResponse:
     return render(
         request, "tracker/revisit.html", {"groups": selectors.revisit_groups(learner=request.user)}
     )
+
+
+@login_required
+@require_GET
+def all_notes(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "tracker/notes.html", {"groups": selectors.note_groups(learner=request.user)}
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def notes_markdown_download(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    response = HttpResponse(
+        notes_markdown(selectors.note_groups(learner=request.user), exported_on=today),
+        content_type="text/markdown; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="waymark-notes-{today:%Y-%m-%d}.md"'
+    return response
+
+
+def notes_markdown(groups, *, exported_on) -> str:
+    """Every note as one Markdown file: a heading per track, module and resource, each note's
+    own text as written (it is Markdown already), in track order."""
+    lines = ["# Your notes on Waymark", "", f"Exported on {exported_on:%-d %B %Y}.", ""]
+    for group in groups:
+        lines += [f"## {_heading(group.track.title)}", ""]
+        module_id = None
+        for note in group.notes:
+            resource = note.resource
+            if resource.module_id != module_id:
+                module_id = resource.module_id
+                lines += [f"### {_heading(resource.module.title)}", ""]
+            lines += [f"#### {_heading(resource.title)}", ""]
+            facts = [f"updated {timezone.localtime(note.updated_at):%-d %b %Y}"]
+            if note.revisit:
+                facts.append("on your revisit list")
+            if resource.archived_at or group.track.archived_at:
+                facts.append("no longer on the track page")
+            elif resource.url:
+                facts.append(f"<{resource.url}>")
+            lines += [f"*{' · '.join(facts)}*", "", note.body.strip(), ""]
+    if not groups:
+        lines.append("You have written no notes yet.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _heading(text: str) -> str:
+    return " ".join(text.split())  # one line, whatever the title holds
