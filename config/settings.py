@@ -328,6 +328,11 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Adding or changing an email address, or the password, asks for the password again unless the
+# person signed in within the last five minutes, and the account's addresses are told of each
+# change: a forged request in someone's session cannot quietly add an address to reset from.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Waymark] "
 # allauth names an account by its username, which Waymark makes up from the email address.
 ACCOUNT_USER_DISPLAY = "tracker.context_processors.account_display"

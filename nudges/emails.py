@@ -163,7 +163,10 @@ def render_nudge(data: NudgeData) -> mailer.RenderedEmail:
     return mailer.RenderedEmail(
         to=data.learner.email,
         subject=context["subject"],
-        text=get_template(TEXT_TEMPLATE).render(context),
+        # The plain-text part is rendered without escaping (it is text), and render() marks its
+        # result safe: unmarked here, so no page can print it as HTML unescaped (the preview
+        # did, and a display name's markup ran in the viewer's session).
+        text="".join(get_template(TEXT_TEMPLATE).render(context)),
         html=get_template(HTML_TEMPLATE).render(context),
         message_id=nudge_message_id(learner_id=data.learner.pk, week=data.week),
         unsubscribe_url=context["unsubscribe_url"],

@@ -125,6 +125,34 @@ def test_a_learner_previews_their_own_nudge_from_the_profile(client, small_track
     assert "Item intro-video" in page and "Plain-text version" in page
 
 
+def test_markup_in_names_and_titles_is_text_on_the_preview(client, staff, small_track):
+    """The plain-text part was printed unescaped: a member's display name of
+    `<b hx-post=/accounts/email/ ... hx-trigger=load>` ran as the previewing admin, added an
+    address to their account and led to its takeover. Titles came through the same way."""
+    from tracker import services as tracker_services
+
+    payload = '<b hx-post=/accounts/email/ hx-trigger=load id="pwn">Ann</b>'
+    learner = make_learner(track=small_track)
+    profile = tracker_services.profile_get_or_create(user=learner)
+    tracker_services.profile_update(
+        user=learner,
+        display_name=payload,
+        time_zone=profile.time_zone,
+        nudge_enabled=True,
+        nudge_weekday=profile.nudge_weekday,
+        nudge_hour=profile.nudge_hour,
+    )
+    small_track.resources.filter(slug="intro-video").update(title='<i id="pwn2">x</i>')
+    from curriculum.structure import structure_changed
+
+    structure_changed({small_track.pk})
+    client.force_login(staff)
+    page = client.get(reverse("nudges:preview", args=[learner.pk])).content.decode()
+    plain = page[page.index('<pre class="nudge-text">') :].split("</pre>", 1)[0]
+    assert "&lt;b hx-post=/accounts/email/" in plain and "&lt;i id=" in plain
+    assert "<b hx-post" not in page and '<i id="pwn2">' not in page
+
+
 @pytest.mark.parametrize(
     ("weekday", "hour", "says"),
     [
