@@ -57,6 +57,15 @@ def _existing_sqlite(path: Path) -> sqlite3.Connection:
 
 
 def back_up(url: str, file: Path) -> None:
+    """Readable by its owner only: a backup holds password hashes and live session keys."""
+    previous = os.umask(0o077)
+    try:
+        _back_up(url, file)
+    finally:
+        os.umask(previous)
+
+
+def _back_up(url: str, file: Path) -> None:
     if is_sqlite(url):
         source = _existing_sqlite(sqlite_path(url))
         target = sqlite3.connect(file)

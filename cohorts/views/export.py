@@ -21,7 +21,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value) -> object:
-    """Names are typed by members: keep a spreadsheet from reading one as a formula."""
+    """Names are typed by members, track titles by leads: keep a spreadsheet from reading one
+    as a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -36,7 +37,7 @@ def csv_rows(ctx, rows) -> Iterator[list]:
     yield [
         "name",
         *(
-            column
+            safe_cell(column)
             for t in ctx.tracks
             for column in (f"{t.title} done", f"{t.title} required", f"{t.title} percent")
         ),

@@ -129,6 +129,14 @@ def test_csv_has_the_table_under_the_filter_and_sort_row_by_row(client, world):
     behind = client.get(f"/cohorts/{world['cohort'].slug}/members.csv?pace=behind")
     lines = b"".join(behind.streaming_content).decode().splitlines()
     assert len(lines) == 2 and lines[1].startswith("Ada,")
+    # A lead's track title heads columns too: never read as a formula either.
+    world["cohort"].tracks.update(title="=2+2 DL")
+    from curriculum.structure import structure_changed
+
+    structure_changed(set(world["cohort"].tracks.values_list("pk", flat=True)))
+    response = client.get(f"/cohorts/{world['cohort'].slug}/members.csv")
+    header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert header[1:4] == ["'=2+2 DL done", "'=2+2 DL required", "'=2+2 DL percent"]
 
 
 def test_csv_streams_in_chunks(client, world, django_assert_max_num_queries):

@@ -82,6 +82,7 @@ def test_refusals_are_one_line_and_change_nothing(tmp_path, capsys):
     url = small_sqlite(tmp_path / "live.sqlite3")
     dump = tmp_path / "backup.sqlite3"
     assert backup.main(["backup", url, str(dump)]) == 0
+    assert dump.stat().st_mode & 0o077 == 0  # its owner's alone: it holds password hashes
     before = backup.fingerprint(url)
 
     assert backup.main(["restore", str(dump), url]) == 1

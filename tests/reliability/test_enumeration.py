@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 
 from tests.factories import UserFactory
@@ -52,6 +53,36 @@ def test_sign_up_answers_the_same_for_a_known_address(known, mailoutbox):
     assert sorted(m.to[0] for m in mailoutbox) == [KNOWN, UNKNOWN]
     to_known = next(m for m in mailoutbox if m.to == [KNOWN])
     assert "already" in to_known.body.lower()
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The tests' fast hasher, counting how often a password is hashed."""
+
+    hashed = 0
+
+    def encode(self, password, salt):
+        CountingHasher.hashed += 1
+        return super().encode(password, salt)
+
+
+def test_sign_up_takes_as_long_for_a_known_address(known, settings, mailoutbox):
+    """A known address skipped hashing the password: answered about 100 ms sooner, which told
+    anyone timing sign-ups that the address has an account. Both hash once now."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    counts = []
+    for email in (KNOWN, UNKNOWN):
+        CountingHasher.hashed = 0
+        Client(REMOTE_ADDR="192.0.2.201").post(
+            "/accounts/signup/",
+            {
+                "email": email,
+                "password1": "a-long-Passphrase-42",
+                "password2": "a-long-Passphrase-42",
+                "display_name": "Someone",
+            },
+        )
+        counts.append(CountingHasher.hashed)
+    assert counts[0] == counts[1] >= 1
 
 
 def test_log_in_answers_the_same_for_an_unknown_address_and_a_wrong_password(known):
