@@ -23,14 +23,24 @@ def page_width(page, url: str) -> int:
 
 
 def test_the_learners_dashboard_fits_a_phone(page, live_server):
-    learner = UserFactory()
+    learner = UserFactory(email="a-rather-long-learner-address@demo.waymark.local")
     for n in range(3):
         track = TrackFactory(title=f"Practical Deep Learning for Coders, Part {n + 1} (2018/19)")
         ResourceFactory(module=ModuleFactory(track=track), minutes=600)
         services.enrolment_join(learner=learner, track=track)
+    services.profile_update(
+        user=learner,
+        display_name="Dana",
+        time_zone="Europe/Berlin",
+        nudge_enabled=True,
+        nudge_weekday=0,
+        nudge_hour=9,
+    )
     log_in(page, live_server, learner)
     page.set_viewport_size(PHONE)
     assert page_width(page, f"{live_server.url}/me/") <= PHONE["width"]
+    # The nudge preview: a long address and subject in its header list overflowed it.
+    assert page_width(page, f"{live_server.url}/nudges/preview/") <= PHONE["width"]
 
 
 def test_a_cohorts_invites_and_settings_fit_a_phone(page, live_server):
