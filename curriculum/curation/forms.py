@@ -133,7 +133,10 @@ class TrackForm(CurationForm):
 
 
 class _SlugMixin:
-    slug_help = "Lowercase letters, digits and hyphens. It identifies the item for good."
+    slug_help = (
+        "Lowercase letters, digits and hyphens. It identifies the item for good. Leave it "
+        "empty to make one from the title."
+    )
 
 
 class ModuleForm(CurationForm):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import normalize_newlines
+from django.utils.text import normalize_newlines, slugify
 
 from tracker import permissions
 from tracker.services import NotAllowed, ServiceError
@@ -29,6 +29,7 @@ from ..loader import (
     read_data,
     read_upload,
 )
+from ..loader.schema import SLUG_MAX
 from ..models import (
     Capstone,
     ChangeHow,
@@ -296,8 +297,9 @@ def curation_item_add(
     `module`). The slug is its identity from then on: progress and points hang on it."""
 
     def edit(data: dict) -> _Edit:
-        item: dict = {"slug": values.get("slug", "")}
-        _apply_fields(item, kind, values, adding=True)
+        slug = (values.get("slug") or "").strip()
+        item: dict = {"slug": slug or _slug_from_title(track, data, kind, values.get("title"))}
+        _apply_fields(item, kind, {**values, "slug": item["slug"]}, adding=True)
         _tag_needs_a_source(data, item)
         if kind == "modules":
             data["modules"].append(item)
@@ -317,6 +319,31 @@ def curation_item_add(
         )
 
     return _rewrite(user=user, track=track, edit=edit)[1]
+
+
+def _slug_from_title(track: Track, data: dict, kind: str, title) -> str:
+    """A slug for an item added with none: its title's, made unique in the track (archived
+    items' slugs included: reusing one would bring that item back). Empty when the title has
+    nothing a slug can hold; the loader then asks for one."""
+    base = slugify(title or "")[: SLUG_MAX - 4].strip("-")
+    if not base:
+        return ""
+    if kind == "modules":
+        taken = set(Module.objects.filter(track=track).values_list("slug", flat=True))
+        taken |= {module["slug"] for module in data.get("modules", [])}
+    else:
+        taken = set(Resource.objects.filter(track=track).values_list("slug", flat=True))
+        taken |= set(Capstone.objects.filter(track=track).values_list("slug", flat=True))
+        taken |= {
+            item["slug"]
+            for module in data.get("modules", [])
+            for items in ITEM_LISTS
+            for item in module.get(items, [])
+        }
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
 
 
 def curation_item_archive(*, user, track: Track, kind: str, slug: str) -> str:

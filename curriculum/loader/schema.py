@@ -158,7 +158,9 @@ def slug(node: Node) -> str:
         raise _Invalid(
             f"expected a slug (lowercase letters, digits and hyphens), got {describe(node)}"
         )
-    if not value or not set(value) <= _SLUG_CHARS:
+    if not value:
+        raise _Invalid("must not be empty (lowercase letters a-z, digits and hyphens)")
+    if not set(value) <= _SLUG_CHARS:
         raise _Invalid(
             f"{shorten(value)!r} is not a slug (expected lowercase letters a-z, digits and hyphens)"
         )

@@ -100,6 +100,25 @@ def test_archive_and_restore_from_the_outline(lead):
     assert "Lesson notebook" in lead.get("/tracks/pets/").content.decode()
 
 
+def test_an_item_added_without_a_slug_takes_one_from_its_title(lead, world):
+    """Left empty, the slug was refused as "'' is not a slug"."""
+    add = "/tracks/pets/edit/add/resources/"
+    data = {"module": "one", "title": "Lesson video", "kind": "video"}  # "video" is taken
+    assert lead.post(add, data).status_code == 302
+    assert lead.post(add, data).status_code == 302
+    services.curation_item_archive(
+        user=world.lead, track=world.track, kind="resources", slug="lesson-video"
+    )
+    assert lead.post(add, data).status_code == 302  # an archived item's slug is not reused
+    slugs = set(Resource.objects.filter(track=world.track).values_list("slug", flat=True))
+    assert {"lesson-video", "lesson-video-2", "lesson-video-3"} <= slugs
+    response = lead.post(add, {**data, "title": "深層学習"})  # nothing a slug can hold
+    assert response.status_code == 400
+    assert "Must not be empty (lowercase letters a-z, digits and hyphens)" in (
+        response.content.decode()
+    )
+
+
 def test_adding_a_module_and_a_capstone(lead):
     response = lead.post(
         "/tracks/pets/edit/add/modules/", {"slug": "three", "title": "Lesson three", "weeks": "2"}
