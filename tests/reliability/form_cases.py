@@ -355,7 +355,7 @@ FORM_CASES: list[FormCase] = [
             "review": "lead",
         },
         fields={
-            "slug": Text(max_length=100, required=True),
+            "slug": Text(max_length=100),  # left empty, it is made from the title
             "title": Text(max_length=300, required=True),
             "brief": Text(max_length=20_000, multiline=True, required=True),
             "constraints": Text(max_length=500, multiline=True),
