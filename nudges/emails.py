@@ -90,6 +90,8 @@ def context_for(data: NudgeData) -> dict:
                 "finish": _date(projection.finish),
                 "goal": _date(projection.goal),
                 "goal_is_target": projection.goal_is_target,
+                # Hours a week or a target date of their own; else the time hints are the plan.
+                "own_plan": projection.basis == "plan" or projection.goal_is_target,
                 "plan_url": f"{site}{_path('track:pace_plan', slug=item.track.slug)}",
                 "next": [
                     {

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from nudges import emails, selectors, services
 from nudges.models import DeliveryStatus, NudgeDelivery
@@ -349,3 +350,23 @@ def test_send_nudges_names_bad_input(args, message):
 def test_services_refuse_a_bad_week():
     with pytest.raises(services.schedule.BadWeek):
         services.nudge_send_chunk(learner_ids=[1], week="2026-W54")
+
+
+def test_without_a_plan_the_email_does_not_call_the_hints_your_own_plan(client, small_track):
+    from tracker import services as tracker_services
+
+    learner = make_learner(track=small_track)
+    client.force_login(learner)
+    page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "Your pace (no plan of your own yet): projected finish" in page
+    assert "the suggested schedule ends" in page and "Your own plan" not in page
+    tracker_services.pace_plan_set(
+        learner=learner,
+        track=small_track,
+        hours_per_week="3",
+        target_date=None,
+        today=timezone.localdate(),
+    )
+    assert "Your own plan: projected finish" in (
+        client.get(reverse("nudges:preview_own")).content.decode()
+    )
