@@ -145,6 +145,13 @@ def test_the_pace_page_shows_the_cohorts_plan_and_adopts_its_date(client, user):
     from tracker.models import Enrolment
 
     assert Enrolment.objects.get(learner=user, track=track).target_date == done_by
+    # The cohort's plan moves earlier afterwards: the page says the dates no longer agree.
+    from cohorts.models import CohortModuleTarget
+
+    CohortModuleTarget.objects.filter(cohort=cohort, module=second).update(target_week=3)
+    body = client.get("/tracks/ai/plan/").content.decode()
+    assert f"Your target date, {done_by:%-d %B %Y}, is not the cohort&#x27;s" not in body
+    assert f"Your target date, {done_by:%-d %B %Y}, is not the cohort's: it gives you more" in body
 
 
 def test_no_cohort_section_on_the_pace_page_outside_cohorts(client, user):
