@@ -15,6 +15,7 @@ def send_waiting_messages() -> dict:
     sent while the broker was down goes out on the first run after it is back."""
     from .services import messages
 
+    messages.cohort_message_sweep_seen()
     waiting = messages.cohort_messages_waiting()
     with Publisher() as publisher:
         queued = sum(publisher.publish(send_cohort_message, args=[pk]) for pk in waiting)

@@ -17,10 +17,11 @@ import logging
 import string
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.template.defaultfilters import linebreaks
 from django.urls import reverse
@@ -52,6 +53,8 @@ __all__ = [
     "cohort_message_deliver",
     "cohort_message_send",
     "cohort_messages_waiting",
+    "cohort_message_sweep_seen",
+    "message_sender_running",
     "message_personalise",
 ]
 
@@ -190,6 +193,23 @@ def cohort_message_send(
     # No publish from here: the request never waits on the broker. Beat's minutely
     # `cohorts.send_waiting` hands every message with waiting rows to a worker.
     return SendResult(message=message, queued=queued, skipped_today=message.skipped_count)
+
+
+# When beat's sweep last ran, in the shared cache: the compose page promises "within a minute"
+# only while a sender runs (`make run` starts none), and says so when none has.
+SWEEP_SEEN_KEY = "cohorts:message-sweep:last-run"
+SWEEP_FRESH = timedelta(minutes=3)
+
+
+def cohort_message_sweep_seen(*, now: datetime | None = None) -> None:
+    cache.set(SWEEP_SEEN_KEY, (now or timezone.now()).isoformat(), None)
+
+
+def message_sender_running(*, now: datetime | None = None) -> tuple[bool, datetime | None]:
+    """Whether the sweep ran in the last few minutes, and when it last ran (None: never)."""
+    seen = cache.get(SWEEP_SEEN_KEY)
+    last = datetime.fromisoformat(seen) if isinstance(seen, str) else None
+    return last is not None and (now or timezone.now()) - last <= SWEEP_FRESH, last
 
 
 def cohort_messages_waiting(*, now: datetime | None = None) -> list[int]:

@@ -65,6 +65,11 @@ def _selection(request: HttpRequest, ctx, now, data) -> tuple[list, dict | None]
     return selectors.members_with_ids(ctx, ids=ids, now=now), None
 
 
+def _sender() -> dict:
+    running, last = message_services.message_sender_running()
+    return {"running": running, "last": last}
+
+
 def message_log(cohort):
     return list(
         CohortMessage.objects.filter(cohort=cohort)
@@ -110,9 +115,15 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
             except MessageError as error:
                 form.add_error(None, str(error))
             else:
+                running, _ = message_services.message_sender_running()
                 note = (
                     f"Message queued for {result.queued} member{'s' if result.queued != 1 else ''}"
-                    ": it goes out within a minute."
+                    + (
+                        ": it goes out within a minute."
+                        if running
+                        else ". Waymark's background sender is not running, so it waits "
+                        "until it is (see below)."
+                    )
                 )
                 if result.skipped_today:
                     n = result.skipped_today
@@ -170,5 +181,6 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
         "preview": preview,
         "placeholders": PLACEHOLDERS,
         "log": message_log(cohort),
+        "sender": _sender(),
     }
     return render(request, "cohorts/messages.html", with_header(request, context), status=status)

@@ -126,6 +126,9 @@ def test_the_email_arrives_personalised_with_a_stable_message_id(world, settings
 
 
 def test_compose_preview_send_and_log(client, world):
+    from django.core.cache import cache
+
+    cache.delete(services.SWEEP_SEEN_KEY)  # no sender has run (another test's sweep may have)
     ada, bo, _ = world["members"]
     client.force_login(world["admin"])
     url = f"/cohorts/{world['cohort'].slug}/messages/"
@@ -154,7 +157,12 @@ def test_compose_preview_send_and_log(client, world):
         url, {"learner": [ada.pk], "subject": "Again", "body": "Go", "action": "send"}, follow=True
     )
     html = again.content.decode()
-    assert "Message queued for 0 members: it goes out within a minute. 1 member was skipped" in html
+    # No sender has run here: the page says so, where it promised "within a minute".
+    assert (
+        "Message queued for 0 members. Waymark&#x27;s background sender is not running, so it "
+        "waits until it is (see below). 1 member was skipped" in html
+    )
+    assert 'data-testid="sender-stopped"' in html and "has not run yet" in html
     log = html.split('data-testid="message-log"', 1)[1].split("</table>", 1)[0]
     assert "Hey {name}" in log and "Again" in log
     # Hey {name}: 2 selected, 0 skipped, 0 delivered, 2 waiting (no worker here), 0 failed.
@@ -177,12 +185,14 @@ def test_everyone_matching_the_filter_is_selected(client, world):
     assert f"dashboard's filter (in {track.title}; pace: Behind)" in behind.content.decode()
     assert f'href="/cohorts/{world["cohort"].slug}/?q=bo">cohort dashboard</a>' in page
 
+    services.cohort_message_sweep_seen()  # beat's sweep ran a moment ago: a sender runs
     sent = client.post(
         url,
         {"all": "1", "q": "bo", "subject": "Hi {name}", "body": "Go", "action": "send"},
         follow=True,
     )
     assert "Message queued for 1 member: it goes out within a minute." in sent.content.decode()
+    assert 'data-testid="sender-stopped"' not in sent.content.decode()
     message = CohortMessage.objects.get()
     ada, bo, cy = world["members"]
     assert list(message.deliveries.values_list("learner", flat=True)) == [bo.pk]
