@@ -21,6 +21,31 @@
     target.focus({ preventScroll: false });
   });
 
+  /* A section swapped while focus was in it (a form saved, an invite created or revoked, a
+   * teammate added) takes focus with it: the element that had it is gone, and focus fell to
+   * the page's top. Unless the answer marked a place itself (data-autofocus, above), focus
+   * goes to the new section's first field with an error, else its message, else its heading,
+   * so a keyboard or screen-reader user carries on where they were. */
+  var focusWasIn = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusWasIn = target && target.id && active && active !== document.body && target.contains(active)
+      ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var id = focusWasIn;
+    focusWasIn = null;
+    if (!id || (document.activeElement && document.activeElement !== document.body)) return;
+    var root = document.getElementById(id);
+    if (!root) return;
+    var spot = root.querySelector("[aria-invalid='true']") ||
+      root.querySelector("[role='alert'], [role='status'], .message") ||
+      root.querySelector("h1, h2, h3") || root;
+    if (!spot.matches("a[href], button, input, select, textarea, [tabindex]")) spot.setAttribute("tabindex", "-1");
+    spot.focus({ preventScroll: false });
+  });
+
   /* A status change answers with its whole row, which held the row's note editor if one was
    * open: the typing in it was lost without a word. Keep the open editor (the same element,
    * still wired) and put it back in place of the new row's note view. */

@@ -4,6 +4,7 @@ question up), focus follows each step, and confirming resets."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -57,3 +58,44 @@ def test_reset_asks_in_place_keep_closes_the_question_and_confirm_resets(page, l
     expect(page.locator("#pace-plan")).to_contain_text("The pace plan is back to")
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 1
     assert [e for e in page.console_errors if "status of 404" not in e] == []
+
+
+def test_focus_stays_in_the_section_a_form_swapped(page, live_server):
+    """Saving phases, creating or revoking an invite: focus fell to the page's top each time."""
+    track = TrackFactory(slug="dl", title="Deep Learning")
+    ResourceFactory(module=ModuleFactory(track=track, title="Tensors", weeks=1))
+    admin = UserFactory(is_staff=True)
+    today = timezone.localdate()
+    cohort_services.cohort_create(
+        by=admin,
+        name="Spring",
+        slug="spring",
+        starts_on=today,
+        ends_on=today + timedelta(weeks=8),
+        track_ids=[track.pk],
+    )
+    log_in(page, live_server, admin)
+    focused = "document.activeElement && document.activeElement.tagName"
+
+    page.goto(f"{live_server.url}/cohorts/spring/settings/")
+    phases = page.locator("#phases")
+    phases.get_by_label("Phase name, row 1").fill("Learning")
+    phases.get_by_label("Starts on, row 1").fill(today.isoformat())
+    phases.get_by_label("Ends on, row 1").fill((today + timedelta(weeks=4)).isoformat())
+    phases.get_by_role("button", name="Save phases").click()
+    expect(page.locator("#phases").get_by_test_id("saved")).to_be_focused()
+
+    phases = page.locator("#phases")  # an overlapping second phase: focus on the first error
+    phases.get_by_label("Phase name, row 2").fill("Overlap")
+    phases.get_by_label("Starts on, row 2").fill(today.isoformat())
+    phases.get_by_label("Ends on, row 2").fill((today + timedelta(weeks=2)).isoformat())
+    phases.get_by_role("button", name="Save phases").click()
+    expect(page.locator("#phases [aria-invalid='true']").first).to_be_focused()
+
+    page.goto(f"{live_server.url}/cohorts/spring/invites/")
+    page.get_by_role("button", name="Create invite").click()
+    expect(page.get_by_test_id("invite-link")).to_have_count(1)
+    assert page.evaluate(focused) != "BODY"
+    page.get_by_role("button", name=re.compile("^Revoke")).first.click()
+    expect(page.locator("#invites")).to_contain_text("revoked")
+    assert page.evaluate(focused) != "BODY"
