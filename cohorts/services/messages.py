@@ -303,7 +303,7 @@ def cohort_message_deliver(
             "name": member.name,
             "cohort": message.cohort.name,
             "next_target": target.title if target else "",
-            "due_date": f"{target.due_on:%A %-d %B}" if target else "",
+            "due_date": f"{target.due_on:%A %-d %B %Y}" if target else "",
             "pace": member.pace.label,
         }
         return render_message(message=message, learner=learner, values=values), ""

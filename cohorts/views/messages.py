@@ -161,7 +161,7 @@ def messages(request: HttpRequest, slug: str) -> HttpResponse:
                     "name": first.name,
                     "cohort": cohort.name,
                     "next_target": target.title if target else "",
-                    "due_date": f"{target.due_on:%A %-d %B}" if target else "",
+                    "due_date": f"{target.due_on:%A %-d %B %Y}" if target else "",
                     "pace": first.pace.label,
                 },
             )
