@@ -88,6 +88,9 @@ class PlanRow:
     has_target: bool
     # Due after the cohort's last day: while it runs, nobody can be behind on this module.
     after_end: bool = False
+    # Due before an earlier module of its track (the title of the latest such one): allowed
+    # (modules can be worked side by side), but more often a typo in the week.
+    before_earlier: str = ""
 
 
 def pace_plan_rows(cohort: Cohort) -> list[PlanRow]:
@@ -107,9 +110,13 @@ def pace_plan_rows(cohort: Cohort) -> list[PlanRow]:
     order = {track_id: i for i, track_id in enumerate(track_ids)}
     tracks = {link.track_id: link.track for link in links}
     rows = []
+    latest: dict[int, tuple[int, str]] = {}  # per track: the latest week so far, and its module
     for module in sorted(modules, key=lambda m: (order[m.track_id], m.position, m.pk)):
         week = set_weeks.get(module.pk, defaults[module.pk])
         due_on = week_ends_on(starts_on=cohort.starts_on, week=week)
+        earlier_week, earlier_title = latest.get(module.track_id, (0, ""))
+        if week >= earlier_week:
+            latest[module.track_id] = (week, module.title)
         rows.append(
             PlanRow(
                 track=tracks[module.track_id],
@@ -119,6 +126,7 @@ def pace_plan_rows(cohort: Cohort) -> list[PlanRow]:
                 due_on=due_on,
                 has_target=module.pk in set_weeks,
                 after_end=due_on > cohort.ends_on,
+                before_earlier=earlier_title if week < earlier_week else "",
             )
         )
     return rows

@@ -278,6 +278,22 @@ def test_targets_due_after_the_cohort_ends_are_flagged(client, staff, track):
     assert "after the cohort ends" not in html and "due after the cohort" not in html
 
 
+def test_a_module_due_before_an_earlier_one_is_flagged(client, cohort, admin, track):
+    """Module 7 due in week 5 after module 6 in week 6 went unremarked: a typo, most often."""
+    tensors, loops = track.modules.order_by("position", "pk")[:2]
+    CohortModuleTarget.objects.filter(cohort=cohort, module=tensors).update(target_week=6)
+    CohortModuleTarget.objects.filter(cohort=cohort, module=loops).update(target_week=5)
+    html = signed_in(client, admin).get(reverse("cohorts:settings", args=[cohort.slug]))
+    rows = re.findall(r'<tr data-testid="plan-row">.*?</tr>', html.content.decode(), re.S)
+    flagged = {
+        re.search(r'<th scope="row">([^<]+)</th>', row).group(1): row
+        for row in rows
+        if 'data-testid="before-earlier"' in row
+    }
+    assert tensors.title not in flagged  # the first of the track is before nothing
+    assert f"before {tensors.title}, which comes earlier in the track" in flagged[loops.title]
+
+
 def test_a_bad_target_week_is_named_on_its_row(client, cohort, admin, track):
     tensors = track.modules.get(title="Tensors")
     data = {f"target_{m.pk}": "2" for m in track.modules.all()} | {f"target_{tensors.pk}": "600"}
