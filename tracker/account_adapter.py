@@ -20,23 +20,27 @@ from urllib.parse import urlencode
 
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 from ops.safety import same_site_path
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    def send_account_already_exists_mail(self, email: str) -> None:
-        make_password(secrets.token_urlsafe(16))  # the time a new account's password takes
-        super().send_account_already_exists_mail(email)
-
     def clean_email(self, email: str) -> str:
         limit = app_settings.EMAIL_MAX_LENGTH
         if len(email) > limit:
             raise forms.ValidationError(
                 f"An email address can be at most {limit} characters (this one has {len(email)})."
             )
+        taken = (
+            EmailAddress.objects.filter(email__iexact=email).exists()
+            or get_user_model().objects.filter(email__iexact=email).exists()
+        )
+        if taken:
+            make_password(secrets.token_urlsafe(16))  # the time a new account's password takes
         return super().clean_email(email)
 
     def get_email_confirmation_url(self, request, emailconfirmation) -> str:
