@@ -1,8 +1,4 @@
-"""Waymark's allauth adapter: three changes to allauth's behaviour.
-
-Signing up with an address that has an account answers as a new sign-up does (allauth sends
-that address a note instead), but it skipped hashing the password: about 100 ms faster, which
-told anyone timing it that the address has an account. It hashes one now, so both take as long.
+"""Waymark's allauth adapter: two changes to allauth's behaviour.
 
 An email address longer than the column that keeps it (254 characters) is refused with a
 message; allauth's field has no limit of its own, so the address was cut short on SQLite and
@@ -15,15 +11,11 @@ mail app), where the sign-up's session is not: without it, confirming there lost
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlencode
 
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.models import EmailAddress
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 
 from ops.safety import same_site_path
 
@@ -35,12 +27,6 @@ class AccountAdapter(DefaultAccountAdapter):
             raise forms.ValidationError(
                 f"An email address can be at most {limit} characters (this one has {len(email)})."
             )
-        taken = (
-            EmailAddress.objects.filter(email__iexact=email).exists()
-            or get_user_model().objects.filter(email__iexact=email).exists()
-        )
-        if taken:
-            make_password(secrets.token_urlsafe(16))  # the time a new account's password takes
         return super().clean_email(email)
 
     def get_email_confirmation_url(self, request, emailconfirmation) -> str:
