@@ -5,6 +5,7 @@ unsubscribe link from the email (/nudges/unsubscribe/<token>/)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from django import forms
@@ -117,6 +118,15 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
         # Due but not sent: still on its way, or past the time a nudge may go out late.
         context["unsent"] = "missed" if now > due_at + late else "pending"
         context["catch_up_hours"] = settings.NUDGE_CATCH_UP_HOURS
+    shown = permissions.nudge_preview_track_ids(request.user, learner)
+    if data is not None and shown is not None:
+        context["tracks_left_out"] = sum(1 for t in data.tracks if t.track.id not in shown)
+        data = dataclasses.replace(
+            data,
+            tracks=[t for t in data.tracks if t.track.id in shown],
+            revisit=[note for note in data.revisit if note.resource.track_id in shown],
+            changes_requested=[s for s in data.changes_requested if s.track_id in shown],
+        )
     if data is not None and data.tracks:
         context["email"] = emails.render_nudge(data)
         context.update(emails.context_for(data))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cohorts.models import Cohort, CohortMembership, CohortRole
+from cohorts.models import Cohort, CohortMembership, CohortRole, CohortTrack
 from curriculum.models import Capstone, Resource, ReviewMode, Track
 
 from .models import CapstoneSubmission, Enrolment, SubmissionStatus, TrackLead
@@ -315,6 +315,23 @@ def nudge_log_learners(user):
     if not admin_of:
         return get_user_model().objects.none()
     return get_user_model().objects.filter(pk__in=_members_of(admin_of).values("user_id"))
+
+
+def nudge_preview_track_ids(user, learner) -> set[int] | None:
+    """What of `learner`'s nudge `user` may see: None for all of it (their own, or staff);
+    for a cohort admin, the tracks of the cohorts they run that the learner is a member of.
+    Progress on other tracks is the learner's business, not their cohort's."""
+    if user.pk == learner.pk or is_staff(user):
+        return None
+    admin_of = role_facts(user).admin_cohort_ids
+    return set(
+        CohortTrack.objects.filter(
+            cohort_id__in=admin_of,
+            cohort__memberships__user_id=learner.pk,
+            cohort__memberships__role=CohortRole.MEMBER,
+            cohort__memberships__removed_at__isnull=True,
+        ).values_list("track_id", flat=True)
+    )
 
 
 def can_preview_nudge(user, learner) -> bool:

@@ -74,6 +74,30 @@ def test_a_cohort_admin_previews_their_members_nudges_only(client, cohorts):
     assert client.get(reverse("nudges:preview", args=[member.pk])).status_code == 404
 
 
+def test_a_cohort_admins_preview_holds_only_the_cohorts_tracks(client, cohorts):
+    """It showed the member's progress, next items and revisit list in every track they are
+    in, the cohort's or not: their business, not their cohort's."""
+    from tests.factories import ModuleFactory, ResourceFactory
+    from tracker import services as tracker_services
+
+    ours, _, admin, _ = cohorts
+    ResourceFactory(module=ModuleFactory(track=ours.tracks.get()), title="Cohort lesson")
+    private = TrackFactory(title="Private hobby track")
+    hobby = ResourceFactory(module=ModuleFactory(track=private), title="Hobby lesson")
+    member = make_learner(track=private)
+    member_of(ours, member)
+    tracker_services.note_set_revisit(learner=member, resource=hobby, revisit=True)
+
+    client.force_login(admin)
+    page = client.get(reverse("nudges:preview", args=[member.pk])).content.decode()
+    assert "Cohort lesson" in page
+    assert "Hobby lesson" not in page and "private hobby track" not in page.lower()
+    assert 'data-testid="tracks-left-out"' in page and "1 other track" in page
+    client.force_login(member)  # their own preview: everything
+    own = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "Hobby lesson" in own and 'data-testid="tracks-left-out"' not in own
+
+
 def test_members_and_learners_do_not_see_the_log(client, cohorts):
     ours, _, _, _ = cohorts
     member = make_learner()
