@@ -163,7 +163,8 @@ def resource_head_html(
         meta += " · optional"
     if group is not None:
         pick = "pick one" if group.required == 1 else f"pick {group.required}"
-        meta += f" · {pick} of {group.size} ({escape(group.name)})"
+        # The group's name is a slug from the file ("deep-dive-route"): shown in words.
+        meta += f" · {pick} of {group.size} ({escape(group.name.replace('-', ' '))})"
     return mark_safe(
         f'<span class="kind kind-{escape(kind)}">{escape(label)}</span>\n'
         f"          {link}\n"

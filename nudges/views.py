@@ -115,8 +115,12 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
         context["skip_reason"] = selectors.skip_reason_as_own(context["skip_reason"])
     due_at, late = context["due_at"], timedelta(hours=settings.NUDGE_CATCH_UP_HOURS)
     if due_at is not None and delivery is None and due_at <= now and not context["skip_reason"]:
-        # Due but not sent: still on its way, or past the time a nudge may go out late.
-        context["unsent"] = "missed" if now > due_at + late else "pending"
+        # Due but not sent: still on its way, or past the time a nudge may go out late; or the
+        # account is newer than this week's time, and the first nudge is next week's.
+        if learner.date_joined > due_at:
+            context["unsent"] = "first"
+        else:
+            context["unsent"] = "missed" if now > due_at + late else "pending"
         context["catch_up_hours"] = settings.NUDGE_CATCH_UP_HOURS
     shown = permissions.nudge_preview_track_ids(request.user, learner)
     if data is not None and shown is not None:

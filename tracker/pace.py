@@ -32,6 +32,9 @@ MIN_HOURS_PER_WEEK = Decimal("0.5")
 # Learners enrol, then tick off what they had already done: work marked done this soon after
 # enrolling is catching up, not pace (a morning's back-fill read as "84 hours a week").
 CATCH_UP = timedelta(days=1)
+# Less done than this measures no pace: one 30-minute item five days in projected a one-day
+# workshop eleven weeks out.
+MIN_PACE_MINUTES = 60
 MAX_HOURS_PER_WEEK = Decimal("80")
 
 BASIS_PLAN = "plan"
@@ -51,6 +54,7 @@ class ModuleLoad:
     complete: bool
     # Required capstones still open without an estimate: work the minutes leave out.
     open_capstones: int = 0
+    required: bool = True  # False: everything in it is optional (it is "complete" from the start)
 
 
 @dataclass(frozen=True)
@@ -159,8 +163,8 @@ def hint_schedule(loads: Sequence[ModuleLoad], *, enrolled_on: date) -> list[dat
 
 def actual_pace(*, done_minutes: int, enrolled_on: date, today: date) -> Fraction | None:
     """Minutes of done work per week since enrolment (the first week counts as a whole week).
-    None before anything is done: there is no pace to project from yet."""
-    if done_minutes <= 0:
+    None before an hour's work is done: there is no pace to project from yet."""
+    if done_minutes < MIN_PACE_MINUTES:
         return None
     weeks = max(Fraction((today - enrolled_on).days, 7), Fraction(1))
     return Fraction(done_minutes) / weeks

@@ -98,6 +98,9 @@
     if (isTyping(event.target)) return;
     var page = document.querySelector("[data-track-page]");
     if (!page || document.querySelector("dialog[open]")) return;
+    // Only while focus is in the track itself (WCAG 2.1.4): a stray key or a speech command
+    // with focus in the site's header or footer must not jump about the page.
+    if (!page.contains(event.target)) return;
 
     if (event.key === "?") {
       if (document.getElementById("shortcut-help")) {

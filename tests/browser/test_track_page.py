@@ -112,6 +112,12 @@ def test_status_changes_progress_and_points_without_reload(page, live_server):
     expect(dialog).to_contain_text("In progress")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    # Focus outside the track (the site's header): the keys do nothing (WCAG 2.1.4).
+    page.get_by_role("link", name="Tracks", exact=True).first.focus()
+    page.keyboard.press("k")
+    page.keyboard.press("?")
+    expect(page.get_by_role("link", name="Tracks", exact=True).first).to_be_focused()
+    expect(dialog).to_be_hidden()
 
     assert page.evaluate("window.__marker") == "still here"  # never reloaded
     assert real_errors(page) == []

@@ -163,11 +163,25 @@ def test_markup_in_names_and_titles_is_text_on_the_preview(client, staff, small_
     ],
 )
 def test_the_preview_says_where_this_weeks_nudge_is(client, small_track, weekday, hour, says):
-    learner = make_learner(weekday=weekday, hour=hour, track=small_track)
+    learner = make_learner(
+        weekday=weekday, hour=hour, track=small_track, date_joined=datetime(2026, 11, 1, tzinfo=UTC)
+    )
     client.force_login(learner)
     with time_machine.travel(datetime(2026, 11, 25, 12, tzinfo=UTC), tick=False):  # Wednesday
         page = client.get(reverse("nudges:preview_own")).content.decode()
     assert says.replace("'", "&#x27;") in page or says in page
+
+
+def test_a_learner_who_joined_after_this_weeks_time_waits_for_next_weeks(client, small_track):
+    """A new account read "It was not sent: ... Waymark's sender did not run", though nothing
+    had failed: this week's time had passed before it existed."""
+    learner = make_learner(
+        weekday=0, hour=9, track=small_track, date_joined=datetime(2026, 11, 25, 8, tzinfo=UTC)
+    )
+    client.force_login(learner)
+    with time_machine.travel(datetime(2026, 11, 25, 12, tzinfo=UTC), tick=False):  # Wednesday
+        page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "your first nudge goes out next week" in page and "was not sent" not in page
 
 
 def test_a_learner_who_turned_nudges_off_reads_it_about_their_own_profile(client, small_track):

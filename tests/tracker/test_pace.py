@@ -453,3 +453,33 @@ def test_a_huge_track_at_the_slowest_pace_projects_a_clamped_date_instead_of_cra
     horizon = TODAY + timedelta(days=pace.HORIZON_DAYS)
     assert projection.finish == horizon
     assert all(module.finish <= horizon for module in projection.modules)
+
+
+@pytest.mark.django_db
+def test_a_module_of_optional_items_only_reads_as_such_not_done(client, user):
+    """The TensorFlow track's optional certificate module read "done" before anyone touched it."""
+    track = TrackFactory(slug="tf")
+    ResourceFactory(module=ModuleFactory(track=track, title="Basics", position=1), minutes=60)
+    extra = ModuleFactory(track=track, title="Certificate (optional)", position=2)
+    ResourceFactory(module=extra, minutes=600, optional=True)
+    services.enrolment_join(learner=user, track=track)
+    client.force_login(user)
+    body = client.get("/tracks/tf/plan/").content.decode()
+    row = body[body.index("Certificate (optional)") :].split("</tr>", 1)[0]
+    assert "optional only: nothing required" in row and ">done<" not in row
+
+
+def test_under_an_hours_work_measures_no_pace():
+    """One 30-minute item five days in projected a one-day workshop eleven weeks out."""
+    five_days_in = TODAY - timedelta(days=5)
+    assert pace.actual_pace(done_minutes=30, enrolled_on=five_days_in, today=TODAY) is None
+    assert pace.actual_pace(done_minutes=60, enrolled_on=five_days_in, today=TODAY) == 60
+    workshop = pace.project(
+        [load(1, weeks=0, days=1, total=360, left=330)],
+        today=TODAY,
+        enrolled_on=five_days_in,
+        planned_hours=None,
+        target_date=None,
+        done_minutes=30,
+    )
+    assert workshop.basis == pace.BASIS_HINTS and workshop.finish <= TODAY + timedelta(days=1)

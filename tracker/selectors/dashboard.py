@@ -371,6 +371,7 @@ def plan_projection(
                 left.minutes_left,
                 left.complete,
                 left.open_capstones,
+                left.total_units > 0,
             )
         )
         if not count_done:
