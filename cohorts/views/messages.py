@@ -60,7 +60,10 @@ def _selection(request: HttpRequest, ctx, now, data) -> tuple[list, dict | None]
         fields = {"q": filters.q, "track": filters.track or "", "pace": filters.pace}
         rows = list(selectors.member_rows(ctx, filters=filters, now=now))
         return rows, {name: value for name, value in fields.items() if value}
-    ids = [int(v) for v in data.getlist("learner") if v.isascii() and v.isdigit() and len(v) <= 18]
+    # `shown`: every member the page listed, ticked or not (unticking the last one then left
+    # nobody to tick again); else the ids the dashboard sent.
+    listed = data.getlist("shown") or data.getlist("learner")
+    ids = [int(v) for v in listed if v.isascii() and v.isdigit() and len(v) <= 18]
     ids = ids[:10_000]
     return selectors.members_with_ids(ctx, ids=ids, now=now), None
 

@@ -259,7 +259,7 @@ def test_a_cohort_from_creation_to_a_message(browser, live_server, request, sett
     page.get_by_label("Message").fill("Hi {name}, {pace} in {cohort}. Can we help?")
     celery.start()
     send_waiting_messages()  # beat's minutely sweep has run (nothing waits yet): a sender runs
-    page.get_by_role("button", name="Send to 1 member").click()
+    page.get_by_role("button", name="Send to the ticked members").click()
     expect(page.get_by_text("it goes out within a minute")).to_be_visible()
     send_waiting_messages()  # its next run hands the message to the worker
     message = wait_for(

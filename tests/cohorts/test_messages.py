@@ -97,6 +97,23 @@ def test_placeholders_take_no_format_specs_or_conversions(world, text, shown):
     assert services.message_personalise("Hi {name:>99999}{pace!r}", {"name": "Ada"}) == "Hi Ada"
 
 
+def test_unticking_everyone_keeps_the_list_to_tick_again(client, world):
+    """Sent with every box unticked, the page came back "To 0 members" with no boxes left: the
+    only way back was the dashboard."""
+    ada, bo, _ = world["members"]
+    client.force_login(world["admin"])
+    url = f"/cohorts/{world['cohort'].slug}/messages/"
+    page = client.get(url, {"learner": [ada.pk, bo.pk]}).content.decode()
+    assert "Send to the ticked members" in page
+    response = client.post(
+        url, {"shown": [ada.pk, bo.pk], "subject": "Hi", "body": "Go", "action": "send"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and "Select at least one member" in body
+    assert body.count('name="learner"') == 2 and "Ada" in body and "Bo" in body
+    assert not CohortMessage.objects.exists()
+
+
 def test_the_email_arrives_personalised_with_a_stable_message_id(world, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://waymark.example"
