@@ -19,7 +19,8 @@ from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFa
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_reset_asks_in_place_keep_closes_the_question_and_confirm_resets(page, live_server):
+def spring_cohort():
+    """Staff's eight-week cohort "spring" on a track of two one-week modules, from today."""
     track = TrackFactory(slug="dl", title="Deep Learning")
     tensors = ModuleFactory(track=track, title="Tensors", weeks=1)
     ResourceFactory(module=tensors)
@@ -34,6 +35,11 @@ def test_reset_asks_in_place_keep_closes_the_question_and_confirm_resets(page, l
         ends_on=today + timedelta(weeks=8),
         track_ids=[track.pk],
     )
+    return cohort, tensors, admin
+
+
+def test_reset_asks_in_place_keep_closes_the_question_and_confirm_resets(page, live_server):
+    cohort, tensors, admin = spring_cohort()
     log_in(page, live_server, admin)
     page.goto(f"{live_server.url}/cohorts/spring/settings/")
     plan = page.locator("#pace-plan")
@@ -62,18 +68,8 @@ def test_reset_asks_in_place_keep_closes_the_question_and_confirm_resets(page, l
 
 def test_focus_stays_in_the_section_a_form_swapped(page, live_server):
     """Saving phases, creating or revoking an invite: focus fell to the page's top each time."""
-    track = TrackFactory(slug="dl", title="Deep Learning")
-    ResourceFactory(module=ModuleFactory(track=track, title="Tensors", weeks=1))
-    admin = UserFactory(is_staff=True)
+    _, _, admin = spring_cohort()
     today = timezone.localdate()
-    cohort_services.cohort_create(
-        by=admin,
-        name="Spring",
-        slug="spring",
-        starts_on=today,
-        ends_on=today + timedelta(weeks=8),
-        track_ids=[track.pk],
-    )
     log_in(page, live_server, admin)
     focused = "document.activeElement && document.activeElement.tagName"
 

@@ -25,16 +25,23 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _standing(*, learner, source: str) -> dict[int, int]:
+    """What each of the learner's sources (`source`: "resource" or "capstone") stands at in the
+    ledger, by id: one query."""
+    column = f"{source}_id"
+    return dict(
+        PointsEntry.objects.filter(learner=learner, **{f"{source}__isnull": False})
+        .order_by()
+        .values(column)
+        .annotate(total=Sum("amount"))
+        .values_list(column, "total")
+    )
+
+
 def export_progress_rows(*, learner) -> list[dict]:
     """One dict per progress row of this learner (archived resources included), with the
     points that resource currently stands at in the ledger: two queries."""
-    standing = dict(
-        PointsEntry.objects.filter(learner=learner, resource__isnull=False)
-        .order_by()
-        .values("resource_id")
-        .annotate(total=Sum("amount"))
-        .values_list("resource_id", "total")
-    )
+    standing = _standing(learner=learner, source="resource")
     rows = (
         Progress.objects.filter(learner=learner)
         .select_related("track", "resource__module")
@@ -64,13 +71,7 @@ def export_spreadsheet_rows(*, learner) -> list[dict]:
     for, each with the points it stands at, so the points column adds up to the learner's
     total. Capstone rows fill the resource columns with the capstone (`kind` tells them
     apart): four queries."""
-    standing = dict(
-        PointsEntry.objects.filter(learner=learner, capstone__isnull=False)
-        .order_by()
-        .values("capstone_id")
-        .annotate(total=Sum("amount"))
-        .values_list("capstone_id", "total")
-    )
+    standing = _standing(learner=learner, source="capstone")
     submissions = (
         CapstoneSubmission.objects.filter(learner=learner)
         .select_related("track", "capstone__module")
