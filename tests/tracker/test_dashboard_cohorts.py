@@ -162,3 +162,35 @@ def test_no_cohort_section_on_the_pace_page_outside_cohorts(client, user):
     assert 'data-testid="cohort-plan"' not in client.get("/tracks/solo/plan/").content.decode()
     response = client.post("/tracks/solo/plan/", {"action": "cohort_date", "cohort": "x"})
     assert response.status_code == 302  # refused with a message, nothing changed
+
+
+def test_the_pace_pages_cohort_section_runs_a_constant_number_of_queries(client, user):
+    """One cohort on a small track against three cohorts on a track ten times the size."""
+
+    def member_track(slug: str, *, modules: int, cohorts: int):
+        track = TrackFactory(slug=slug)
+        built = [ModuleFactory(track=track, position=n, weeks=1) for n in range(modules)]
+        for module in built:
+            ResourceFactory(module=module)
+        for n in range(cohorts):
+            cohort = cohort_with(
+                slug=f"{slug}-{n}",
+                name=f"{slug} {n}",
+                tracks=[track],
+                starts_on=today() - timedelta(weeks=1),
+                phases=[],
+                targets={module: i + 1 for i, module in enumerate(built)},
+            )
+            member_of(cohort, user)
+        return track
+
+    member_track("small", modules=2, cohorts=1)
+    member_track("large", modules=20, cohorts=3)
+    client.force_login(user)
+    counts = []
+    for slug, cohorts in (("small", 1), ("large", 3)):
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(f"/tracks/{slug}/plan/").content.decode()
+        assert body.count('data-testid="cohort-plan"') == cohorts
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
