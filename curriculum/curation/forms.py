@@ -90,7 +90,9 @@ class TrackForm(CurationForm):
         "name can then be tagged “not in the source”.",
     )
     source_author = _text("Source: author", max_length=200)
-    source_published = _text("Source: published", help_text="A date written YYYY-MM-DD.")
+    source_published = _text(
+        "Source: published", max_length=10, help_text="A date written YYYY-MM-DD."
+    )
     source_url = _text("Source: link (URL)", max_length=1000)
     summary = _markdown("Summary")
     prerequisites = _markdown(
