@@ -33,6 +33,7 @@ from tracker.completion import (
     TrackProgress,
     module_progress,
     track_progress,
+    with_linked_tracks,
 )
 from tracker.models import (
     CapstoneSubmission,
@@ -232,18 +233,31 @@ class _TrackPlan:
         self.capstone_module = {c.id: m.id for m in structure.modules for c in m.capstones}
         self.capstones = [c for m in structure.modules for c in m.capstones]
 
-    def progress(self, done: set[int], passed: set[int]) -> TrackProgress:
+    def progress(
+        self, done: set[int], passed: set[int], linked: dict[int, int] | None = None
+    ) -> TrackProgress:
         """The learner's progress: the completion rule runs only for modules where they did
-        something (the others are as empty), the same answer as `track_progress`."""
+        something or that stand for a track in `linked` (the others are as empty), the same
+        answer as `track_progress`."""
         touched = {self.module_of[rid].id for rid in done if rid in self.module_of}
         touched.update(self.capstone_module[cid] for cid in passed if cid in self.capstone_module)
+        if linked:
+            touched.update(
+                self.module_of[r.id].id
+                for m in self.structure.modules
+                for r in m.resources
+                if r.linked_track_id in linked
+            )
         if not touched:
             return self.empty
         modules = dict(self.empty.modules)
         for module in self.structure.modules:
             if module.id in touched:
                 modules[module.id] = module_progress(
-                    module=module, done_resource_ids=done, passed_capstone_ids=passed
+                    module=module,
+                    done_resource_ids=done,
+                    passed_capstone_ids=passed,
+                    linked_minutes_left=linked,
                 )
         return TrackProgress(self.structure.id, modules)
 
@@ -346,6 +360,38 @@ def _progress_rows(learner_ids: list[int]) -> dict[tuple[int, int], _LearnerTrac
     return found
 
 
+def _completions(
+    enrolments: list[Enrolment],
+    structures: dict[int, TrackStructure],
+    progress: dict[tuple[int, int], _LearnerTrack],
+    passed: dict[int, set[int]],
+) -> dict[int, dict[int, TrackProgress]]:
+    """Each learner's progress in each of their tracks, as the pace page counts it: a resource
+    standing for another of their tracks counts that track's real time left."""
+    empty = _LearnerTrack()
+    by_learner: dict[int, dict[int, TrackProgress]] = defaultdict(dict)
+    for enrolment in enrolments:
+        rows = progress.get((enrolment.learner_id, enrolment.track_id), empty)
+        plan = _track_plan(structures[enrolment.track_id])
+        by_learner[enrolment.learner_id][enrolment.track_id] = plan.progress(
+            rows.done, passed[enrolment.learner_id]
+        )
+    for learner_id, tracks in by_learner.items():
+        if not any(structures[track_id].linked_track_ids for track_id in tracks):
+            continue
+
+        def recount(track_id: int, linked: dict[int, int], learner_id=learner_id):
+            rows = progress.get((learner_id, track_id), empty)
+            return _track_plan(structures[track_id]).progress(rows.done, passed[learner_id], linked)
+
+        by_learner[learner_id] = with_linked_tracks(
+            tracks,
+            links={track_id: structures[track_id].linked_track_ids for track_id in tracks},
+            recount=recount,
+        )
+    return by_learner
+
+
 def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int, NudgeData]:
     """Everything the nudges of these learners say, in a fixed number of queries (twelve and a
     SET LOCAL, four more when some are in cohorts, once this process holds the tracks'
@@ -386,14 +432,14 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
         handed_in[learner_id][capstone_id] = submitted or reviewed or created
 
     empty = _LearnerTrack()
+    enrolments = [e for e in enrolments if e.track_id in structures]  # none deleted since
+    completions = _completions(enrolments, structures, progress, passed)
     for enrolment in enrolments:
-        structure = structures.get(enrolment.track_id)
-        if structure is None:  # deleted since the enrolments were read
-            continue
+        structure = structures[enrolment.track_id]
         plan = _track_plan(structure)
         nudge = data[enrolment.learner_id]
         rows = progress.get((enrolment.learner_id, enrolment.track_id), empty)
-        completion = plan.progress(rows.done, passed[enrolment.learner_id])
+        completion = completions[enrolment.learner_id][enrolment.track_id]
         projection, _ = plan_projection(
             modules=structure.modules,
             completion=completion,

@@ -17,7 +17,7 @@ either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -34,6 +34,9 @@ class ModuleProgress:
     # Required capstones not passed yet that have no `minutes`: work without a time estimate
     # (those with one are in minutes_left).
     open_capstones: int = 0
+    # The part of minutes_left that is another of the learner's tracks' time left: an open
+    # resource of kind track counts that track's real time left, not its own estimate.
+    linked_minutes: int = 0
 
     @property
     def complete(self) -> bool:
@@ -64,6 +67,16 @@ class TrackProgress:
     @property
     def open_capstones(self) -> int:
         return sum(m.open_capstones for m in self.modules.values())
+
+    @property
+    def linked_minutes(self) -> int:
+        return sum(m.linked_minutes for m in self.modules.values())
+
+    @property
+    def own_minutes_left(self) -> int:
+        """Minutes left that no other track of the learner's counts: what a total over all
+        their tracks adds up."""
+        return self.minutes_left - self.linked_minutes
 
     @property
     def complete(self) -> bool:
@@ -100,11 +113,27 @@ def _members(related) -> Iterable:
 
 
 def module_progress(
-    *, module, done_resource_ids: set[int], passed_capstone_ids: set[int]
+    *,
+    module,
+    done_resource_ids: set[int],
+    passed_capstone_ids: set[int],
+    linked_minutes_left: Mapping[int, int] | None = None,
 ) -> ModuleProgress:
     """`module` is a `ModuleNode` of a track structure, or a Module with `.resources` and
-    `.capstones` prefetched (active only); either has `choices_required`."""
-    done_units = total_units = minutes_left = 0
+    `.capstones` prefetched (active only); either has `choices_required`.
+    `linked_minutes_left` maps tracks the learner follows to their minutes left: an open
+    resource standing for one of them counts those minutes instead of its own estimate."""
+    linked = linked_minutes_left or {}
+
+    def minutes(resource) -> tuple[int, int]:
+        """(minutes, the part of them another track counts)"""
+        other_track = getattr(resource, "linked_track_id", None) if linked else None
+        if other_track in linked:
+            left = linked[other_track]
+            return left, left
+        return _minutes(resource), 0
+
+    done_units = total_units = minutes_left = linked_minutes = 0
     open_ids: list[int] = []
     groups: dict[str, list] = {}
     for resource in _members(module.resources):
@@ -117,7 +146,9 @@ def module_progress(
         if resource.id in done_resource_ids:
             done_units += 1
         else:
-            minutes_left += _minutes(resource)
+            own, other = minutes(resource)
+            minutes_left += own
+            linked_minutes += other
             open_ids.append(resource.id)
     asks = module.choices_required or {}
     for name, members in groups.items():
@@ -127,8 +158,9 @@ def module_progress(
         done_units += min(done, wanted)
         if done < wanted:
             undone = [member for member in members if member.id not in done_resource_ids]
-            shortest = sorted(_minutes(member) for member in undone)
-            minutes_left += sum(shortest[: wanted - done])
+            shortest = sorted(minutes(member) for member in undone)[: wanted - done]
+            minutes_left += sum(own for own, _ in shortest)
+            linked_minutes += sum(other for _, other in shortest)
             open_ids.extend(member.id for member in undone)
     open_capstones = 0
     for capstone in _members(module.capstones):
@@ -149,11 +181,16 @@ def module_progress(
         next_resource_id=open_ids[0] if open_ids else None,
         open_resource_ids=tuple(open_ids),
         open_capstones=open_capstones,
+        linked_minutes=linked_minutes,
     )
 
 
 def track_progress(
-    *, track, done_resource_ids: set[int], passed_capstone_ids: set[int]
+    *,
+    track,
+    done_resource_ids: set[int],
+    passed_capstone_ids: set[int],
+    linked_minutes_left: Mapping[int, int] | None = None,
 ) -> TrackProgress:
     """`track` is a `TrackStructure`, or a Track with `.modules` prefetched with their
     resources and capstones."""
@@ -162,11 +199,17 @@ def track_progress(
         modules=_members(track.modules),
         done_resource_ids=done_resource_ids,
         passed_capstone_ids=passed_capstone_ids,
+        linked_minutes_left=linked_minutes_left,
     )
 
 
 def modules_progress(
-    *, track_id: int, modules: Iterable, done_resource_ids: set[int], passed_capstone_ids: set[int]
+    *,
+    track_id: int,
+    modules: Iterable,
+    done_resource_ids: set[int],
+    passed_capstone_ids: set[int],
+    linked_minutes_left: Mapping[int, int] | None = None,
 ) -> TrackProgress:
     """A track's progress from its active modules, in order (see `module_progress`)."""
     return TrackProgress(
@@ -176,10 +219,43 @@ def modules_progress(
                 module=module,
                 done_resource_ids=done_resource_ids,
                 passed_capstone_ids=passed_capstone_ids,
+                linked_minutes_left=linked_minutes_left,
             )
             for module in modules
         },
     )
+
+
+def with_linked_tracks(
+    progress: Mapping[int, TrackProgress],
+    *,
+    links: Mapping[int, Iterable[int]],
+    recount: Callable[[int, dict[int, int]], TrackProgress],
+) -> dict[int, TrackProgress]:
+    """A learner's progress in each of their tracks, those with resources standing for other
+    tracks of theirs (`links`: track id to the track ids its resources stand for) recounted by
+    `recount(track_id, minutes left per linked track)`, the linked tracks first. Their estimate
+    would count the linked track's work twice in a total over all tracks, and guess what its
+    real time left says. The loader refuses cycles; one met anyway is cut where it closes."""
+    counted: dict[int, TrackProgress] = {}
+    open_path: set[int] = set()
+
+    def count(track_id: int) -> TrackProgress:
+        if track_id in counted:
+            return counted[track_id]
+        open_path.add(track_id)
+        linked = {
+            other: count(other).minutes_left
+            for other in links.get(track_id, ())
+            if other in progress and other != track_id and other not in open_path
+        }
+        open_path.discard(track_id)
+        counted[track_id] = recount(track_id, linked) if linked else progress[track_id]
+        return counted[track_id]
+
+    for track_id in progress:
+        count(track_id)
+    return counted
 
 
 def _minutes(resource) -> int:

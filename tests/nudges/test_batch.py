@@ -215,3 +215,32 @@ def test_a_chunk_pauses_the_cycle_collector_and_always_turns_it_back_on(small_tr
     with pytest.raises(schedule.BadWeek):
         services.nudge_send_chunk(learner_ids=[learner.pk], week="2026-W99", now=NOW)
     assert gc.isenabled()
+
+
+def test_a_stage_standing_for_another_track_counts_its_real_time_left_as_the_page_does():
+    from curriculum.models import ResourceKind
+
+    base = ModuleFactory(track=TrackFactory(slug="base-course"))
+    first = ResourceFactory(module=base, minutes=10)
+    ResourceFactory(module=base, minutes=15)
+    outer = ModuleFactory(track=TrackFactory(slug="outer-path"))
+    ResourceFactory(
+        module=outer, kind=ResourceKind.TRACK, linked_track=base.track, url="", minutes=300
+    )
+    ResourceFactory(module=outer, minutes=5)
+    learner = make_learner()
+    for track in (outer.track, base.track):
+        tracker_services.enrolment_join(learner=learner, track=track, now=NOW - timedelta(days=9))
+    done(learner, first, NOW - timedelta(days=2))
+
+    nudge = selectors.nudge_batch(learner_ids=[learner.pk], week=WEEK, now=NOW)[learner.pk]
+    by_track = {t.track.id: t for t in nudge.tracks}
+    for track in (outer.track, base.track):
+        page = pace_plan_state(
+            enrolment=Enrolment.objects.get(learner=learner, track=track),
+            profile=learner.profile,
+            now=NOW,
+        )
+        assert by_track[track.pk].completion == page.completion
+        assert by_track[track.pk].projection == page.projection
+    assert by_track[outer.track.pk].projection.minutes_left == 15 + 5  # not the stage's 300

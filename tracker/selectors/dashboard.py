@@ -19,7 +19,13 @@ from cohorts.standing import CohortStanding, standings_for
 from curriculum.models import Module, Resource, Track
 
 from .. import pace, weeks
-from ..completion import DEFAULT_MINUTES_ESTIMATE, TrackProgress, module_progress, track_progress
+from ..completion import (
+    DEFAULT_MINUTES_ESTIMATE,
+    TrackProgress,
+    module_progress,
+    track_progress,
+    with_linked_tracks,
+)
 from ..models import (
     Certificate,
     Enrolment,
@@ -32,6 +38,7 @@ from ..models import (
 from .core import (
     active_enrolments,
     done_ids,
+    linked_minutes_left,
     passed_capstone_ids,
     passed_capstones_handed_in,
     progress_by_resource,
@@ -112,7 +119,13 @@ class Dashboard:
 
     @property
     def minutes_left(self) -> int:
-        return sum(t.completion.minutes_left for t in self.tracks)
+        """Over all tracks, each track's work once (see `TrackProgress.own_minutes_left`)."""
+        return sum(t.completion.own_minutes_left for t in self.tracks)
+
+    @property
+    def counted_once(self) -> list[DashboardTrack]:
+        """Tracks whose time left includes another track's, which the total counts once."""
+        return [t for t in self.tracks if t.completion.linked_minutes]
 
     @property
     def hours_left(self) -> float:
@@ -135,11 +148,12 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
     skipped = {rid for rid, row in progress.items() if row.status == ProgressStatus.SKIPPED}
     passed = passed_capstone_ids(learner=learner, track_ids=track_ids) if track_ids else set()
 
+    completions = _completions_linked(tracks=tracks, done=done, passed=passed)
     rows = []
     for enrolment in enrolments:
         track = tracks[enrolment.track_id]
         enrolment.track = track
-        completion = track_progress(track=track, done_resource_ids=done, passed_capstone_ids=passed)
+        completion = completions[track.pk]
         modules = list(track.modules.all())
         next_id = completion.next_resource_id([m.pk for m in modules], set_aside=skipped)
         next_resource = next_module = None
@@ -172,6 +186,34 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
         activity=_recent_activity(learner=learner),
         certificates=list(Certificate.objects.filter(learner=learner).order_by("-issued_at")),
         cohorts=cohorts,
+    )
+
+
+def _completions_linked(
+    *, tracks: dict[int, Track], done: set[int], passed: set[int]
+) -> dict[int, TrackProgress]:
+    """The learner's progress in each of their tracks (models with their items prefetched),
+    a resource standing for another of them counting that track's real time left."""
+
+    def count(track_id: int, linked: dict[int, int]) -> TrackProgress:
+        return track_progress(
+            track=tracks[track_id],
+            done_resource_ids=done,
+            passed_capstone_ids=passed,
+            linked_minutes_left=linked,
+        )
+
+    links = {
+        track_id: {
+            resource.linked_track_id
+            for module in track.modules.all()
+            for resource in module.resources.all()
+            if resource.linked_track_id is not None
+        }
+        for track_id, track in tracks.items()
+    }
+    return with_linked_tracks(
+        {track_id: count(track_id, {}) for track_id in tracks}, links=links, recount=count
     )
 
 
@@ -282,17 +324,29 @@ def pace_plan_state(
     *, enrolment: Enrolment, profile: Profile, now: datetime | None = None
 ) -> PacePlanState:
     """The pace plan of one enrolment: its track's structure, the learner's progress and the
-    projection (seven queries)."""
+    projection (seven queries; four more when its resources stand for other tracks)."""
     learner, track_id = enrolment.learner_id, enrolment.track_id
     zone = learner_zone(profile)
     today = timezone.localtime(now or timezone.now(), zone).date()
     [track] = tracks_with_items([track_id])
     progress = progress_by_resource(learner=learner, track_ids=[track_id])
     handed_in = passed_capstones_handed_in(learner=learner, track_ids=[track_id])
-    completion = track_progress(
-        track=track, done_resource_ids=done_ids(progress), passed_capstone_ids=set(handed_in)
-    )
     modules = list(track.modules.all())
+    linked = linked_minutes_left(
+        learner=learner,
+        track_ids={
+            resource.linked_track_id
+            for module in modules
+            for resource in module.resources.all()
+            if resource.linked_track_id is not None
+        },
+    )
+    completion = track_progress(
+        track=track,
+        done_resource_ids=done_ids(progress),
+        passed_capstone_ids=set(handed_in),
+        linked_minutes_left=linked,
+    )
     projection, done_minutes = plan_projection(
         modules=modules,
         completion=completion,
