@@ -87,6 +87,8 @@ def context_for(data: NudgeData) -> dict:
                 "percent": item.completion.percent,
                 "pace": _pace(projection),
                 "days_off": projection.days_off,
+                # Their work is not in the finish date: an "ahead" must not read as a promise.
+                "unestimated_capstones": item.completion.open_capstones,
                 "finish": _date(projection.finish),
                 "goal": _date(projection.goal),
                 "goal_is_target": projection.goal_is_target,

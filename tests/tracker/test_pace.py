@@ -428,6 +428,34 @@ def test_an_open_capstone_is_named_beside_the_minutes_it_leaves_out(client, user
 
 
 @pytest.mark.django_db
+def test_ahead_says_it_leaves_out_the_capstones_without_an_estimate(client, user):
+    """Ten hours a week finish the lessons in two days, weeks ahead of the hints; the capstone
+    it cannot count could take those weeks, so "ahead" must say what it leaves out, on the
+    page and in the weekly nudge alike."""
+    from nudges import emails
+    from nudges.selectors import nudge_batch
+
+    track = TrackFactory(slug="dl")
+    ResourceFactory(module=ModuleFactory(track=track, title="Lessons", weeks=1), minutes=90)
+    CapstoneFactory(module=ModuleFactory(track=track, title="Project", weeks=4))
+    services.enrolment_join(learner=user, track=track)
+    today = timezone.localdate()
+    services.pace_plan_set(
+        learner=user, track=track, hours_per_week="10", target_date=None, today=today
+    )
+    client.force_login(user)
+    body = client.get("/tracks/dl/plan/").content.decode()
+    status = re.search(r'data-testid="pace-status">(.*?)</p>', body, re.S).group(1)
+    assert "ahead" in status
+    assert " not counting 1 capstone without a time estimate." in " ".join(status.split())
+
+    data = nudge_batch(learner_ids=[user.pk], week="2026-W01", now=timezone.now())[user.pk]
+    email = emails.render_nudge(data)
+    assert "ahead, not counting 1 capstone without a time estimate." in email.text
+    assert "ahead</span>, not counting 1 capstone without a time estimate." in email.html
+
+
+@pytest.mark.django_db
 def test_plan_page_and_ics_run_a_constant_number_of_queries(client, user):
     small = build_track_for(user, modules=2, resources=2)
     large = build_track_for(user, modules=20, resources=10)
