@@ -250,6 +250,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
     "visibility_timeout": 3600,
 }
+# Several Waymarks (or test processes, under `pytest -n`) sharing one Redis database keep their
+# task queues apart by a prefix on every broker key.
+BROKER_KEY_PREFIX = os.environ.get("CELERY_KEY_PREFIX", "").strip()
+if BROKER_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = BROKER_KEY_PREFIX
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,

@@ -21,6 +21,17 @@ def pytest_configure(config):
     for conf in settings.CACHES.values():
         if "KEY_PREFIX" in conf:
             conf["KEY_PREFIX"] = run
+    # Under `pytest -n` each process's Celery workers take tasks from its own queue: with one
+    # shared queue, two worker tests running at once took each other's tasks. Celery reads its
+    # settings on first use, after this; the workers started by tests inherit the environment.
+    xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if xdist_worker and not settings.BROKER_KEY_PREFIX:
+        prefix = f"{run}-{xdist_worker}:"
+        os.environ["CELERY_KEY_PREFIX"] = settings.BROKER_KEY_PREFIX = prefix
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+            **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            "global_keyprefix": prefix,
+        }
 
 
 def missing_service(reason: str) -> None:

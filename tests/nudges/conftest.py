@@ -20,6 +20,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -191,13 +192,18 @@ def _group_alive(pgid: int) -> bool:
 CELERY_KEY_PATTERNS = ("celery*", "_kombu.*", "unacked*", "*.reply.celery.pidbox")
 
 
+def broker_key(name: str) -> str:
+    """A broker key as Celery writes it (with this test process's prefix under `pytest -n`)."""
+    return f"{settings.BROKER_KEY_PREFIX}{name}"
+
+
 def purge_celery_keys(client) -> None:
     """Old task messages out of the broker, and nothing else: the cache shares this Redis
     database (sessions, rate limits), with the tests of the other xdist process and with an
     engineer's running server. FLUSHDB here emptied the other process's cached sessions
     mid-test, and its query counts then read one more query."""
     for pattern in CELERY_KEY_PATTERNS:
-        for key in client.scan_iter(match=pattern, count=1000):
+        for key in client.scan_iter(match=broker_key(pattern), count=1000):
             client.delete(key)
 
 

@@ -17,7 +17,14 @@ from nudges import outbox, services, tasks
 from nudges.broker import Publisher
 from nudges.models import DeliveryStatus, DispatchMark, NudgeDelivery
 
-from .conftest import make_due_learner, make_learner, purge_celery_keys, top_of_hour, wait_for
+from .conftest import (
+    broker_key,
+    make_due_learner,
+    make_learner,
+    purge_celery_keys,
+    top_of_hour,
+    wait_for,
+)
 
 pytestmark = pytest.mark.services
 
@@ -46,15 +53,26 @@ def test_emptying_the_broker_keeps_the_cache_that_shares_its_database(redis_clie
         pytest.skip("the cache is the database's here (no REDIS_URL)")
     if settings.CACHES["redis"]["LOCATION"] != settings.CELERY_BROKER_URL:
         pytest.skip("the cache and the broker are in different Redis databases here")
-    redis_client.lpush("celery", "an old task message")
-    redis_client.sadd("_kombu.binding.celery", "celery")
+    queue, binding = broker_key("celery"), broker_key("_kombu.binding.celery")
+    redis_client.lpush(queue, "an old task message")
+    redis_client.sadd(binding, "celery")
     cache.set("a-session-of-another-test", "kept", 60)
 
     purge_celery_keys(redis_client)
 
-    assert not redis_client.exists("celery", "_kombu.binding.celery")
+    assert not redis_client.exists(queue, binding)
     assert cache.get("a-session-of-another-test") == "kept"
     cache.delete("a-session-of-another-test")
+
+
+def test_a_task_goes_to_this_test_process_s_own_queue(broker):
+    """Under `pytest -n` each process's tasks carry its own key prefix (tests/conftest.py), so
+    its workers never take another process's tasks; CELERY_KEY_PREFIX does the same for
+    deployments sharing one Redis database."""
+    from config.celery import app
+
+    app.send_task("nudges.a_task_no_worker_runs", args=[1])
+    assert broker.llen(broker_key("celery")) == 1
 
 
 def dispatch_here(*, chunk_size: int | None = None, url: str | None = None):
