@@ -1,7 +1,8 @@
 """Issue 3's end-to-end learner journey in a real browser, once with JavaScript (HTMX swaps,
 no reload) and once without (plain form posts that redirect back to the resource's anchor).
 
-A new learner signs up through the real form, confirms the address by the emailed link, enrols in a seed track, marks a resource in
+A new learner presses "Sign up and enrol" on a seed track's page, signs up through the real form,
+confirms the address by the emailed link and lands back on that track enrolled, marks a resource in
 progress then done and sees module progress, track progress and header points move, undoes it
 and sees the points fall back, writes a note whose <script> never runs, submits a seed capstone
 for review, and finishes a small track to receive a certificate.
@@ -90,9 +91,13 @@ class Journey:
         return [e for e in self.page.console_errors if "status of 404" not in e]
 
 
-def sign_up(journey: Journey) -> None:
+def sign_up_and_enrol(journey: Journey, track: str) -> None:
+    """From the track page's call to action to that track's page, signed in and enrolled."""
     page = journey.page
-    journey.goto("/accounts/signup/")
+    journey.goto(f"/tracks/{track}/")
+    page.get_by_role("button", name=re.compile("^Sign up and enrol")).click()
+    expect(page).to_have_url(f"{journey.base_url}/accounts/signup/?next=%2Ftracks%2F{track}%2F")
+    expect(page.get_by_text(re.compile("then be enrolled in"))).to_be_visible()
     # One address per run: confirmation emails to one address are rate-limited (3 minutes).
     page.get_by_label("Email").fill(f"ada-{'js' if journey.javascript else 'no-js'}@example.com")
     page.get_by_label("Display name").fill(DISPLAY_NAME)
@@ -100,22 +105,26 @@ def sign_up(journey: Journey) -> None:
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
     # Sign-up answers the same for a new and a known address (no account enumeration): the
-    # address is confirmed by the emailed link, which then logs the new learner in.
+    # address is confirmed by the emailed link, which then logs the new learner in and, in
+    # the browser that pressed the call to action, enrols them.
     expect(page).to_have_url(f"{journey.base_url}/accounts/confirm-email/")
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[-1].body).group(0)
     journey.goto("/" + link.split("://", 1)[1].split("/", 1)[1])
     page.get_by_role("button", name="Confirm").click()
-    expect(page).to_have_url(f"{journey.base_url}/me/")
-    expect(page.get_by_role("heading", name="My learning")).to_be_visible()
+    expect(page).to_have_url(f"{journey.base_url}/tracks/{track}/")
+    expect(page.get_by_text("You are enrolled in")).to_be_visible()
+    expect(page.get_by_role("region", name="Your progress in this track")).to_be_visible()
+    expect(page.get_by_test_id("track-progress")).to_contain_text("· 0%")
     expect(page.locator(".site-header")).to_contain_text(DISPLAY_NAME)
     expect(journey.points()).to_have_text("0")
+    if journey.javascript:  # htmx and waymark.js have wired the page up
+        expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_visible()
 
 
 def progress_then_undo(journey: Journey) -> None:
     page = journey.page
     track, module, resource = "fastai-part1", "lesson-1", "lesson-1-video"
-    journey.goto(f"/tracks/{track}/")
-    journey.enrol()
+    expect(page).to_have_url(f"{journey.base_url}/tracks/{track}/")  # enrolled at sign-up
     journey.mark_unreloaded(1)
 
     module_progress = page.locator(f"#module_status_{module}").get_by_test_id("module-progress")
@@ -269,7 +278,7 @@ def test_a_new_learner_journey(request, live_server, javascript):
     journey = Journey(page=page, base_url=live_server.url, javascript=javascript)
     load_paths([str(SEEDS)])
 
-    sign_up(journey)
+    sign_up_and_enrol(journey, "fastai-part1")
     progress_then_undo(journey)
     hostile_note(journey)
     submit_seed_capstone(journey)

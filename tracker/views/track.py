@@ -8,6 +8,7 @@ header points and the track's message area.
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
@@ -22,7 +24,7 @@ from curriculum.models import Resource, Track
 from curriculum.structure import TrackStructure, structure_of
 from ops.safety import same_site_path
 
-from .. import selectors, services
+from .. import enrol_intent, selectors, services
 from ..models import ProgressStatus, ResourceNote
 from ..sql import Statement, model_columns
 
@@ -119,17 +121,37 @@ def resource_with_note(*, learner, slug: str, item: str) -> Resource:
     return resource
 
 
+def enrol(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method == "POST" and not request.user.is_authenticated and not request.htmx:
+        return _enrol_after_log_in(request, slug)
+    return _enrol(request, slug)
+
+
 @learner_required
 @require_POST
-def enrol(request: HttpRequest, slug: str) -> HttpResponse:
+def _enrol(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track, slug=slug)
     try:
         services.enrolment_join(learner=request.user, track=track)
     except services.ServiceError as error:
         messages.error(request, str(error))
         return redirect("home")
-    messages.success(request, f"You are enrolled in {track.title}. Mark each resource as you go.")
+    messages.success(request, enrol_intent.enrolled_message(track))
     return redirect(safe_next(request) or track.get_absolute_url())
+
+
+def _enrol_after_log_in(request: HttpRequest, slug: str) -> HttpResponse:
+    """A visitor's "Log in to enrol" / "Sign up and enrol": remember the press, then log in or
+    sign up and come back to the track page, enrolled (tracker/enrol_intent.py)."""
+    track = get_object_or_404(Track, slug=slug)
+    if track.archived_at is not None:
+        messages.error(request, f"The track '{track.title}' is archived and takes no new learners.")
+        return redirect("home")
+    signing_up = request.POST.get("account") == "new"
+    enrol_intent.remember(request, track=track)
+    messages.info(request, enrol_intent.hint(track, signing_up=signing_up))
+    where = reverse("account_signup" if signing_up else "account_login")
+    return redirect(f"{where}?{urlencode({'next': track.get_absolute_url()})}")
 
 
 def safe_next(request: HttpRequest) -> str | None:
