@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.accessible_names import control_names, shared_names
 from tests.factories import ModuleFactory, ResourceFactory, TrackFactory, UserFactory, enrol
 from tracker import services
 from tracker.models import ResourceNote
@@ -90,6 +91,25 @@ def test_htmx_inline_edit_flow(client, learner):
 
     cancel = client.get(NOTE_URL + "?show=1", **HX).content.decode()
     assert cancel.lstrip().startswith('<div id="note_attention"') and "<em>twice</em>" in cancel
+
+
+def test_open_note_editors_name_the_resource_they_save_or_cancel(client, learner, resource):
+    """With several editors open, a screen reader's list of buttons and links tells each
+    "Save note" and "Cancel" apart by the resource."""
+    ResourceFactory(module=resource.module, slug="bleu", title="BLEU score")
+    editors = "".join(
+        client.get(f"/tracks/nlp/items/{slug}/note", **HX).content.decode()
+        for slug in ("attention", "bleu")
+    )
+    names = [name for name, _ in control_names(editors)]
+    assert "Save note on Attention paper" in names and "Save note on BLEU score" in names
+    assert "Cancel editing the note on Attention paper" in names
+    assert "Cancel editing the note on BLEU score" in names
+    assert shared_names(editors) == {}
+    # The page without JavaScript names them too.
+    page = [name for name, _ in control_names(client.get(NOTE_URL).content.decode())]
+    assert "Save note on Attention paper" in page
+    assert "Cancel editing the note on Attention paper" in page
 
 
 def test_htmx_note_too_long_shows_the_form_error_next_to_the_field(client, learner):
