@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cohorts import services
 from cohorts.models import CohortInvite, CohortMembership, Team, TeamMembership
+from tests.accessible_names import field_names, shared_names
 from tests.factories import UserFactory
 from tests.reliability.form_cases import Text
 from tests.reliability.test_form_input import bad_values, field_error
@@ -244,6 +245,32 @@ def test_a_member_already_in_a_team_is_refused(client, cohort, admin):
     assert response.status_code == 400  # not among the choices: named on the field
     assert f'id="id_add-{hawks.pk}-user-errors"' in response.content.decode()
     assert not hawks.team_memberships.exists()
+
+
+def test_each_teams_fields_are_labelled_with_its_name(client, cohort, admin):
+    """Every team has its own edit form; a screen reader's list of fields said "Team name",
+    "Team name", "Team name"."""
+    join(cohort, UserFactory())
+    owls = services.team_create(by=admin, cohort=cohort, name="Owls")
+    hawks = services.team_create(by=admin, cohort=cohort, name="Hawks")
+    url = reverse("cohorts:teams", args=[cohort.slug])
+    page = signed_in(client, admin).get(url).content.decode()
+    fields = {target[1]: name for name, target in field_names(page)}
+    for team in (owls, hawks):
+        assert fields[f"team-{team.pk}-name"] == f"Team name, {team.name}"
+        assert fields[f"team-{team.pk}-project_title"] == f"Project title (optional), {team.name}"
+        assert fields[f"team-{team.pk}-project_link"] == f"Project link (optional), {team.name}"
+        assert fields[f"add-{team.pk}-user"] == f"Add a member to {team.name}"
+    assert fields["new-name"] == "Team name"
+    assert shared_names(page) == {}
+    # A refused save shows the form again, its labels still naming the team.
+    refused = client.post(
+        reverse("cohorts:teams_update", args=[cohort.slug, owls.pk]),
+        {f"team-{owls.pk}-name": ""},
+    )
+    assert refused.status_code == 400
+    fields = {target[1]: name for name, target in field_names(refused.content.decode())}
+    assert fields[f"team-{owls.pk}-name"] == "Team name, Owls"
 
 
 @pytest.mark.parametrize(
