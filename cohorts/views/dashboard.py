@@ -36,8 +36,14 @@ def _query(request: HttpRequest, **changes) -> str:
     return query.urlencode()
 
 
+def _direction(descending: bool) -> str:
+    return "descending" if descending else "ascending"
+
+
 def _sort_links(request: HttpRequest, ctx, filters) -> dict[str, dict]:
-    """Per sortable column: the link that sorts by it (ascending first, then flips)."""
+    """Per sortable column: the link that sorts by it (ascending first, then flips), what it
+    does in words (its accessible name says it), and for the sorted column its `aria-sort`
+    (only that one carries it, so a screen reader names the order once)."""
     keys = list(SORTS) + [f"track-{t.id}" for t in ctx.tracks]
     links = {}
     for key in keys:
@@ -48,9 +54,17 @@ def _sort_links(request: HttpRequest, ctx, filters) -> dict[str, dict]:
         links[key] = {
             "query": _query(request, sort=target, page=None),
             "current": current,
-            "aria": ("descending" if filters.descending else "ascending") if current else "none",
+            "aria": _direction(filters.descending) if current else "",
+            "action": f"sort {_direction(target.startswith('-'))}",
         }
     return links
+
+
+def _sort_label(ctx, filters) -> str:
+    """The table's order in words, for its caption: "Points, descending"."""
+    titles = dict(SORTS) | {f"track-{t.id}": f"Progress in {t.title}" for t in ctx.tracks}
+    title = titles.get(filters.sort_key, SORTS["name"])
+    return f"{title}, {_direction(filters.descending)}"
 
 
 def table_context(request: HttpRequest, ctx, now, fragment: bool) -> dict:
@@ -72,6 +86,7 @@ def table_context(request: HttpRequest, ctx, now, fragment: bool) -> dict:
         "filters": filters,
         "page": page,
         "sort_links": links,
+        "sort_label": _sort_label(ctx, filters),
         "track_columns": [
             {"title": f"Progress in {t.title}", **links[f"track-{t.id}"]} for t in ctx.tracks
         ],

@@ -167,6 +167,40 @@ def test_sort_by_any_column_both_ways(client, world):
     assert rows(dashboard(client, world, track_sort)) == ["ada", "Bea", "Cy"]
 
 
+def sort_headers(html: str) -> dict[str, tuple[str | None, str]]:
+    """Per sortable column (its link's id): the header's aria-sort (None when absent) and the
+    link's accessible name (its text, the visually hidden part included)."""
+    head = html.split('data-testid="member-table"', 1)[1].split("</thead>", 1)[0]
+    cells = re.findall(
+        r'<th scope="col"(?: aria-sort="(\w+)")?><a id="sort-([\w-]+)"[^>]*>(.*?)</a></th>', head
+    )
+    return {link: (aria or None, re.sub(r"<[^>]+>", "", text)) for aria, link, text in cells}
+
+
+def test_sortable_headers_say_what_they_do_and_the_sorted_one_its_order(client, world):
+    world["member"]("Ada", 1)
+    title = world["track"].title
+    html = dashboard(client, world)
+    assert '<caption class="visually-hidden">Members, sorted by Name, ascending</caption>' in html
+    assert sort_headers(html) == {
+        "name": ("ascending", "Name, sort descending"),
+        "track-1": (None, f"Progress in {title}, sort ascending"),
+        "points": (None, "Points, sort descending"),  # most points first
+        "activity": (None, "Last activity, sort descending"),  # most recent first
+        "pace": (None, "Pace, sort ascending"),
+    }
+    fragment = dashboard(
+        client, world, "?sort=-points", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="member-table"
+    )
+    assert "Members, sorted by Points, descending</caption>" in fragment
+    headers = sort_headers(fragment)
+    assert headers["points"] == ("descending", "Points, sort ascending")
+    assert headers["name"] == (None, "Name, sort ascending")
+    track = dashboard(client, world, f"?sort=track-{world['track'].pk}")
+    assert f"Members, sorted by Progress in {title}, ascending</caption>" in track
+    assert sort_headers(track)["track-1"] == ("ascending", f"Progress in {title}, sort descending")
+
+
 def test_filters_by_pace_at_risk_name_and_track(client, world):
     world["member"]("Behind Bo", 0)
     world["member"]("Quiet Quinn", 2, days_ago=20)
