@@ -11,7 +11,7 @@ from curriculum.models import Capstone
 from ops.forms import StrictInputForm
 
 from .models import CapstoneSubmission, SubmissionStatus
-from .services.capstones import LINK_MAX, TITLE_MAX, WRITEUP_MAX
+from .services.capstones import LINK_MAX, LINK_OR_WRITEUP, TITLE_MAX, WRITEUP_MAX
 
 
 class CapstoneSubmissionForm(StrictInputForm, forms.Form):
@@ -65,6 +65,8 @@ class CapstoneSubmissionForm(StrictInputForm, forms.Form):
         self.fields["constraints_met"].choices = [
             (text, text) for text in dict.fromkeys(capstone.constraints or [])
         ]
+        # "A link or a write-up": shown once above the two fields, and both point at it.
+        self.link_or_writeup_errors: list[str] = []
 
     @property
     def submitting(self) -> bool:
@@ -81,8 +83,15 @@ class CapstoneSubmissionForm(StrictInputForm, forms.Form):
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
         for field, messages in errors.items():
+            if field == LINK_OR_WRITEUP:
+                self.link_or_writeup_errors += messages
+                continue
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors or self.link_or_writeup_errors)
 
     def ticked(self) -> set[str]:
         """The constraint texts to show ticked: what was posted, else what was saved. A saved

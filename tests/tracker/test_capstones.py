@@ -1,5 +1,6 @@
 """Capstone submissions: the state machine in the services, and the learner's page."""
 
+import re
 import threading
 
 import factory
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from curriculum.services import curriculum_item_save
+from tests.aria import aria_problems
 from tests.factories import CapstoneFactory, ModuleFactory, ResourceFactory, UserFactory
 from tracker import services
 from tracker.models import CapstoneSubmission, Certificate, PointsEntry, Profile, SubmissionStatus
@@ -93,7 +95,11 @@ def test_draft_then_submit_stores_fields_and_renders_the_writeup():
     ("fields", "field", "message"),
     [
         ({"title": "  "}, "title", "Give your submission a title"),
-        ({"link": "", "writeup": "   "}, "link", "Add a link to your work or a write-up"),
+        (
+            {"link": "", "writeup": "   "},
+            services.LINK_OR_WRITEUP,  # the two fields together, not the link alone
+            "Add a link to your work or a write-up",
+        ),
         (
             {"constraints_met": CONSTRAINTS[:1]},
             "constraints_met",
@@ -450,6 +456,25 @@ def test_a_non_http_link_is_a_field_error_and_keeps_the_input(client):
         in html
     )
     assert 'value="Mine"' in html
+    assert not CapstoneSubmission.objects.exists()
+
+
+def test_neither_a_link_nor_a_write_up_marks_both_and_says_so_once(client):
+    capstone = make_capstone()
+    client.force_login(enrolled_learner(capstone))
+    response = post(client, capstone, "submit", link="", writeup="  ")
+    html = response.content.decode()
+    assert response.status_code == 400
+    message = "Add a link to your work or a write-up (or both) before you submit."
+    assert html.count(message) == 1
+    assert f'<ul class="errorlist" id="work-errors" data-testid="work-errors"><li>{message}' in html
+    link = re.search(r'<input [^>]*id="id_link"[^>]*>', html).group(0)
+    writeup = re.search(r'<textarea [^>]*id="id_writeup"[^>]*>', html).group(0)
+    for field in (link, writeup):
+        assert 'aria-invalid="true"' in field
+        assert "work-errors" in re.search(r'aria-describedby="([^"]*)"', field).group(1).split()
+    assert 'id="link-errors"' not in html  # not the link's own error
+    assert "Please fix the marked fields below" in html and not aria_problems(html)
     assert not CapstoneSubmission.objects.exists()
 
 

@@ -45,6 +45,7 @@ from .progress import (
 from .totals import enrolment_activity_touch
 
 __all__ = [
+    "LINK_OR_WRITEUP",
     "SubmissionInvalid",
     "REVIEW_DECISIONS",
     "capstone_submission_problems",
@@ -59,6 +60,8 @@ TITLE_MAX = 200
 LINK_MAX = 1000
 WRITEUP_MAX = 50_000
 LINK_ERROR = "Use an http:// or https:// link"
+# The key of a problem of the link and the write-up together (neither given), not of one field.
+LINK_OR_WRITEUP = "link_or_writeup"
 EDITABLE = (SubmissionStatus.DRAFT, SubmissionStatus.CHANGES_REQUESTED)
 REVIEW_DECISIONS = (SubmissionStatus.PASSED, SubmissionStatus.CHANGES_REQUESTED)
 
@@ -66,7 +69,8 @@ _url_validator = URLValidator(schemes=["http", "https"], message=LINK_ERROR)
 
 
 class SubmissionInvalid(ServiceError):
-    """The submission's fields are not acceptable; `errors` maps a field name to its message."""
+    """The submission's fields are not acceptable; `errors` maps a field name (or
+    `LINK_OR_WRITEUP`, for the two together) to its messages."""
 
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
@@ -125,7 +129,10 @@ def capstone_submission_problems(
         if not title.strip():
             add("title", "Give your submission a title before you submit it.")
         if not link and not writeup.strip():
-            add("link", "Add a link to your work or a write-up (or both) before you submit.")
+            add(
+                LINK_OR_WRITEUP,
+                "Add a link to your work or a write-up (or both) before you submit.",
+            )
         for constraint in current:
             if constraint not in constraints_met:
                 add(
