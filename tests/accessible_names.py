@@ -5,7 +5,8 @@ different things never share one ("Save", "Save", "Save" in a button list tells 
 `shared_names(html)` answers each name that two or more controls carry while acting on
 different things: a link by its address, a button by its form (method, action, hidden fields)
 and its own name and value, a field by its form's action and its name. Controls with the same
-name and the same target (the same link in the header and the body) are fine.
+name and the same target (the same link in the header and the body) are fine, and so is a link
+named like a field (a screen reader lists them apart).
 
 The name is computed the way browsers do, simplified to what our templates use:
 `aria-labelledby`, then `aria-label`, then the text inside (visually hidden text counts,
@@ -200,10 +201,20 @@ def field_names(html: str) -> list[tuple[str, tuple]]:
     return named
 
 
-def shared_names(html: str) -> dict[str, list[tuple]]:
-    """Each accessible name carried by links, buttons or form fields that act on different
-    things, with those things (empty when every name is unambiguous)."""
+def _shared(named: list[tuple[str, tuple]]) -> dict[str, list[tuple]]:
     targets: dict[str, set[tuple]] = defaultdict(set)
-    for name, target in control_names(html) + field_names(html):
+    for name, target in named:
         targets[name.casefold()].add(target)
     return {name: sorted(found, key=repr) for name, found in targets.items() if len(found) > 1}
+
+
+def shared_names(html: str) -> dict[str, list[tuple]]:
+    """Each accessible name carried by links and buttons, or by form fields, that act on
+    different things, with those things (empty when every name is unambiguous). Links and
+    buttons are one list, fields another, as a screen reader lists them: a "Status" field
+    beside a "Status" link is fine."""
+    found: dict[str, list[tuple]] = {}
+    for named in (control_names(html), field_names(html)):
+        for name, targets in _shared(named).items():
+            found.setdefault(name, []).extend(targets)
+    return found

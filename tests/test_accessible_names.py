@@ -39,6 +39,7 @@ def test_fields_are_named_by_their_labels_and_one_label_for_two_fields_is_report
         '<label><input type="checkbox" name="ok" value="1"> Ready</label></form>'
         '<form action="/teams/2/"><label for="n2">Team name</label><input id="n2" name="name">'
         '<select name="who" aria-label="Member of team 2"></select></form>'
+        '<a href="/teams/">Team name</a>'  # a link: listed apart from the fields
     )
     assert [name for name, _ in field_names(html)] == [
         "Team name",
