@@ -24,6 +24,7 @@ from tests.factories import (
     enrol,
 )
 from tracker import services
+from tracker.selectors import reviews
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,9 @@ def build() -> World:
     project = CapstoneFactory(module=models, slug="translator", title="A translator")
     CapstoneFactory(module=basics, slug="tokenizer", title="A tokenizer", review=ReviewMode.SELF)
     vision = TrackFactory(slug="vision", title="Vision")
-    ResourceFactory(module=ModuleFactory(track=vision, slug="conv", title="Convolutions"))
+    conv = ModuleFactory(track=vision, slug="conv", title="Convolutions")
+    ResourceFactory(module=conv)
+    edges = CapstoneFactory(module=conv, title="Edge detector", review=ReviewMode.PEER)
 
     for person in (lead, co_lead):
         services.track_lead_grant(track=nlp, user=person, granted_by=staff)
@@ -82,19 +85,27 @@ def build() -> World:
     services.capstone_submission_save(
         learner=learner, capstone=project, title="Mine", link="", writeup="", constraints_met=[]
     )
+
+    def submit(person, capstone):
+        return services.capstone_submit(
+            learner=person,
+            capstone=capstone,
+            title=f"{person.username}'s {capstone.title}",
+            link="https://example.com/work",
+            writeup="It **works**.",
+            constraints_met=list(capstone.constraints),
+        )
+
+    # The lead passed Vision's peer capstone, so their queue has a peer section too.
+    enrol(lead, vision)
+    services.capstone_review(
+        reviewer=staff, submission=submit(lead, edges), decision="passed", comments="", via="admin"
+    )
     submissions = []
     for person in (ana, ben):
-        enrol(person, nlp)
-        submissions.append(
-            services.capstone_submit(
-                learner=person,
-                capstone=project,
-                title=f"{person.first_name}'s translator",
-                link="https://example.com/work",
-                writeup="It **works**.",
-                constraints_met=list(project.constraints),
-            )
-        )
+        enrol(person, nlp, vision)
+        submissions.append(submit(person, project))
+        submit(person, edges)
 
     today = timezone.localdate()
     cohort = cohort_services.cohort_create(
@@ -155,8 +166,10 @@ def test_a_learners_pages(client, world):
     assert shared_names(page) == {}
 
 
-def test_a_track_leads_pages(client, world):
+def test_a_track_leads_pages(client, world, monkeypatch):
+    monkeypatch.setattr(reviews, "QUEUE_PAGE_SIZE", 1)  # both queues on their pages
     pages = [
+        "/lead/reviews/?page=2&peer_page=2",
         "/lead/",
         "/lead/reviews/",
         f"/lead/reviews/{world.submission_id}/",
