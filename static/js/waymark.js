@@ -71,17 +71,65 @@
     return Boolean(element.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
   }
 
-  function rows(page) {
-    return Array.prototype.slice.call(page.querySelectorAll(ROW));
+  /* j and k stop at the rows and at the box of each module of a large track whose rows have not
+   * loaded yet (they stopped at the last loaded row, while Tab went on into the next module). */
+  var MORE = ".module-more";
+  var STOP = ROW + ", " + MORE;
+  var pendingMove = null;
+
+  function stopsIn(root) {
+    return Array.prototype.slice.call(root.querySelectorAll(STOP));
   }
 
-  function moveRow(page, current, step) {
-    var all = rows(page);
-    if (!all.length) return;
-    var index = current ? all.indexOf(current) : -1;
-    var next = index === -1 ? (step > 0 ? 0 : all.length - 1) : Math.min(Math.max(index + step, 0), all.length - 1);
-    all[next].focus();
+  /* Where j (step 1) or k (step -1) goes from `from`: a stop, any other element of the track
+   * (the first stop after it, the last before it) or null (the first or last stop). From a
+   * module's box (its link focused) j goes into that module. */
+  function stopFrom(page, from, step) {
+    var all = stopsIn(page);
+    if (!from) return step > 0 ? all[0] : all[all.length - 1];
+    if (step > 0 && from.matches(MORE)) return from;
+    var index = all.indexOf(from);
+    if (index !== -1) return all[index + step] || null;
+    var side = step > 0 ? Node.DOCUMENT_POSITION_FOLLOWING : Node.DOCUMENT_POSITION_PRECEDING;
+    var found = all.filter(function (stop) { return from.compareDocumentPosition(stop) & side; });
+    return (step > 0 ? found[0] : found[found.length - 1]) || null;
   }
+
+  function goTo(stop, step) {
+    if (!stop) return;
+    if (stop.matches(MORE)) loadThenMove(stop, step);
+    else stop.focus();
+  }
+
+  /* Ask for the module's rows with its link's own htmx request (as when it comes into view)
+   * and move on once they have arrived (below). Without htmx its link is the way in. */
+  function loadThenMove(box, step) {
+    var link = box.querySelector("[data-module-more]");
+    var section = box.closest("section");
+    if (!link || !section) return;
+    if (!window.htmx) { link.focus(); return; }
+    pendingMove = { section: section, step: step, from: document.activeElement };
+    if (box.classList.contains("htmx-request")) return; // on its way already
+    link.setAttribute("data-hx-revealed", "true"); // so scrolling to it does not ask again
+    window.htmx.trigger(link, "revealed");
+  }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var move = pendingMove;
+    if (!move || (move.section.isConnected && move.section.querySelector(MORE))) return;
+    pendingMove = null;
+    var page = move.section.closest("[data-track-page]");
+    var active = document.activeElement;
+    // Focus moved on meanwhile (a click, Tab): leave it there.
+    var stayed = !active || active === document.body || active === move.from || move.section.contains(active);
+    if (!page || !stayed) return;
+    var inside = stopsIn(move.section);
+    var stop = inside.length ? inside[move.step > 0 ? 0 : inside.length - 1] : stopFrom(page, move.section, move.step);
+    goTo(stop, move.step);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful && isModuleLoad(event)) pendingMove = null;
+  });
 
   function openDialog(id) {
     var dialog = document.getElementById(id);
@@ -112,7 +160,9 @@
     var row = event.target.closest ? event.target.closest(ROW) : null;
     if (event.key === "j" || event.key === "k") {
       event.preventDefault();
-      moveRow(page, row, event.key === "j" ? 1 : -1);
+      var step = event.key === "j" ? 1 : -1;
+      var from = (event.target.closest && event.target.closest(STOP)) || event.target;
+      goTo(stopFrom(page, from, step), step);
       return;
     }
     var status = STATUS_KEYS[event.key];

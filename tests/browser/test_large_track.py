@@ -54,6 +54,46 @@ def test_later_modules_load_as_they_come_into_view(page, live_server):
     assert real_errors(page) == []
 
 
+def test_j_and_k_go_on_into_modules_that_have_not_loaded(page, live_server):
+    """j on the last loaded row used to do nothing (while Tab reached the next module's link):
+    it asks for the next module's rows and moves into them; k likewise upwards."""
+    build_large_track()
+    log_in(page, live_server)
+    asked = []
+    page.on(
+        "request", lambda request: asked.append(request.url) if "module=" in request.url else None
+    )
+    page.goto(f"{live_server.url}/tracks/big/")
+    enrol(page)
+    # Focus the last loaded row without scrolling, so module 3 has not come into view.
+    page.locator("#resource-p2-item-10").evaluate("row => row.focus({preventScroll: true})")
+    expect(page.locator("#module_body_part-3.module-more")).to_be_attached()
+    assert asked == []
+    page.keyboard.press("j")
+    expect(page.locator("#resource-p3-item-1")).to_be_focused()
+    assert [url for url in asked if "module=part-3" in url] == [
+        f"{live_server.url}/tracks/big/?module=part-3"
+    ]  # once: the module's own request, not a second one when it scrolled into view
+    page.keyboard.press("k")
+    expect(page.locator("#resource-p2-item-10")).to_be_focused()
+
+    # A page opened at module 5: k from its first row goes back into module 4.
+    page.goto(f"{live_server.url}/tracks/big/?module=part-5")
+    page.locator("#resource-p5-item-1").evaluate("row => row.focus({preventScroll: true})")
+    expect(page.locator("#module_body_part-4.module-more")).to_be_attached()
+    page.keyboard.press("k")
+    expect(page.locator("#resource-p4-item-10")).to_be_focused()
+    page.keyboard.press("j")
+    expect(page.locator("#resource-p5-item-1")).to_be_focused()
+    # From a module's "Show its …" link (where Tab lands), j goes into that module.
+    page.get_by_role("link", name="Show its 10 resources (Part 6)").evaluate(
+        "link => link.focus({preventScroll: true})"
+    )
+    page.keyboard.press("j")
+    expect(page.locator("#resource-p6-item-1")).to_be_focused()
+    assert real_errors(page) == []
+
+
 def test_a_later_module_says_it_is_loading_and_a_failed_load_says_so(page, live_server):
     build_large_track()
     log_in(page, live_server)
