@@ -123,6 +123,34 @@ def test_status_changes_progress_and_points_without_reload(page, live_server):
     assert real_errors(page) == []
 
 
+def test_a_status_click_changes_the_live_regions_in_place(page, live_server):
+    """A live region is announced when its content changes, not when it arrives as a new
+    node: the out-of-band answer used to replace each one (outerHTML), so screen readers could
+    miss the new progress, points and message."""
+    build_track()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/tracks/dl/")
+    enrol(page)
+    regions = ["#track-progress", "#module_status_intro", "#header-points", "#track-messages"]
+    for region in regions:
+        expect(page.locator(region)).to_have_attribute("aria-live", "polite")
+        page.locator(region).evaluate("region => { region.__before = true; }")
+
+    page.locator("#resource-lecture").get_by_role("button", name="Done").click()
+    expect(page.get_by_test_id("track-progress")).to_have_text("1 of 4 done · 25%")
+    expect(page.locator("#module_status_intro").get_by_test_id("module-progress")).to_have_text(
+        "1 of 2 done"
+    )
+    expect(header_points(page)).to_have_text("30")
+    # (#track-messages is sent empty after a plain change: it holds notices and errors.)
+    for region in regions:
+        assert page.locator(region).evaluate("region => region.__before === true"), region
+        expect(page.locator(region)).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#track-progress")).to_have_count(1)  # no region nested in another
+    expect(page.locator("#header-points")).to_have_attribute("href", "/me/progress/")
+    assert real_errors(page) == []
+
+
 def test_note_with_a_script_never_runs(page, live_server):
     build_track()
     log_in(page, live_server)

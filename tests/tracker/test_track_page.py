@@ -128,14 +128,14 @@ def test_htmx_post_returns_the_row_and_out_of_band_progress_and_points(client, c
     assert body.lstrip().startswith('<li class="resource is-done" id="resource-lecture-1"')
     assert 'value="done" class="status-done" aria-pressed="true" data-autofocus' in body
     assert (
-        'id="module_status_basics" class="module-status" aria-live="polite" hx-swap-oob="true"'
+        'id="module_status_basics" class="module-status" aria-live="polite" hx-swap-oob="innerHTML"'
         in body
     )
     assert 'id="track-progress"' in body and "1 of 4 done · 25%" in body
     assert 'id="header-points"' in body and 'data-testid="header-points">40<' in body
     # Only what changed: this module's block (the module after it stays locked), the track's
     # progress, the header points and the messages.
-    assert body.count('hx-swap-oob="true"') == 1 + 1 + 1 + 1
+    assert body.count('hx-swap-oob="innerHTML"') == 1 + 1 + 1 + 1
     assert 'id="module_status_deeper"' not in body
     assert "<html" not in body
 
@@ -145,12 +145,14 @@ def test_finishing_a_module_also_sends_the_block_of_the_module_it_unlocks(client
     body = client.post(status_url(course["b"]), {"status": "done"}, **HX).content.decode()
     assert 'id="module_status_basics"' in body and "✓ Complete" in body
     deeper = body[body.index('id="module_status_deeper"') :]
-    assert 'hx-swap-oob="true"' in deeper[:200] and "soft-lock" not in deeper.split("</div>")[0]
-    assert body.count('hx-swap-oob="true"') == 2 + 1 + 1 + 1
+    assert (
+        'hx-swap-oob="innerHTML"' in deeper[:200] and "soft-lock" not in deeper.split("</div>")[0]
+    )
+    assert body.count('hx-swap-oob="innerHTML"') == 2 + 1 + 1 + 1
     # Undoing it locks the module again: both blocks once more.
     body = client.post(status_url(course["b"]), {"status": "in_progress"}, **HX).content.decode()
     assert 'Finish <a href="#module-basics">Basics</a> first' in body
-    assert body.count('hx-swap-oob="true"') == 2 + 1 + 1 + 1
+    assert body.count('hx-swap-oob="innerHTML"') == 2 + 1 + 1 + 1
     # A change inside a module that stays incomplete leaves the other module alone.
     body = client.post(status_url(course["a"]), {"status": "skipped"}, **HX).content.decode()
     assert 'id="module_status_deeper"' not in body
