@@ -40,10 +40,46 @@
     var root = document.getElementById(id);
     if (!root) return;
     var spot = root.querySelector("[aria-invalid='true']") ||
-      root.querySelector("[role='alert'], [role='status'], .message") ||
+      root.querySelector("[role='alert'], [role='status'], [data-announce], .message") ||
       root.querySelector("h1, h2, h3") || root;
     if (!spot.matches("a[href], button, input, select, textarea, [tabindex]")) spot.setAttribute("tabindex", "-1");
     spot.focus({ preventScroll: false });
+  });
+
+  /* What a swap brought, in a few words: a result that arrives as new nodes (a filtered table,
+   * a page of a queue, an item saved in the editor) marks its summary with data-announce, and
+   * it is said through #announcer (base.html), a polite live region on the page from the start:
+   * screen readers announce a region whose content changes, not one that arrives whole. Text
+   * that holds focus is read anyway. What one swap brings is said together (its afterSettle
+   * events run in one go); a later swap's words replace words not yet said. */
+  var toSay = null;
+  var sayTimer = null;
+  function announce(text) {
+    if (!text) return;
+    if (!toSay) {
+      toSay = [];
+      Promise.resolve().then(sayNow);
+    }
+    if (toSay.indexOf(text) === -1) toSay.push(text);
+  }
+  function sayNow() {
+    var box = document.getElementById("announcer");
+    var text = toSay.join(" ");
+    toSay = null;
+    if (!box) return;
+    box.textContent = ""; // emptied first, so the same words as last time are news again
+    window.clearTimeout(sayTimer);
+    sayTimer = window.setTimeout(function () { box.textContent = text; }, 100);
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var root = event.target;
+    if (!root || !root.querySelectorAll) return;
+    var marked = Array.prototype.slice.call(root.querySelectorAll("[data-announce]"));
+    if (root.matches("[data-announce]")) marked.unshift(root);
+    marked.forEach(function (element) {
+      if (element.contains(document.activeElement)) return;
+      announce(element.textContent.replace(/\s+/g, " ").trim());
+    });
   });
 
   /* A status change answers with its whole row, which held the row's note editor if one was

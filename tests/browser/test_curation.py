@@ -56,6 +56,10 @@ def test_a_lead_curates_a_track_in_the_browser(browser, live_server):
     expect(page.locator("#resource-video")).to_contain_text("Lesson video, recut")
     # Focus goes back to the row's Edit link, not to the page's start.
     expect(page.get_by_role("link", name="Edit resource Lesson video, recut")).to_be_focused()
+    # What was saved is said through the page's live region (the row arrived whole).
+    saved = page.locator("#resource-video .saved")
+    expect(saved).to_contain_text("Saved")
+    expect(page.locator("#announcer")).to_have_text(saved.inner_text())
     expect(
         page.locator("#resource-video").get_by_role("button", name="Save resource Lesson video")
     ).to_have_count(0)
@@ -76,6 +80,9 @@ def test_a_lead_curates_a_track_in_the_browser(browser, live_server):
     page.keyboard.press("Enter")
     expect(modules.first).to_contain_text("Lesson two")
     expect(page.get_by_role("button", name="Move down Lesson one")).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text(
+        page.get_by_test_id("outline").locator(".messages").inner_text()
+    )
     learner_page.goto(f"{live_server.url}/tracks/pets/")
     body = learner_page.content()
     assert body.index("Lesson two") < body.index("Lesson one")

@@ -111,12 +111,23 @@ def test_a_lead_passes_a_submission_and_the_learner_gets_the_certificate(
     # The queue: the filter shows the passed one; the URL keeps the state.
     queue = page.locator("#lead-queue")
     expect(queue.get_by_role("link", name="Pet breed classifier")).to_be_visible()
-    page.get_by_label("Status").select_option("passed")
-    if not javascript:
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/lead/reviews/?" in r.url else None)
+    if javascript:
+        # From the keyboard: a closed select changes on each arrow key; the queue is asked
+        # once the choice has settled, and the new count is said (#announcer).
+        page.get_by_label("Status").focus()
+        page.keyboard.press("ArrowDown")  # Changes requested
+        page.keyboard.press("ArrowDown")  # Passed
+    else:
+        page.get_by_label("Status").select_option("passed")
         page.get_by_role("button", name="Show submissions").click()
     expect(page).to_have_url(re.compile(r"status=passed"))
     expect(queue.get_by_role("link", name="An older project")).to_be_visible()
     expect(queue.get_by_role("link", name="Pet breed classifier")).to_have_count(0)
+    assert len(asked) == 1 and "status=passed" in asked[0], asked
+    if javascript:
+        expect(page.locator("#announcer")).to_have_text("1 submission")
     page.get_by_label("Status").select_option("waiting")
     if not javascript:
         page.get_by_role("button", name="Show submissions").click()
