@@ -117,12 +117,11 @@
     return Array.prototype.slice.call(root.querySelectorAll(STOP));
   }
 
-  /* Where j (step 1) or k (step -1) goes from `from`: a stop, any other element of the track
-   * (the first stop after it, the last before it) or null (the first or last stop). From a
-   * module's box (its link focused) j goes into that module. */
+  /* Where j (step 1) or k (step -1) goes from `from`: a stop, or any other element of the
+   * track (the first stop after it, the last before it). From a module's box (its link
+   * focused) j goes into that module. */
   function stopFrom(page, from, step) {
     var all = stopsIn(page);
-    if (!from) return step > 0 ? all[0] : all[all.length - 1];
     if (step > 0 && from.matches(MORE)) return from;
     var index = all.indexOf(from);
     if (index !== -1) return all[index + step] || null;
@@ -164,7 +163,9 @@
     goTo(stop, move.step);
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (!event.detail.successful && isModuleLoad(event)) pendingMove = null;
+    // The module waited for failed to load (the page says so): nothing to move into.
+    var elt = event.detail.elt;
+    if (pendingMove && !event.detail.successful && elt && pendingMove.section.contains(elt)) pendingMove = null;
   });
 
   function openDialog(id) {
