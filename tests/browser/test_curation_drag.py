@@ -23,12 +23,14 @@ def test_a_lead_drags_a_resource_and_a_module_to_new_places(browser, live_server
     ).to_be_visible()
 
     page.locator("#resource-notebook").drag_to(page.locator("#resource-video"))
-    expect(page.get_by_text("Moved “Lesson notebook” to place 1.")).to_be_visible()
+    # (In the outline: #announcer says the same words to screen readers.)
+    outline = page.get_by_test_id("outline")
+    expect(outline.get_by_text("Moved “Lesson notebook” to place 1.")).to_be_visible()
     order = Resource.objects.filter(module__slug="one", track__slug="pets").order_by("position")
     assert [r.slug for r in order] == ["notebook", "video"]
 
     page.locator("#module-title-two").drag_to(page.locator("#module-title-one"))
-    expect(page.get_by_text("Moved “Lesson two” to place 1.")).to_be_visible()
+    expect(outline.get_by_text("Moved “Lesson two” to place 1.")).to_be_visible()
     expect(page.get_by_test_id("module").first).to_contain_text("Lesson two")
     modules = Module.objects.active().filter(track__slug="pets").order_by("position")
     assert [m.slug for m in modules] == ["two", "one"]
