@@ -26,6 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from types import MappingProxyType
 
@@ -290,7 +291,7 @@ class TrackStructure:
     def resource_count(self) -> int:
         return len(self._resources)
 
-    @property
+    @cached_property  # read per learner by the nudge's batches: worked out once per structure
     def linked_track_ids(self) -> frozenset[int]:
         return frozenset(
             r.linked_track_id for r in self._resources.values() if r.linked_track_id is not None

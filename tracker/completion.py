@@ -123,15 +123,11 @@ def module_progress(
     `.capstones` prefetched (active only); either has `choices_required`.
     `linked_minutes_left` maps tracks the learner follows to their minutes left: an open
     resource standing for one of them counts those minutes instead of its own estimate."""
-    linked = linked_minutes_left or {}
+    linked = linked_minutes_left or None  # None: the common case, no lookup per resource
 
-    def minutes(resource) -> tuple[int, int]:
-        """(minutes, the part of them another track counts)"""
-        other_track = getattr(resource, "linked_track_id", None) if linked else None
-        if other_track in linked:
-            left = linked[other_track]
-            return left, left
-        return _minutes(resource), 0
+    def linked_left(resource) -> int | None:
+        """The time left of the track `resource` stands for, when the learner follows it."""
+        return linked.get(getattr(resource, "linked_track_id", None)) if linked else None
 
     done_units = total_units = minutes_left = linked_minutes = 0
     open_ids: list[int] = []
@@ -146,9 +142,12 @@ def module_progress(
         if resource.id in done_resource_ids:
             done_units += 1
         else:
-            own, other = minutes(resource)
-            minutes_left += own
-            linked_minutes += other
+            other = linked_left(resource) if linked else None
+            if other is None:
+                minutes_left += _minutes(resource)
+            else:
+                minutes_left += other
+                linked_minutes += other
             open_ids.append(resource.id)
     asks = module.choices_required or {}
     for name, members in groups.items():
@@ -158,7 +157,12 @@ def module_progress(
         done_units += min(done, wanted)
         if done < wanted:
             undone = [member for member in members if member.id not in done_resource_ids]
-            shortest = sorted(minutes(member) for member in undone)[: wanted - done]
+            # (minutes, the part of them another track counts), shortest first
+            costs = []
+            for member in undone:
+                other = linked_left(member) if linked else None
+                costs.append((_minutes(member), 0) if other is None else (other, other))
+            shortest = sorted(costs)[: wanted - done]
             minutes_left += sum(own for own, _ in shortest)
             linked_minutes += sum(other for _, other in shortest)
             open_ids.extend(member.id for member in undone)
