@@ -26,8 +26,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from types import MappingProxyType
 
 from django.db.models import F, Q
