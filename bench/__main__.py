@@ -93,15 +93,17 @@ def run(scale, skip: set[str], out: Path) -> None:
             missing.update(dict.fromkeys(keys, f"skipped (--skip {stage})"))
         return stage in skip
 
-    folder = Path(tempfile.mkdtemp(prefix="waymark-bench-"))
-    paths = curriculum.write_tracks(folder / "tracks", scale)
-    step(f"{len(paths)} tracks of {scale.resources_per_track} resources written to {folder}")
-    if not skipped("loading", ["yaml_parse_s", "import_cold_s", "import_noop_s"]):
-        results |= inprocess.measure_loading(paths, scale)
-        stage_done("loading", "YAML parse and imports measured")
-    else:
-        load_paths([str(p) for p in paths])
-    load_paths([str(curriculum.write_http_track(folder / "http"))])
+    # The YAML files are needed only until they are loaded; a run left one folder behind each.
+    with tempfile.TemporaryDirectory(prefix="waymark-bench-") as name:
+        folder = Path(name)
+        paths = curriculum.write_tracks(folder / "tracks", scale)
+        step(f"{len(paths)} tracks of {scale.resources_per_track} resources written to {folder}")
+        if not skipped("loading", ["yaml_parse_s", "import_cold_s", "import_noop_s"]):
+            results |= inprocess.measure_loading(paths, scale)
+            stage_done("loading", "YAML parse and imports measured")
+        else:
+            load_paths([str(p) for p in paths])
+        load_paths([str(curriculum.write_http_track(folder / "http"))])
 
     dataset = learners.build(scale, now=datetime.now(UTC))
     step(f"learners written: {dataset.counts}")
