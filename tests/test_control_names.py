@@ -6,6 +6,7 @@ apart: "Save note on Attention paper", never "Save note", "Save note"."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -212,3 +213,16 @@ def test_a_cohort_admins_pages(client, world):
 
 def test_staffs_pages(client, world):
     assert walk(client, world.staff, ["/tracks/nlp/leads/", "/lead/", "/lead/reviews/"]) == []
+
+
+def test_each_review_queue_section_s_page_links_keep_the_other_section_s_page(
+    client, world, monkeypatch
+):
+    """Turning the peer list dropped the page the lead list was on, and the other way round."""
+    monkeypatch.setattr(reviews, "QUEUE_PAGE_SIZE", 1)
+    client.force_login(world.lead)
+    page = client.get("/lead/reviews/?page=2&peer_page=2").content.decode()
+    peer_links = re.findall(r'href="\?([^"#]*)#peer-reviews"', page)
+    lead_links = re.findall(r'href="\?([^"#]*page=\d+)" hx-get=[^>]*#lead-queue', page)
+    assert peer_links and all("&amp;page=2&amp;" in link for link in peer_links)
+    assert lead_links and all("&amp;peer_page=2&amp;" in link for link in lead_links)

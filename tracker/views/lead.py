@@ -61,12 +61,23 @@ def reviews(request: HttpRequest) -> HttpResponse:
         page=request.GET.get("page"),
         peer_page=request.GET.get("peer_page"),
     )
-    context = {"queue": queue, "filters": _filters(queue)}
+    filters = _filters(queue)
+    context = {
+        "queue": queue,
+        "filters": filters,
+        # Each section's page links keep the page the other section shows.
+        "lead_filters": filters + _page_param("peer_page", queue.peer_page),
+        "peer_filters": filters + _page_param("page", queue.lead_page),
+    }
     if request.htmx and request.htmx.target == "lead-queue":
         return render(request, f"{QUEUE_TEMPLATE}#lead-queue", context)
     if request.htmx and request.htmx.target == "peer-queue":
         return render(request, f"{QUEUE_TEMPLATE}#peer-queue", context)
     return render(request, QUEUE_TEMPLATE, context)
+
+
+def _page_param(name: str, page) -> str:
+    return f"&{name}={page.number}" if page is not None and page.number > 1 else ""
 
 
 def _filters(queue: selectors.ReviewQueue) -> str:
