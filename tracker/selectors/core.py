@@ -35,6 +35,7 @@ __all__ = [
     "learner_track_completion_lean",
     "learner_tracks_progress",
     "linked_minutes_left",
+    "progress_with_links",
     "has_unfinished_required_resource",
     "LearnerTrackState",
     "learner_track_state",
@@ -116,16 +117,21 @@ def learner_track_completion_lean(
     )
 
 
+def _done_and_passed(*, learner, track_ids: list[int]) -> tuple[set[int], set[int]]:
+    """The learner's done resources and passed capstones in these tracks: two queries."""
+    done = set(
+        Progress.objects.filter(
+            learner=learner, track_id__in=track_ids, status=ProgressStatus.DONE
+        ).values_list("resource_id", flat=True)
+    )
+    return done, passed_capstone_ids(learner=learner, track_ids=track_ids)
+
+
 def learner_tracks_progress(*, learner, track_ids) -> dict[int, TrackProgress]:
     """The learner's progress in each of these tracks (say, the tracks that resources of kind
     track stand for): three queries however many (versions, done resources, passed capstones)."""
     structures = track_structures(track_ids)
-    done = set(
-        Progress.objects.filter(
-            learner=learner, track_id__in=list(structures), status=ProgressStatus.DONE
-        ).values_list("resource_id", flat=True)
-    )
-    passed = passed_capstone_ids(learner=learner, track_ids=list(structures))
+    done, passed = _done_and_passed(learner=learner, track_ids=list(structures))
     return {
         track_id: track_progress(
             track=structure, done_resource_ids=done, passed_capstone_ids=passed
@@ -134,10 +140,30 @@ def learner_tracks_progress(*, learner, track_ids) -> dict[int, TrackProgress]:
     }
 
 
+def progress_with_links(
+    tracks: dict, *, links: dict[int, frozenset[int] | set[int]], done: set[int], passed: set[int]
+) -> dict[int, TrackProgress]:
+    """The learner's progress in each of their `tracks` (structures, or models with their items
+    prefetched), a resource standing for another of them (`links`: track id to the tracks its
+    resources stand for) counting that track's real time left (`with_linked_tracks`)."""
+
+    def count(track_id: int, linked: dict[int, int]) -> TrackProgress:
+        return track_progress(
+            track=tracks[track_id],
+            done_resource_ids=done,
+            passed_capstone_ids=passed,
+            linked_minutes_left=linked,
+        )
+
+    return with_linked_tracks(
+        {track_id: count(track_id, {}) for track_id in tracks}, links=links, recount=count
+    )
+
+
 def linked_minutes_left(*, learner, track_ids) -> dict[int, int]:
     """Minutes left for the learner in each of these tracks (those a track's resources stand
-    for) that they follow, counted as /me/ counts them (`with_linked_tracks`): four queries
-    (enrolments, versions, done resources, passed capstones), none when no track is given."""
+    for) that they follow, counted as /me/ counts them: four queries (enrolments, versions,
+    done resources, passed capstones), none when no track is given."""
     wanted = set(track_ids)
     if not wanted:
         return {}
@@ -145,25 +171,12 @@ def linked_minutes_left(*, learner, track_ids) -> dict[int, int]:
     if not wanted.intersection(enrolled):
         return {}
     structures = track_structures(enrolled)
-    done = set(
-        Progress.objects.filter(
-            learner=learner, track_id__in=list(structures), status=ProgressStatus.DONE
-        ).values_list("resource_id", flat=True)
-    )
-    passed = passed_capstone_ids(learner=learner, track_ids=list(structures))
-
-    def count(track_id: int, linked: dict[int, int]) -> TrackProgress:
-        return track_progress(
-            track=structures[track_id],
-            done_resource_ids=done,
-            passed_capstone_ids=passed,
-            linked_minutes_left=linked,
-        )
-
-    progress = with_linked_tracks(
-        {track_id: count(track_id, {}) for track_id in structures},
+    done, passed = _done_and_passed(learner=learner, track_ids=list(structures))
+    progress = progress_with_links(
+        structures,
         links={track_id: s.linked_track_ids for track_id, s in structures.items()},
-        recount=count,
+        done=done,
+        passed=passed,
     )
     return {
         track_id: progress[track_id].minutes_left for track_id in wanted if track_id in progress

@@ -24,7 +24,6 @@ from ..completion import (
     TrackProgress,
     module_progress,
     track_progress,
-    with_linked_tracks,
 )
 from ..models import (
     Certificate,
@@ -42,6 +41,7 @@ from .core import (
     passed_capstone_ids,
     passed_capstones_handed_in,
     progress_by_resource,
+    progress_with_links,
     tracks_with_items,
 )
 
@@ -192,17 +192,7 @@ def dashboard_for(*, learner, profile: Profile, now: datetime | None = None) -> 
 def _completions_linked(
     *, tracks: dict[int, Track], done: set[int], passed: set[int]
 ) -> dict[int, TrackProgress]:
-    """The learner's progress in each of their tracks (models with their items prefetched),
-    a resource standing for another of them counting that track's real time left."""
-
-    def count(track_id: int, linked: dict[int, int]) -> TrackProgress:
-        return track_progress(
-            track=tracks[track_id],
-            done_resource_ids=done,
-            passed_capstone_ids=passed,
-            linked_minutes_left=linked,
-        )
-
+    """The learner's progress in each of their tracks (models with their items prefetched)."""
     links = {
         track_id: {
             resource.linked_track_id
@@ -212,9 +202,7 @@ def _completions_linked(
         }
         for track_id, track in tracks.items()
     }
-    return with_linked_tracks(
-        {track_id: count(track_id, {}) for track_id in tracks}, links=links, recount=count
-    )
+    return progress_with_links(tracks, links=links, done=done, passed=passed)
 
 
 def _active_days(*, learner, zone) -> list[date]:
