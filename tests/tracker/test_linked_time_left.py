@@ -121,3 +121,31 @@ def test_a_cycle_of_links_is_cut_where_it_closes():
 
     assert with_linked_tracks(progress, links={1: {2}, 2: {1}}, recount=recount) == progress
     assert recounted == [(1, {2: 0})]
+
+
+def test_me_and_the_pace_page_read_a_linked_track_in_a_fixed_number_of_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def world(slug: str, size: int):
+        base = TrackFactory(slug=f"{slug}-base")
+        outer = TrackFactory(slug=f"{slug}-outer")
+        for _ in range(size):
+            module = ModuleFactory(track=base)
+            for _ in range(size):
+                ResourceFactory(module=module, minutes=10)
+        stage_for(base, into=ModuleFactory(track=outer), minutes=300)
+        user = enrol(UserFactory(), outer, base)
+        for resource in base.resources.all()[: size * size // 2]:
+            services.progress_set_status(learner=user, resource=resource, status="done")
+        return user, outer
+
+    counts = []
+    for slug, size in (("small", 2), ("large", 20)):
+        user, outer = world(slug, size)
+        client.force_login(user)
+        for url in (reverse("tracker:dashboard"), f"/tracks/{outer.slug}/plan/"):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.append(len(queries))
+    assert counts[:2] == counts[2:]
