@@ -1,8 +1,9 @@
 """Reads for the weekly nudge: who is due, what each email says (for a whole chunk of learners
 in a fixed number of queries), and the nudge log.
 
-`nudge_batch` is the heart of the speed budget: thirteen statements (seventeen when some of
-the learners are in cohorts) whatever the number of learners in the chunk (the email data is
+`nudge_batch` is the heart of the speed budget: thirteen statements (four more when some of
+the learners are in cohorts, one more when some follow a track another of their tracks stands
+for) whatever the number of learners in the chunk (the email data is
 never read learner by learner), the tracks' structure from the per-process cache
 (`curriculum.structure`), and for each learner only the work their own progress calls for.
 """
@@ -45,7 +46,7 @@ from tracker.models import (
     ResourceNote,
     SubmissionStatus,
 )
-from tracker.selectors import capstone_minutes_done, plan_projection
+from tracker.selectors import capstone_minutes_done, plan_projection, track_minutes_done
 from tracker.sql import id_list_aggregate, timestamp_plus
 from tracker.sql import ids as gathered_ids
 
@@ -261,13 +262,21 @@ class _TrackPlan:
                 )
         return TrackProgress(self.structure.id, modules)
 
-    def done_minutes(self, counted: set[int]) -> int:
+    def done_minutes(self, counted: set[int], linked_done: dict[int, int]) -> int:
         """Minutes of the (active) resources done since catching up after enrolling, as the
-        pace page counts."""
-        return sum(
+        pace page counts: a resource standing for a track in `linked_done` (one the learner
+        follows) counts that track's work done since instead of its own estimate."""
+        own = sum(
             DEFAULT_MINUTES_ESTIMATE if r.minutes is None else r.minutes
             for r in map(self.structure.resource, counted)
-            if r is not None
+            if r is not None and r.linked_track_id not in linked_done
+        )
+        if not linked_done:
+            return own
+        return own + sum(
+            linked_done[track_id]
+            for track_id in self.structure.linked_track_ids
+            if track_id in linked_done
         )
 
     def next_items(self, completion: TrackProgress, skipped: set[int]) -> list[NextItem]:
@@ -392,10 +401,48 @@ def _completions(
     return by_learner
 
 
+def _linked_minutes_done(
+    enrolments: list[Enrolment],
+    structures: dict[int, TrackStructure],
+    handed_in: dict[int, dict[int, datetime]],
+) -> dict[tuple[int, int], dict[int, int]]:
+    """For each enrolment whose track has resources standing for tracks the learner follows:
+    the minutes of each such track's work done since the learner could pace both (the later
+    enrolment's catch-up day), as the pace page counts them (`followed_links`). One query,
+    none when no learner in the chunk follows such a pair."""
+    enrolled = {(e.learner_id, e.track_id): e.enrolled_at for e in enrolments}
+    pairs = [
+        (enrolment, linked_id)
+        for enrolment in enrolments
+        for linked_id in structures[enrolment.track_id].linked_track_ids
+        if (enrolment.learner_id, linked_id) in enrolled
+    ]
+    if not pairs:
+        return {}
+    done_at: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for learner_id, resource_id, completed_at in Progress.objects.filter(
+        learner_id__in={e.learner_id for e, _ in pairs},
+        track_id__in={linked_id for _, linked_id in pairs},
+        status=ProgressStatus.DONE,
+    ).values_list("learner_id", "resource_id", "completed_at"):
+        done_at[learner_id][resource_id] = completed_at
+    found: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for enrolment, linked_id in pairs:
+        learner_id = enrolment.learner_id
+        since = max(enrolment.enrolled_at, enrolled[(learner_id, linked_id)]) + pace.CATCH_UP
+        found[(learner_id, enrolment.track_id)][linked_id] = track_minutes_done(
+            structures[linked_id],
+            done_since={rid for rid, at in done_at[learner_id].items() if at and at >= since},
+            handed_in=handed_in[learner_id],
+            since=since,
+        )
+    return found
+
+
 def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int, NudgeData]:
     """Everything the nudges of these learners say, in a fixed number of queries (twelve and a
-    SET LOCAL, four more when some are in cohorts, once this process holds the tracks'
-    structures) however many learners, tracks, cohorts and progress rows there are."""
+    SET LOCAL, four more when some are in cohorts, one more when some follow a track another of
+    their tracks stands for, once this process holds the tracks' structures) however many learners, tracks, cohorts and progress rows there are."""
     users = list(
         get_user_model()
         .objects.filter(pk__in=learner_ids, profile__isnull=False)
@@ -434,6 +481,7 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
     empty = _LearnerTrack()
     enrolments = [e for e in enrolments if e.track_id in structures]  # none deleted since
     completions = _completions(enrolments, structures, progress, passed)
+    linked_done = _linked_minutes_done(enrolments, structures, handed_in)
     for enrolment in enrolments:
         structure = structures[enrolment.track_id]
         plan = _track_plan(structure)
@@ -448,7 +496,9 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
             zone=nudge.zone,
             today=nudge.today,
             module_minutes=plan.module_minutes,
-            done_minutes=plan.done_minutes(rows.counted)
+            done_minutes=plan.done_minutes(
+                rows.counted, linked_done.get((enrolment.learner_id, enrolment.track_id), {})
+            )
             + capstone_minutes_done(
                 plan.capstones,
                 handed_in[enrolment.learner_id],

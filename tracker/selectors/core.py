@@ -12,7 +12,12 @@ from curriculum.models import Resource, Track
 from curriculum.selectors import modules_with_items
 from curriculum.structure import TrackStructure, track_structure, track_structures
 
-from ..completion import TrackProgress, track_progress, with_linked_tracks
+from ..completion import (
+    DEFAULT_MINUTES_ESTIMATE,
+    TrackProgress,
+    track_progress,
+    with_linked_tracks,
+)
 from ..models import (
     CapstoneSubmission,
     Certificate,
@@ -21,6 +26,7 @@ from ..models import (
     ProgressStatus,
     SubmissionStatus,
 )
+from ..pace import CATCH_UP
 from ..sql import Statement, aware, ids
 
 __all__ = [
@@ -34,7 +40,11 @@ __all__ = [
     "CompletionSummary",
     "learner_track_completion_lean",
     "learner_tracks_progress",
-    "linked_minutes_left",
+    "FollowedLinks",
+    "NO_FOLLOWED_LINKS",
+    "followed_links",
+    "track_minutes_done",
+    "capstone_minutes_done",
     "progress_with_links",
     "has_unfinished_required_resource",
     "LearnerTrackState",
@@ -160,27 +170,81 @@ def progress_with_links(
     )
 
 
-def linked_minutes_left(*, learner, track_ids) -> dict[int, int]:
-    """Minutes left for the learner in each of these tracks (those a track's resources stand
-    for) that they follow, counted as /me/ counts them: four queries (enrolments, versions,
-    done resources, passed capstones), none when no track is given."""
+@dataclass(frozen=True)
+class FollowedLinks:
+    """The tracks a track's resources stand for that the learner follows (enrolled, not left):
+    each one's minutes left, and the minutes of its work done since a moment, as its pace
+    counts them."""
+
+    minutes_left: dict[int, int]
+    minutes_done: dict[int, int]
+
+
+NO_FOLLOWED_LINKS = FollowedLinks({}, {})
+
+
+def followed_links(*, learner, track_ids, since: datetime) -> FollowedLinks:
+    """For these tracks (those a track's resources stand for) that the learner follows: the
+    minutes left, counted as /me/ counts them, and the minutes done since `since` (and since
+    the first day after they enrolled in that track: ticking off work done before is catching
+    up, not pace). Four queries (enrolments, versions, done resources, passed capstones), none
+    when no track is given or none is followed."""
     wanted = set(track_ids)
     if not wanted:
-        return {}
-    enrolled = list(active_enrolments(learner=learner).values_list("track_id", flat=True))
+        return NO_FOLLOWED_LINKS
+    enrolled = dict(active_enrolments(learner=learner).values_list("track_id", "enrolled_at"))
     if not wanted.intersection(enrolled):
-        return {}
+        return NO_FOLLOWED_LINKS
     structures = track_structures(enrolled)
-    done, passed = _done_and_passed(learner=learner, track_ids=list(structures))
+    done_at = dict(
+        Progress.objects.filter(
+            learner=learner, track_id__in=list(structures), status=ProgressStatus.DONE
+        ).values_list("resource_id", "completed_at")
+    )
+    handed_in = passed_capstones_handed_in(learner=learner, track_ids=list(structures))
     progress = progress_with_links(
         structures,
         links={track_id: s.linked_track_ids for track_id, s in structures.items()},
-        done=done,
-        passed=passed,
+        done=set(done_at),
+        passed=set(handed_in),
     )
-    return {
-        track_id: progress[track_id].minutes_left for track_id in wanted if track_id in progress
-    }
+    followed = [track_id for track_id in wanted if track_id in progress]
+    minutes_done = {}
+    for track_id in followed:
+        paced_from = max(since, enrolled[track_id] + CATCH_UP)
+        minutes_done[track_id] = track_minutes_done(
+            structures[track_id],
+            done_since={rid for rid, at in done_at.items() if at and at >= paced_from},
+            handed_in=handed_in,
+            since=paced_from,
+        )
+    return FollowedLinks(
+        {track_id: progress[track_id].minutes_left for track_id in followed}, minutes_done
+    )
+
+
+def track_minutes_done(
+    structure: TrackStructure, *, done_since: set[int], handed_in: dict[int, datetime], since
+) -> int:
+    """Minutes of a track's work done since `since` as its own pace counts them: its resources
+    in `done_since` (done since then) and its estimated capstones handed in since then."""
+    return sum(
+        DEFAULT_MINUTES_ESTIMATE if resource.minutes is None else resource.minutes
+        for resource in map(structure.resource, done_since)
+        if resource is not None
+    ) + capstone_minutes_done(
+        (c for m in structure.modules for c in m.capstones), handed_in, since=since
+    )
+
+
+def capstone_minutes_done(capstones, handed_in: dict[int, datetime], *, since: datetime) -> int:
+    """Minutes of the estimated capstones whose passed work was handed in since `since`: the
+    pace counts a capstone's work when it is handed in, as a resource's when it is done."""
+    return sum(
+        capstone.minutes
+        for capstone in capstones
+        if capstone.minutes and capstone.id in handed_in and handed_in[capstone.id] >= since
+    )
 
 
 def has_unfinished_required_resource(*, learner, track_id: int) -> bool:

@@ -36,8 +36,9 @@ from ..models import (
 )
 from .core import (
     active_enrolments,
+    capstone_minutes_done,
     done_ids,
-    linked_minutes_left,
+    followed_links,
     passed_capstone_ids,
     passed_capstones_handed_in,
     progress_by_resource,
@@ -56,7 +57,6 @@ __all__ = [
     "plan_projection",
     "CohortTrackPlan",
     "cohort_plans_for_track",
-    "capstone_minutes_done",
     "points_by_week",
 ]
 
@@ -320,7 +320,7 @@ def pace_plan_state(
     progress = progress_by_resource(learner=learner, track_ids=[track_id])
     handed_in = passed_capstones_handed_in(learner=learner, track_ids=[track_id])
     modules = list(track.modules.all())
-    linked = linked_minutes_left(
+    linked = followed_links(
         learner=learner,
         track_ids={
             resource.linked_track_id
@@ -328,12 +328,13 @@ def pace_plan_state(
             for resource in module.resources.all()
             if resource.linked_track_id is not None
         },
+        since=enrolment.enrolled_at + pace.CATCH_UP,
     )
     completion = track_progress(
         track=track,
         done_resource_ids=done_ids(progress),
         passed_capstone_ids=set(handed_in),
-        linked_minutes_left=linked,
+        linked_minutes_left=linked.minutes_left,
     )
     projection, done_minutes = plan_projection(
         modules=modules,
@@ -343,6 +344,7 @@ def pace_plan_state(
         zone=zone,
         today=today,
         capstones_handed_in=handed_in,
+        linked_minutes_done=linked.minutes_done,
     )
     return PacePlanState(track, enrolment, completion, modules, today, done_minutes, projection)
 
@@ -383,19 +385,23 @@ def plan_projection(
     module_minutes: dict[int, int] | None = None,
     done_minutes: int | None = None,
     capstones_handed_in: dict[int, datetime] | None = None,
+    linked_minutes_done: dict[int, int] | None = None,
 ) -> tuple[pace.Projection, int]:
     """An enrolment's pace projection and the minutes done since enrolling, from data already
     loaded (no queries): the track's `modules` (models with their items prefetched, or a
     structure's module nodes), its completion, and `progress` mapping resource id to anything
     with `status` and `completed_at`, and `capstones_handed_in` mapping each passed capstone
-    to when its work was handed in. Shared by the pace page and the weekly nudge, which loads
-    many learners at once: it passes each module's total minutes, the same for all of them, as
-    `module_minutes`, and the minutes done since catching up as `done_minutes` (then `progress`
-    is not read)."""
+    to when its work was handed in. A resource standing for a track the learner follows counts
+    that track's work done since (`linked_minutes_done`, by track) instead of its own estimate.
+    Shared by the pace page and the weekly nudge, which loads many learners at once: it passes
+    each module's total minutes, the same for all of them, as `module_minutes`, and the minutes
+    done since catching up as `done_minutes` (then `progress` is not read)."""
     loads = []
     paced_from = enrolment.enrolled_at + pace.CATCH_UP
     count_done = done_minutes is None
     done_minutes = done_minutes or 0
+    linked_minutes_done = linked_minutes_done or {}
+    linked_counted = set()
     for module in modules:
         left = completion.modules[module.id]
         if module_minutes is not None:
@@ -419,6 +425,11 @@ def plan_projection(
         if not count_done:
             continue
         for resource in module.resources.all():
+            if resource.linked_track_id in linked_minutes_done:
+                if resource.linked_track_id not in linked_counted:
+                    linked_counted.add(resource.linked_track_id)
+                    done_minutes += linked_minutes_done[resource.linked_track_id]
+                continue
             row = progress.get(resource.pk)
             if row and row.status == ProgressStatus.DONE and row.completed_at >= paced_from:
                 done_minutes += (
@@ -437,16 +448,6 @@ def plan_projection(
         done_minutes=done_minutes,
     )
     return projection, done_minutes
-
-
-def capstone_minutes_done(capstones, handed_in: dict[int, datetime], *, since: datetime) -> int:
-    """Minutes of the estimated capstones whose passed work was handed in since `since`: the
-    pace counts a capstone's work when it is handed in, as a resource's when it is done."""
-    return sum(
-        capstone.minutes
-        for capstone in capstones
-        if capstone.minutes and capstone.id in handed_in and handed_in[capstone.id] >= since
-    )
 
 
 # --- history --------------------------------------------------------------------------------
