@@ -1,5 +1,5 @@
 """Joining a cohort: /join/<code>/ shows the cohort and a "Join" button (anonymous people sign
-up or log in and come back here), clear pages for codes that no longer work; /join/ takes a
+up or log in and come back joined: tracker/enrol_intent.py), clear pages for codes that no longer work; /join/ takes a
 typed code."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from tracker import permissions
+from tracker import enrol_intent, permissions
 
 from .. import services
 from ..forms import JoinCodeForm
@@ -39,19 +39,18 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
             else redirect("cohorts:join_code")
         )
     if request.method == "POST":
+        if not request.user.is_authenticated and not request.htmx:
+            return _join_after_log_in_or_sign_up(request, code)
         return _join(request, code)
     invite = selectors.invite_for_code(code)
     problem = services.invite_problem(invite, now=timezone.now())
     cohort = invite.cohort if invite else None
-    here = reverse("cohorts:join", args=[code])
     context = {
         "invite": invite,
         "cohort": cohort,
         "problem": problem,
         "already": cohort is not None and _already_in(request.user, cohort),
         "home_url": cohort_home_url(cohort) if cohort else "",
-        "login_url": f"{reverse('account_login')}?{urlencode({'next': here})}",
-        "signup_url": f"{reverse('account_signup')}?{urlencode({'next': here})}",
     }
     status = 200 if context["already"] else _status_for(problem)
     return render(request, "cohorts/join.html", context, status=status)
@@ -74,6 +73,10 @@ def _join(request: HttpRequest, code: str) -> HttpResponse:
     except services.ServiceError as refused:
         messages.error(request, str(refused))
         return redirect("cohorts:join", code=code)
+    return _welcome(request, membership)
+
+
+def _welcome(request: HttpRequest, membership) -> HttpResponse:
     cohort = membership.cohort
     messages.success(
         request,
@@ -81,6 +84,33 @@ def _join(request: HttpRequest, code: str) -> HttpResponse:
         "done there still counts.",
     )
     return redirect(cohort_home_url(cohort))
+
+
+def _join_after_log_in_or_sign_up(request: HttpRequest, code: str) -> HttpResponse:
+    """A visitor's "Log in to join" / "Sign up to join": remember the press, then log in or
+    sign up and come back to the invite, joined (tracker/enrol_intent.py)."""
+    here = reverse("cohorts:join", args=[code])
+    invite = selectors.invite_for_code(code)
+    if invite is None or services.invite_problem(invite, now=timezone.now()):
+        return redirect(here)  # the invite page says what is wrong
+    signing_up = request.POST.get("account") == "new"
+    enrol_intent.remember_join(request, code=code, path=here)
+    messages.info(request, enrol_intent.join_hint(invite.cohort.name, signing_up=signing_up))
+    where = reverse("account_signup" if signing_up else "account_login")
+    return redirect(f"{where}?{urlencode({'next': here})}")
+
+
+def join_after_log_in(request: HttpRequest, *, user, code: str, response) -> HttpResponse:
+    """The log-in that followed a press of "... to join" on this invite: join, and go to the
+    cohort; when the invite no longer lets anyone in, its page (`response`) says why."""
+    try:
+        membership = services.cohort_join(user=user, code=code)
+    except services.InviteUnusable:
+        return response
+    except services.ServiceError as refused:
+        messages.error(request, str(refused))
+        return response
+    return _welcome(request, membership)
 
 
 @require_http_methods(["GET", "POST"])

@@ -90,10 +90,12 @@ def test_anonymous_people_are_sent_to_sign_up_and_come_back(client, cohort, admi
     )
     page = client.get(f"/join/{invite.code}/").content.decode()
     assert "Spring cohort" in page and "Deep Learning" in page and "Learning phase" in page
-    assert f"/accounts/signup/?next=%2Fjoin%2F{invite.code}%2F" in page
-    assert f"/accounts/login/?next=%2Fjoin%2F{invite.code}%2F" in page
+    assert f'<form method="post" action="/join/{invite.code}/"' in page
+    assert "Its admins see your name, your progress and points in those tracks" in page
+    response = client.post(f"/join/{invite.code}/", {"account": "new"})
+    assert response["Location"] == f"/accounts/signup/?next=%2Fjoin%2F{invite.code}%2F"
     response = client.post(f"/join/{invite.code}/")
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response["Location"] == f"/accounts/login/?next=%2Fjoin%2F{invite.code}%2F"
     assert not CohortMembership.objects.filter(role="member").exists()
 
 
