@@ -9,7 +9,8 @@ as a cohort invite's `/join/<code>/`). The link is often opened in another brows
 mail app), where the sign-up's session is not: without it, confirming there lost the invite.
 
 A log-in that goes back to a track page where the visitor pressed "Log in to enrol" (or "Sign
-up and enrol") enrols them there (tracker/enrol_intent.py).
+up and enrol") enrols them there, and one that goes back to a cohort invite where they pressed
+"Log in to join" (or "Sign up to join") joins them (tracker/enrol_intent.py).
 """
 
 from __future__ import annotations
