@@ -1,11 +1,14 @@
 """Capstone review in a real browser: a lead finds a submission in the queue (filters over HTMX,
 with the state in the URL), passes it, and the learner's track page shows the certificate; the
 same review without JavaScript; a learner who is not a lead gets 403/404 on every lead page;
-a peer reviewer finds another learner's submission from their capstone page and sends it back."""
+a peer reviewer finds another learner's submission from their capstone page and sends it back;
+turning the pages of the lead list and the peer list, with and without JavaScript, every link,
+the filter form and the address keep the page both show."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -23,6 +26,7 @@ from tests.factories import (
 )
 from tracker import services
 from tracker.models import ReviewVia
+from tracker.selectors import reviews as reviews_selectors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -206,4 +210,133 @@ def test_a_peer_reviewer_finds_and_sends_back_another_learners_submission(browse
     page.goto(live_server.url + "/tracks/pets/capstones/final/")
     expect(page.get_by_role("heading", name="Changes requested by your reviewer")).to_be_visible()
     expect(page.locator(".reviewer-comments strong")).to_have_text("validation")
+    context.close()
+
+
+# --- the two sections' pages ---------------------------------------------------------------
+
+NEXT = {"lead": "Next page of your tracks' submissions", "peer": "Next page of peer reviews"}
+PARAM = {"lead": "page", "peer": "peer_page"}
+
+
+def a_lead_who_also_peer_reviews(monkeypatch):
+    """A lead of the pets track (5 waiting submissions) who passed the birds track's peer
+    capstone (5 other learners' submissions wait for a peer review): 2 a page, 3 pages each."""
+    monkeypatch.setattr(reviews_selectors, "QUEUE_PAGE_SIZE", 2)
+    staff = person("sam", is_staff=True)
+    lead = person("lee")
+    final = CapstoneFactory(
+        module__track__slug="pets", module__track__title="Pets course", constraints=["Only PyTorch"]
+    )
+    services.track_lead_grant(track=final.track, user=lead, granted_by=staff)
+    birds = CapstoneFactory(
+        module__track__slug="birds",
+        module__track__title="Birds course",
+        constraints=["Only PyTorch"],
+        review=ReviewMode.PEER,
+    )
+    enrol(lead, birds.track)
+    services.capstone_review(
+        reviewer=staff,
+        submission=services.capstone_submit(learner=lead, capstone=birds, **WORK),
+        decision="passed",
+        comments="",
+        via=ReviewVia.ADMIN,
+    )
+    for index in range(5):
+        for prefix, cap in (("lead", final), ("peer", birds)):
+            learner = person(f"{prefix}{index}")
+            enrol(learner, cap.track)
+            services.capstone_submit(
+                learner=learner, capstone=cap, **{**WORK, "title": f"{prefix} work {index}"}
+            )
+    return lead
+
+
+def shows(page, section: str, number: int):
+    expect(page.get_by_test_id(f"{section}-count")).to_have_text(
+        re.compile(rf"· page {number} of 3$")
+    )
+
+
+def shown_by(url: str) -> dict[str, int]:
+    """The page of each section a URL asks for (none named: the first)."""
+    query = parse_qs(urlsplit(url).query)
+    return {section: int(query.get(PARAM[section], ["1"])[0]) for section in PARAM}
+
+
+def everything_keeps(page, *, lead: int, peer: int, status: str = "waiting"):
+    """Both sections show their page; each page link (its href and its hx-get) turns its own
+    section and keeps the other's page and the filters; the filter form keeps the peer page
+    (new filters start the lead list at its first page); the address names both pages."""
+    shows(page, "lead", lead)
+    shows(page, "peer", peer)
+    now = {"lead": lead, "peer": peer}
+    for section in ("lead", "peer"):
+        links = page.locator(f"#{section}-queue nav.pagination a").evaluate_all(
+            "links => links.flatMap(a => [a.getAttribute('href'), a.getAttribute('hx-get')])"
+        )
+        assert links, section
+        for link in links:
+            asked = shown_by(link)
+            assert abs(asked[section] - now[section]) == 1, (section, link)
+            other = "peer" if section == "lead" else "lead"
+            assert asked[other] == now[other], (section, link, now)
+            assert parse_qs(urlsplit(link).query)["status"] == [status], link
+    kept = page.locator("form.queue-filters input[name=peer_page]")
+    if peer > 1:
+        expect(kept).to_have_value(str(peer))
+    else:
+        expect(kept).to_have_count(0)
+    assert shown_by(page.url) == now, page.url
+
+
+@pytest.mark.parametrize("first, then", [("peer", "lead"), ("lead", "peer")])
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
+def test_turning_one_queue_section_keeps_the_page_the_other_shows(
+    browser, live_server, monkeypatch, javascript, first, then
+):
+    """With htmx a page of one section was swapped in alone: the other section's links (and the
+    filter form) kept the page it showed before, and following one jumped it back."""
+    lead = a_lead_who_also_peer_reviews(monkeypatch)
+    context, page = signed_in(browser, live_server, lead, javascript=javascript)
+    page.goto(live_server.url + "/lead/reviews/")
+    if javascript:
+        page.evaluate("window.sameDocument = true")
+    everything_keeps(page, lead=1, peer=1)
+
+    page.get_by_role("link", name=NEXT[first]).click()
+    shows(page, first, 2)
+    everything_keeps(page, **{first: 2, then: 1})
+    page.get_by_role("link", name=NEXT[then]).click()
+    shows(page, then, 2)
+    everything_keeps(page, lead=2, peer=2)
+    if javascript:  # both turns were htmx swaps, not page loads
+        assert page.evaluate("window.sameDocument") is True
+
+    # Following a link of the first section's now keeps the second's page, and the other way.
+    page.get_by_role("link", name=NEXT[first]).click()
+    shows(page, first, 3)
+    everything_keeps(page, **{first: 3, then: 2})
+    page.get_by_role("link", name=NEXT[then].replace("Next", "Previous")).click()
+    shows(page, then, 1)
+    everything_keeps(page, **{first: 3, then: 1})
+
+    # Back and reload show what the address names: what was seen.
+    page.go_back()
+    shows(page, then, 2)
+    everything_keeps(page, **{first: 3, then: 2})
+    page.go_back()
+    shows(page, first, 2)
+    everything_keeps(page, lead=2, peer=2)
+    page.reload()
+    everything_keeps(page, lead=2, peer=2)
+
+    # New filters start the lead list at its first page; the peer list stays where it was.
+    page.get_by_label("Status").select_option("all")
+    if not javascript:
+        page.get_by_role("button", name="Show submissions").click()
+    expect(page).to_have_url(re.compile(r"status=all"))
+    everything_keeps(page, lead=1, peer=2, status="all")
+    assert real_errors(page) == []
     context.close()

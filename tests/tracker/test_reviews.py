@@ -18,6 +18,7 @@ from tracker.models import (
     ReviewVia,
     SubmissionStatus,
 )
+from tracker.selectors import reviews as reviews_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -406,16 +407,16 @@ def _grow_reviews(cap, lead, n):
             review(lead, submission)
 
 
-def _same_count(client, url, grow, *, warm=True):
+def _same_count(client, url, grow, *, warm=True, **headers):
     """The page's queries at two sizes, the session's read left out (a query with SQLite's
     database sessions, none with PostgreSQL's Redis-cached ones)."""
     counts = []
     if warm:
-        client.get(url)
+        client.get(url, **headers)
     for n in (2, 20):
         grow(n)
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
+            response = client.get(url, **headers)
         assert response.status_code == 200
         counts.append(sum('"django_session"' not in q["sql"] for q in queries.captured_queries))
     assert counts[0] == counts[1], counts
@@ -450,6 +451,30 @@ def test_review_queue_query_count_is_constant(client):
             submit(peer_cap)
 
     assert _same_count(client, "/lead/reviews/?status=all", grow) <= 9
+
+
+@pytest.mark.parametrize("section", ["lead", "peer"])
+def test_review_queue_fragment_query_count_is_constant(client, section, monkeypatch):
+    """A page turned in either section answers with that section and, out of band, the other
+    section's page links: the same queries whatever the size, none for the other's rows."""
+    monkeypatch.setattr(reviews_selectors, "QUEUE_PAGE_SIZE", 3)  # both sections on pages
+    cap = capstone(review=ReviewMode.PEER)
+    lead = lead_of(cap.track)
+    peer_cap = capstone(review=ReviewMode.PEER)
+    review(staff(), submit(peer_cap, learner=lead))  # a peer reviewer elsewhere too
+    client.force_login(lead)
+
+    def grow(n):
+        _grow_reviews(cap, lead, n)
+        for _ in range(n):
+            submit(peer_cap)
+
+    url = "/lead/reviews/?status=all&page=2&peer_page=2"
+    headers = {**HX, "HTTP_HX_TARGET": f"{section}-queue"}
+    assert _same_count(client, url, grow, **headers) <= 6
+    other = "peer" if section == "lead" else "lead"
+    body = client.get(url, **headers).content.decode()
+    assert f'<div id="{other}-pages" hx-swap-oob="true">' in body  # counted above
 
 
 def test_review_page_query_count_is_constant(client):

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -25,6 +26,7 @@ from ..selectors.capstones import constraint_rows
 from .track import learner_required
 
 QUEUE_TEMPLATE = "tracker/lead/reviews.html"
+QUEUE_ROWS_TEMPLATE = "tracker/lead/_queue_rows.html"
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -65,19 +67,52 @@ def reviews(request: HttpRequest) -> HttpResponse:
     context = {
         "queue": queue,
         "filters": filters,
-        # Each section's page links keep the page the other section shows.
+        # Each section's page links keep the page the other section shows; the lead section's
+        # filter form keeps the peer section's (new filters start the lead list at page 1).
         "lead_filters": filters + _page_param("peer_page", queue.peer_page),
         "peer_filters": filters + _page_param("page", queue.lead_page),
+        "kept_peer_page": _page_number(queue.peer_page),
     }
-    if request.htmx and request.htmx.target == "lead-queue":
-        return render(request, f"{QUEUE_TEMPLATE}#lead-queue", context)
-    if request.htmx and request.htmx.target == "peer-queue":
-        return render(request, f"{QUEUE_TEMPLATE}#peer-queue", context)
+    if request.htmx and request.htmx.target in ("lead-queue", "peer-queue"):
+        return _section_answer(request, context)
     return render(request, QUEUE_TEMPLATE, context)
 
 
+def _section_answer(request: HttpRequest, context: dict) -> HttpResponse:
+    """A page of one section (or the lead section under new filters) over htmx: that section,
+    and out of band whatever else carries its page or filters (the other section's page links,
+    the filter form's kept peer page), so every link on the page, and the URL each pushes,
+    names the page both sections show. The other section's rows are not read again."""
+    queue = context["queue"]
+    if request.htmx.target == "lead-queue":
+        response = render(request, f"{QUEUE_TEMPLATE}#lead-queue", context)
+        other, other_page, other_filters = "peer", queue.peer_page, context["peer_filters"]
+    else:
+        response = render(request, f"{QUEUE_TEMPLATE}#peer-queue", context)
+        other, other_page, other_filters = "lead", queue.lead_page, context["lead_filters"]
+        if queue.leads_any:
+            form = render_to_string(
+                f"{QUEUE_TEMPLATE}#kept-peer-page", context | {"oob": True}, request=request
+            )
+            response.content += form.encode()
+    if other_page is not None:
+        links = render_to_string(
+            f"{QUEUE_ROWS_TEMPLATE}#pages",
+            {"section": other, "page": other_page, "filters": other_filters, "oob": True},
+            request=request,
+        )
+        response.content += links.encode()
+    return response
+
+
+def _page_number(page) -> int | None:
+    """The page's number when it is not the first (the first is what no number means)."""
+    return page.number if page is not None and page.number > 1 else None
+
+
 def _page_param(name: str, page) -> str:
-    return f"&{name}={page.number}" if page is not None and page.number > 1 else ""
+    number = _page_number(page)
+    return f"&{name}={number}" if number else ""
 
 
 def _filters(queue: selectors.ReviewQueue) -> str:
