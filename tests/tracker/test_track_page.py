@@ -223,6 +223,20 @@ def test_archived_resource_is_hidden_but_its_points_stay(client, course, learner
     assert "was removed from its track" in client.get("/tracks/cv/").content.decode()
 
 
+def test_a_click_on_a_resource_removed_since_the_page_loaded_says_so(client, course, learner):
+    """With the page open, a lead archives a resource, then the learner clicks it: the answer
+    was a server error ("Waymark is briefly unavailable"). It says why nothing changed, and
+    leaves the row on the page alone (there is no row to send)."""
+    course["b"].archived_at = timezone.now()
+    course["b"].save()
+    response = client.post(status_url(course["b"]), {"status": "done"}, **HX)
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    body = response.content.decode()
+    assert 'id="track-messages"' in body and 'class="message message-error"' in body
+    assert "Notebook one&#x27; was removed from its track" in body
+    assert 'id="resource-notebook-1"' not in body and not Progress.objects.exists()
+
+
 def test_changed_since_you_finished_mark(client, course, learner):
     services.progress_set_status(learner=learner, resource=course["a"], status="done")
     services.progress_set_status(learner=learner, resource=course["b"], status="done")

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap
 
 from curriculum.models import Resource, Track
 from curriculum.structure import TrackStructure, structure_of
@@ -248,6 +249,13 @@ def _status_fragments(
     after a refusal, one to read where the learner stands."""
     structure = _structure(resource)
     node = structure.resource(resource.pk)
+    flash = [("error", error)] if error else [("success", n) for n in notices or []]
+    if node is None:
+        # Removed from the track since the page was loaded (the refusal says so): no row, no
+        # progress to show; the message alone, and the row on the page is left as it is.
+        context = {"oob": True, "flash": flash}
+        answer = render_to_string(f"{TRACK_TEMPLATE}#track-messages", context, request)
+        return reswap(HttpResponse(answer), "none")
     if change is not None and change.standing is not None:
         standing = change.standing
         status, completed_at = change.progress.status, change.progress.completed_at
@@ -282,7 +290,6 @@ def _status_fragments(
         page=page,
         header_points=services.profile_get_or_create(user=request.user).points_total,
     )
-    flash = [("error", error)] if error else [("success", n) for n in notices or []]
     context.update(row=row, module_rows=module_rows, focus_status=focus, flash=flash)
     return HttpResponse(render_to_string(f"{TRACK_TEMPLATE}#status-answer", context, request))
 
