@@ -554,3 +554,17 @@ def test_htmx_request_after_the_session_expired_sends_the_page_to_log_in(client,
     assert response.status_code == 401
     assert response["HX-Redirect"] == "/accounts/login/?next=/tracks/cv/"
     assert not Progress.objects.exists()
+
+
+def test_the_sentence_keeps_titles_as_text(client, learner):
+    track = TrackFactory(slug="odd", title="Odd")
+    module = ModuleFactory(track=track, title="Q&A <i>live</i>")
+    first = ResourceFactory(module=module, slug="first", title="Tom & <b>Jerry</b>", minutes=5)
+    ResourceFactory(module=module, slug="second", minutes=5)
+    services.enrolment_join(learner=learner, track=track)
+    body = client.post(status_url(first), {"status": "done"}, **HX).content.decode()
+    assert "<b>" not in body and "<i>" not in body
+    assert said(body) == (
+        "“Tom & <b>Jerry</b>” marked done. Q&A <i>live</i>: 1 of 2 done."
+        " Track: 1 of 2 done (50%). 5 points earned, 5 in total."
+    )
