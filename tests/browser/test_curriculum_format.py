@@ -84,7 +84,7 @@ def test_the_first_stage_follows_the_fastai_track(request, live_server, javascri
         "button", name=re.compile(r"^Done\b")
     ).click()
     notice = page.locator(".message").filter(has_text="in Learning Deep Learning is done too")
-    expect(notice).to_contain_text("(+2640 points)")
+    expect(notice).to_contain_text("(2640 points earned)")
     expect(page.get_by_test_id("header-points")).to_have_text(
         str(points_before + last.points + 2640)
     )

@@ -154,7 +154,7 @@ def test_without_javascript_a_later_module_opens_with_a_link(page_without_js, li
     expect(page).to_have_url(f"{live_server.url}/tracks/big/?module=part-8#module-part-8")
     page.locator("#resource-p8-item-4").get_by_role("button", name="Done").click()
     expect(page).to_have_url(f"{live_server.url}/tracks/big/?module=part-8#resource-p8-item-4")
-    expect(page.get_by_text("is now done (+10 points)")).to_be_visible()
+    expect(page.get_by_text("marked done. Part 8: 1 of 10 done.")).to_be_visible()
     expect(
         page.locator("#resource-p8-item-4").get_by_role("button", name="Done")
     ).to_have_attribute("aria-pressed", "true")

@@ -109,7 +109,7 @@ def test_finishing_the_base_track_in_the_browser_announces_the_outer_resource(cl
     client.force_login(user)
     body = client.post(status_url(second), {"status": "done"}, **HX).content.decode()
     assert "“Stage one: the base course” in Outer is done too" in body
-    assert "(+600 points)" in body
+    assert "(600 points earned)" in body
     outer = client.get("/tracks/outer/").content.decode()
     assert "✓ Complete</strong> · 2 of 2 done in that track" in outer
     assert 'class="resource is-done" id="resource-the-base-course"' in outer

@@ -1,6 +1,8 @@
 """The track page for learners: rendering by audience, the one-click status control (plain
 POST and HTMX), soft locks, archived items, "changed since you finished", query counts."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -25,6 +27,20 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 def status_url(resource) -> str:
     return f"/tracks/{resource.track.slug}/items/{resource.slug}/status"
+
+
+def said(body: str) -> str:
+    """What an htmx status answer says: the text it puts into #announcer."""
+    match = re.search(r'<div id="announcer" hx-swap-oob="innerHTML">(.*?)</div>', body, re.S)
+    assert match, "nothing said"
+    return html.unescape(match.group(1))
+
+
+def flashed(page: str) -> list[str]:
+    """The flash messages of a page, as text (the page a plain post redirects to)."""
+    flash = re.search(r'<div role="status" class="flash">(.*?)</div>', page, re.S)
+    items = re.findall(r"<li[^>]*>(.*?)</li>", flash.group(1), re.S) if flash else []
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in items]
 
 
 def points(user) -> int:
@@ -117,7 +133,10 @@ def test_plain_post_changes_status_redirects_to_the_anchor_and_awards_points(
     assert response["Location"] == "/tracks/cv/#resource-lecture-1"
     assert points(learner) == 40
     page = client.get(response["Location"]).content.decode()
-    assert "is now done (+40 points)" in page
+    assert flashed(page) == [
+        "“Lecture one” marked done. Basics: 1 of 2 done. Track: 1 of 4 done (25%)."
+        " 40 points earned, 40 in total."
+    ]
     assert '<span class="points-value" data-testid="header-points">40</span>' in page
 
 
@@ -127,15 +146,18 @@ def test_htmx_post_returns_the_row_and_out_of_band_progress_and_points(client, c
     assert response.status_code == 200
     assert body.lstrip().startswith('<li class="resource is-done" id="resource-lecture-1"')
     assert 'value="done" class="status-done" aria-pressed="true" data-autofocus' in body
-    assert (
-        'id="module_status_basics" class="module-status" aria-live="polite" hx-swap-oob="innerHTML"'
-        in body
-    )
+    assert 'id="module_status_basics" class="module-status" hx-swap-oob="innerHTML"' in body
     assert 'id="track-progress"' in body and "1 of 4 done · 25%" in body
     assert 'id="header-points"' in body and 'data-testid="header-points">40<' in body
     # Only what changed: this module's block (the module after it stays locked), the track's
-    # progress, the header points and the messages.
-    assert body.count('hx-swap-oob="innerHTML"') == 1 + 1 + 1 + 1
+    # progress, the header points and the messages, none of them a live region; and what the
+    # click did, said once through the page's announcer.
+    assert body.count('hx-swap-oob="innerHTML"') == 1 + 1 + 1 + 1 + 1
+    assert "aria-live" not in body and 'role="status"' not in body
+    assert said(body) == (
+        "“Lecture one” marked done. Basics: 1 of 2 done. Track: 1 of 4 done (25%)."
+        " 40 points earned, 40 in total."
+    )
     assert 'id="module_status_deeper"' not in body
     assert "<html" not in body
 
@@ -148,11 +170,11 @@ def test_finishing_a_module_also_sends_the_block_of_the_module_it_unlocks(client
     assert (
         'hx-swap-oob="innerHTML"' in deeper[:200] and "soft-lock" not in deeper.split("</div>")[0]
     )
-    assert body.count('hx-swap-oob="innerHTML"') == 2 + 1 + 1 + 1
+    assert body.count('hx-swap-oob="innerHTML"') == 2 + 1 + 1 + 1 + 1
     # Undoing it locks the module again: both blocks once more.
     body = client.post(status_url(course["b"]), {"status": "in_progress"}, **HX).content.decode()
     assert 'Finish <a href="#module-basics">Basics</a> first' in body
-    assert body.count('hx-swap-oob="innerHTML"') == 2 + 1 + 1 + 1
+    assert body.count('hx-swap-oob="innerHTML"') == 2 + 1 + 1 + 1 + 1
     # A change inside a module that stays incomplete leaves the other module alone.
     body = client.post(status_url(course["a"]), {"status": "skipped"}, **HX).content.decode()
     assert 'id="module_status_deeper"' not in body
@@ -170,6 +192,107 @@ def test_undo_reverses_the_points(client, course, learner):
         40,
         -40,
     ]
+
+
+def click(client, resource, status: str, *, htmx: bool) -> str:
+    """What one status click says: with htmx, the announcer's sentence; without JavaScript,
+    the flash message of the page the post redirects to."""
+    if htmx:
+        return said(client.post(status_url(resource), {"status": status}, **HX).content.decode())
+    response = client.post(status_url(resource), {"status": status}, follow=True)
+    (message,) = flashed(response.content.decode())
+    return message
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-javascript"])
+def test_each_status_click_says_what_it_changed_in_one_sentence(client, course, learner, htmx):
+    """The module's progress, the track's, the points and the modules a change unlocks or
+    locks again used to be four live regions, each announced on its own (in an order the
+    screen reader chose), and re-announced when unchanged; now one sentence, the same with
+    and without JavaScript."""
+    a, b = course["a"], course["b"]
+    assert click(client, a, "in_progress", htmx=htmx) == (
+        "“Lecture one” marked in progress. Basics: 0 of 2 done. Track: 0 of 4 done (0%)."
+    )
+    assert click(client, a, "done", htmx=htmx) == (
+        "“Lecture one” marked done. Basics: 1 of 2 done. Track: 1 of 4 done (25%)."
+        " 40 points earned, 40 in total."
+    )
+    assert click(client, a, "done", htmx=htmx) == "“Lecture one” was already done: nothing changed."
+    assert click(client, b, "skipped", htmx=htmx) == (
+        "“Notebook one” marked skipped. Basics: 1 of 2 done. Track: 1 of 4 done (25%)."
+    )
+    # Finishing the module lifts the next module's "Finish Basics first".
+    assert click(client, b, "done", htmx=htmx) == (
+        "“Notebook one” marked done. Basics complete: 2 of 2 done. Ready for Deeper."
+        " Track: 2 of 4 done (50%). 25 points earned, 65 in total."
+    )
+    # Undo: the points are taken back, the module is no longer complete, the lock is back.
+    assert click(client, b, "not_started", htmx=htmx) == (
+        "“Notebook one” marked not started. Basics: 1 of 2 done, no longer complete."
+        " Deeper: finish Basics first. Track: 1 of 4 done (25%)."
+        " 25 points taken back, 40 in total."
+    )
+    assert click(client, course["c"], "done", htmx=htmx) == (
+        "“Lecture two” marked done. Deeper: 1 of 2 done. Track: 2 of 4 done (50%)."
+        " 30 points earned, 70 in total."
+    )
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-javascript"])
+def test_completing_a_track_says_so_with_its_certificate_and_undoing_it_too(client, learner, htmx):
+    track = TrackFactory(slug="tiny", title="Tiny")
+    module = ModuleFactory(track=track, title="All of it")
+    only = ResourceFactory(module=module, slug="only", title="The only one", minutes=10)
+    extra = ResourceFactory(
+        module=ModuleFactory(track=track, title="Extras"),
+        slug="extra",
+        title="Extra",
+        optional=True,
+    )
+    services.enrolment_join(learner=learner, track=track)
+    assert click(client, only, "done", htmx=htmx) == (
+        "“The only one” marked done. All of it complete: 1 of 1 done."
+        " Track: 1 of 1 done (100%). 10 points earned, 10 in total."
+        " You completed Tiny! See your certificate."
+    )
+    certificate = learner.certificates.get()
+    # A click on an optional item of a complete track.
+    assert click(client, extra, "in_progress", htmx=htmx) == (
+        "“Extra” marked in progress. Everything in Extras is optional."
+        " Track complete: 1 of 1 done (100%)."
+    )
+    assert click(client, only, "in_progress", htmx=htmx) == (
+        "“The only one” marked in progress. All of it: 0 of 1 done, no longer complete."
+        " Track: 0 of 1 done (0%), no longer complete. Your certificate stays yours."
+        " 10 points taken back, 0 in total."
+    )
+    # Complete again: the certificate it has already.
+    assert click(client, only, "done", htmx=htmx) == (
+        "“The only one” marked done. All of it complete: 1 of 1 done."
+        " Track complete: 1 of 1 done (100%). 10 points earned, 10 in total."
+    )
+    assert learner.certificates.get() == certificate
+
+
+def test_the_certificate_notice_links_the_certificate_with_and_without_javascript(client, learner):
+    track = TrackFactory(slug="tiny", title="Tiny")
+    only = ResourceFactory(module=ModuleFactory(track=track), slug="only", minutes=10)
+    services.enrolment_join(learner=learner, track=track)
+    body = client.post(status_url(only), {"status": "done"}, **HX).content.decode()
+    link = f'<a href="{learner.certificates.get().get_absolute_url()}">See your certificate</a>'
+    # Shown with its link in the message area, which is no live region; #announcer says the
+    # words without the link.
+    messages = body[body.index('id="track-messages"') :]
+    assert f"You completed Tiny! {link}." in messages[: messages.index("</div>")]
+    assert "<a " not in body[body.index('id="announcer"') :]
+    # Without JavaScript, the flash message links it.
+    other = UserFactory()
+    services.enrolment_join(learner=other, track=track)
+    client.force_login(other)
+    page = client.post(status_url(only), {"status": "done"}, follow=True).content.decode()
+    link = f'<a href="{other.certificates.get().get_absolute_url()}">See your certificate</a>'
+    assert f"You completed Tiny! {link}." in page[page.index('class="flash"') :]
 
 
 def test_post_from_a_learner_not_enrolled_is_refused(client, course):
@@ -198,10 +321,12 @@ def test_unknown_status_is_refused_with_a_message_and_no_change(client, course, 
     assert response["Location"] == "/tracks/cv/#resource-lecture-1"
     assert "Unknown status &#x27;finished&#x27;" in client.get("/tracks/cv/").content.decode()
     body = client.post(status_url(course["a"]), {"status": "<b>x</b>"}, **HX).content.decode()
+    # An alert, and nothing said besides: the announcer keeps the last change's words.
     assert (
+        '<div role="alert"><ul class="messages"><li class="message message-error">'
         "Unknown status &#x27;&lt;b&gt;x&lt;/b&gt;&#x27;" in body
-        and 'class="message message-error"' in body
     )
+    assert 'id="announcer"' not in body and "aria-live" not in body
     assert not Progress.objects.exists() and points(learner) == 0
 
 
@@ -221,6 +346,20 @@ def test_archived_resource_is_hidden_but_its_points_stay(client, course, learner
     client.post(status_url(course["b"]), {"status": "not_started"})
     assert points(learner) == 25
     assert "was removed from its track" in client.get("/tracks/cv/").content.decode()
+
+
+def test_a_click_on_a_resource_removed_since_the_page_loaded_says_so(client, course, learner):
+    """With the page open, a lead archives a resource, then the learner clicks it: the answer
+    was a server error ("Waymark is briefly unavailable"). It says why nothing changed, and
+    leaves the row on the page alone (there is no row to send)."""
+    course["b"].archived_at = timezone.now()
+    course["b"].save()
+    response = client.post(status_url(course["b"]), {"status": "done"}, **HX)
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    body = response.content.decode()
+    assert 'id="track-messages"' in body and '<div role="alert">' in body
+    assert "Notebook one&#x27; was removed from its track" in body
+    assert 'id="resource-notebook-1"' not in body and not Progress.objects.exists()
 
 
 def test_changed_since_you_finished_mark(client, course, learner):
@@ -415,3 +554,17 @@ def test_htmx_request_after_the_session_expired_sends_the_page_to_log_in(client,
     assert response.status_code == 401
     assert response["HX-Redirect"] == "/accounts/login/?next=/tracks/cv/"
     assert not Progress.objects.exists()
+
+
+def test_the_sentence_keeps_titles_as_text(client, learner):
+    track = TrackFactory(slug="odd", title="Odd")
+    module = ModuleFactory(track=track, title="Q&A <i>live</i>")
+    first = ResourceFactory(module=module, slug="first", title="Tom & <b>Jerry</b>", minutes=5)
+    ResourceFactory(module=module, slug="second", minutes=5)
+    services.enrolment_join(learner=learner, track=track)
+    body = client.post(status_url(first), {"status": "done"}, **HX).content.decode()
+    assert "<b>" not in body and "<i>" not in body
+    assert said(body) == (
+        "“Tom & <b>Jerry</b>” marked done. Q&A <i>live</i>: 1 of 2 done."
+        " Track: 1 of 2 done (50%). 5 points earned, 5 in total."
+    )

@@ -73,6 +73,7 @@ __all__ = [
     "resource_page_url",
     "revisit_groups",
     "note_groups",
+    "StatusAnswer",
     "status_answer_state",
     "track_page_context",
 ]
@@ -255,7 +256,9 @@ def track_page_context(request, *, track: TrackStructure, enrolled: bool, **extr
         "focus_status": None,
         "autofocus": False,
         "oob": False,
-        "flash": None,
+        "notices": None,
+        "status_error": None,
+        "said": None,
         "csrf_input": csrf_input(request),
         **extra,
     }
@@ -537,6 +540,18 @@ def _unfinished(module: ModuleNode, completion: TrackProgress) -> list[ModuleRef
 # --- the mark-done answer -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class StatusAnswer:
+    """The answer to a status change: the page state it is rendered with (the track's progress,
+    the certificate), the changed row, the module rows to send (the row's module first) and
+    that module's progress before the change (what the change completed or undid)."""
+
+    page: TrackPageState
+    row: ResourceRow
+    module_rows: list[ModuleRow]
+    home_before: ModuleProgress
+
+
 def status_answer_state(
     *,
     structure: TrackStructure,
@@ -549,11 +564,11 @@ def status_answer_state(
     passed: frozenset[int],
     certificate_code: str | None,
     completion: TrackProgress | None = None,
-) -> tuple[TrackPageState, ResourceRow, list[ModuleRow]]:
+) -> StatusAnswer:
     """What the mark-done answer shows, from what the write already knows (no query): the
     changed row, the progress block of its module and of every module whose soft lock the
-    change set or lifted, and the track's progress. `completion` is the track's progress
-    after the change when the write worked it out. (page state, row, module rows to send)"""
+    change set or lifted (its module first), and the track's progress. `completion` is the
+    track's progress after the change when the write worked it out."""
     if completion is None:
         completion = track_progress(
             track=structure, done_resource_ids=done_after, passed_capstone_ids=passed
@@ -581,7 +596,7 @@ def status_answer_state(
         modules=rows,
         certificate=CertificateLink(certificate_code) if certificate_code else None,
     )
-    return page, row, rows
+    return StatusAnswer(page, row, rows, before)
 
 
 # --- notes and the revisit list -----------------------------------------------------------------

@@ -17,8 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap
 
 from curriculum.models import Resource, Track
 from curriculum.structure import TrackStructure, structure_of
@@ -176,8 +178,11 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
 @learner_required
 @require_POST
 def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
+    """One status click. Its answer says what it did in one sentence (`status_said`): with
+    htmx, through the page's one polite region (#announcer) while the progress blocks and
+    the header points change silently; without JavaScript, as the flash message of the page
+    it redirects to. A refusal is an alert (role="alert"), or the flash message."""
     resource = resource_with_note(learner=request.user, slug=slug, item=item)
-    track = resource.track
     status = request.POST.get("status", "")
     try:
         change = services.progress_set_status(
@@ -191,17 +196,33 @@ def set_status(request: HttpRequest, slug: str, item: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect(resource_anchor(resource))
 
-    notices = _linked_notices(change, track)
+    notices = _linked_notices(change, resource.track)
     if request.htmx:
         return _status_fragments(
             request, resource=resource, change=change, notices=notices, focus=status
         )
-    label = ProgressStatus(status).label.lower()
-    points = f" ({change.points_delta:+d} points)" if change.points_delta else ""
-    messages.success(request, f"“{resource.title}” is now {label}{points}.")
-    for notice in notices:
-        messages.success(request, notice)
+    answer = _answer_state(request, resource=resource, change=change) if change.changed else None
+    messages.success(
+        request,
+        status_said(
+            title=resource.title,
+            change=change,
+            answer=answer,
+            points_total=services.profile_get_or_create(user=request.user).points_total,
+            notices=notices,
+        ),
+    )
     return redirect(resource_anchor(resource))
+
+
+def _points(amount: int) -> str:
+    return f"{amount} point{'' if amount == 1 else 's'}"
+
+
+def _points_moved(amount: int) -> str:
+    """A change of points in words, not a sign ("+30", "-30") that screen readers read in
+    different ways or not at all."""
+    return f"{_points(amount)} earned" if amount > 0 else f"{_points(-amount)} taken back"
 
 
 def _linked_notices(change: services.ProgressChange, track: Track) -> list:
@@ -215,7 +236,7 @@ def _linked_notices(change: services.ProgressChange, track: Track) -> list:
                 why = "is done too: it follows a track you just completed"
             else:
                 why = "is open again: it follows a track that is no longer complete"
-            points = f" ({done.points_delta:+d} points)" if done.points_delta else ""
+            points = f" ({_points_moved(done.points_delta)})" if done.points_delta else ""
             notices.append(
                 format_html(
                     "“{}” in {} {}{}.", done.progress.resource.title, owner.title, why, points
@@ -232,22 +253,110 @@ def _linked_notices(change: services.ProgressChange, track: Track) -> list:
     return notices
 
 
-def _status_fragments(
-    request: HttpRequest,
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def status_said(
     *,
-    resource: Resource,
-    change: services.ProgressChange | None = None,
-    focus: str | None = None,
-    error: str | None = None,
-    notices: list | None = None,
-) -> HttpResponse:
-    """The changed resource row, then out-of-band only what the change can have changed: its
-    module's progress block (and the blocks of modules whose soft lock it set or lifted), the
-    track's progress, the header points and the track's message area. Built from what the
-    write knows (`change.standing`, the locked profile's total): no query when it succeeded;
-    after a refusal, one to read where the learner stands."""
+    title: str,
+    change: services.ProgressChange,
+    answer: selectors.StatusAnswer | None,
+    points_total: int,
+    notices: list,
+) -> SafeString:
+    """Everything a status click changed, in one sentence (a few short ones): what it did, the
+    module's progress (and the modules whose "finish X first" it set or lifted), the track's
+    progress, the points and what else followed (`notices`, the certificate's link among
+    them). The track page's progress blocks and header points no longer announce themselves,
+    so a screen reader hears this once, in this order; the page without JavaScript flashes
+    the same words. `answer` is None only when the row is no longer in the track's
+    structure: then the first part alone."""
+    status = ProgressStatus(change.progress.status).label.lower()
+    if not change.changed:
+        return format_html("“{}” was already {}: nothing changed.", title, status)
+    parts = [format_html("“{}” marked {}.", title, status)]
+    if answer is not None:
+        parts += _progress_said(answer, issued=change.certificate is not None)
+    linked_points = any(done.points_delta for done in change.linked)
+    if change.points_delta:
+        parts.append(f"{_points_moved(change.points_delta)}, {points_total} in total.")
+    elif linked_points:
+        parts.append(f"{_points(points_total)} in total.")
+    parts += notices
+    return format_html_join(" ", "{}", ((part,) for part in parts))
+
+
+def _progress_said(answer: selectors.StatusAnswer, *, issued: bool) -> list:
+    """The module's and the track's progress after a change, and whether the change completed
+    them or undid their completion. `issued`: the change issued the track's certificate (its
+    notice comes after)."""
+    home, *dependents = answer.module_rows
+    module, progress, before = home.module, home.progress, answer.home_before
+    parts = []
+    if progress is None or not progress.total_units:
+        parts.append(format_html("Everything in {} is optional.", module.title))
+    elif progress.complete:
+        parts.append(
+            format_html(
+                "{} complete: {} of {} done.",
+                module.title,
+                progress.done_units,
+                progress.total_units,
+            )
+        )
+    else:
+        parts.append(
+            format_html(
+                "{}: {} of {} done{}.",
+                module.title,
+                progress.done_units,
+                progress.total_units,
+                ", no longer complete" if before.complete else "",
+            )
+        )
+    # The modules whose soft lock the change lifted or set (sent only when it did).
+    ready = [row.module.title for row in dependents if not row.unfinished_requires]
+    if ready:
+        parts.append(format_html("Ready for {}.", _and(ready)))
+    for row in dependents:
+        if row.unfinished_requires:
+            first = _and([required.title for required in row.unfinished_requires])
+            parts.append(format_html("{}: finish {} first.", row.module.title, first))
+
+    completion = answer.page.completion
+    if completion.total_units:
+        others_complete = all(
+            other.complete
+            for module_id, other in completion.modules.items()
+            if module_id != module.id
+        )
+        was_complete = before.complete and others_complete
+        figures = (completion.done_units, completion.total_units, completion.percent)
+        if completion.complete and issued:  # the certificate's notice says the rest
+            parts.append(format_html("Track: {} of {} done ({}%).", *figures))
+        elif completion.complete:
+            parts.append(format_html("Track complete: {} of {} done ({}%).", *figures))
+        elif was_complete:
+            kept = " Your certificate stays yours." if answer.page.certificate else ""
+            parts.append(
+                format_html("Track: {} of {} done ({}%), no longer complete.{}", *figures, kept)
+            )
+        else:
+            parts.append(format_html("Track: {} of {} done ({}%).", *figures))
+    return parts
+
+
+def _answer_state(
+    request: HttpRequest, *, resource: Resource, change: services.ProgressChange | None
+) -> selectors.StatusAnswer | None:
+    """Where the learner stands after the change (or the refusal), from what the write knows
+    (`change.standing`): no query when it succeeded; after a refusal, one. None when the
+    resource is no longer in its track's structure."""
     structure = _structure(resource)
     node = structure.resource(resource.pk)
+    if node is None:
+        return None
     if change is not None and change.standing is not None:
         standing = change.standing
         status, completed_at = change.progress.status, change.progress.completed_at
@@ -263,7 +372,7 @@ def _status_fragments(
         done_before = done_after = state.done_ids
         passed, certificate = state.passed_ids, state.certificate
         completion = None
-    page, row, module_rows = selectors.status_answer_state(
+    return selectors.status_answer_state(
         structure=structure,
         resource=node,
         status=status,
@@ -275,15 +384,52 @@ def _status_fragments(
         certificate_code=certificate.code if certificate else None,
         completion=completion,
     )
+
+
+def _status_fragments(
+    request: HttpRequest,
+    *,
+    resource: Resource,
+    change: services.ProgressChange | None = None,
+    focus: str | None = None,
+    error: str | None = None,
+    notices: list | None = None,
+) -> HttpResponse:
+    """The changed resource row, then out-of-band only what the change can have changed: its
+    module's progress block (and the blocks of modules whose soft lock it set or lifted), the
+    track's progress, the header points, the track's message area (the notices, or the
+    refusal as an alert) and, after a change, #announcer with `status_said`: the one thing a
+    screen reader says."""
+    answer = _answer_state(request, resource=resource, change=change)
+    if answer is None:
+        # Removed from the track since the page was loaded (the refusal says so): no row, no
+        # progress to show; the message alone, and the row on the page is left as it is.
+        context = {"oob": True, "status_error": error, "notices": notices}
+        reply = render_to_string(f"{TRACK_TEMPLATE}#track-messages", context, request)
+        return reswap(HttpResponse(reply), "none")
+    points_total = services.profile_get_or_create(user=request.user).points_total
     context = selectors.track_page_context(
         request,
-        track=structure,
+        track=answer.page.track,
         enrolled=True,
-        page=page,
-        header_points=services.profile_get_or_create(user=request.user).points_total,
+        page=answer.page,
+        header_points=points_total,
     )
-    flash = [("error", error)] if error else [("success", n) for n in notices or []]
-    context.update(row=row, module_rows=module_rows, focus_status=focus, flash=flash)
+    context.update(
+        row=answer.row,
+        module_rows=answer.module_rows,
+        focus_status=focus,
+        status_error=error,
+        notices=notices,
+    )
+    if change is not None:
+        context["said"] = status_said(
+            title=resource.title,
+            change=change,
+            answer=answer,
+            points_total=points_total,
+            notices=notices or [],
+        )
     return HttpResponse(render_to_string(f"{TRACK_TEMPLATE}#status-answer", context, request))
 
 
