@@ -284,7 +284,7 @@ def add_item(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     if form.is_valid():
         values, module = _values(kind, form)
         try:
-            message = services.curation_item_add(
+            added = services.curation_item_add(
                 user=request.user, track=track, kind=kind, values=values, module=module
             )
         except EditInvalid as invalid:
@@ -294,8 +294,8 @@ def add_item(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, message)
-            return redirect(_anchor(track, kind, values.get("slug", "")))
+            messages.success(request, added.message)
+            return redirect(_anchor(track, kind, added.slug))
     return _add_form(request, track, kind, form, status=400)
 
 

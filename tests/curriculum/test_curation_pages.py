@@ -119,6 +119,24 @@ def test_an_item_added_without_a_slug_takes_one_from_its_title(lead, world):
     )
 
 
+@pytest.mark.parametrize(
+    ("kind", "data", "anchor"),
+    [
+        ("resources", {"module": "one", "title": "Extra reading", "kind": "article"}, "resource"),
+        ("capstones", {"module": "two", "title": "Extra project", "brief": "Do it."}, "capstone"),
+        ("modules", {"title": "Extra lesson"}, "module"),
+    ],
+)
+def test_an_item_added_without_a_slug_opens_the_outline_at_it(lead, kind, data, anchor):
+    """The redirect named the empty slug typed ("#resource-"), so the outline opened at its top
+    and the lead had to look for what they had just added."""
+    response = lead.post(f"/tracks/pets/edit/add/{kind}/", data)
+    assert response.status_code == 302
+    slug = data["title"].lower().replace(" ", "-")
+    assert response["Location"] == f"/tracks/pets/edit/#{anchor}-{slug}"
+    assert f'id="{anchor}-{slug}"' in lead.get(response["Location"]).content.decode()
+
+
 def test_adding_a_module_and_a_capstone(lead):
     response = lead.post(
         "/tracks/pets/edit/add/modules/", {"slug": "three", "title": "Lesson three", "weeks": "2"}
