@@ -416,6 +416,7 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
     limit = services._max_bytes()
     form = UploadForm()
     errors: list[str] = []
+    filename = ""  # of a refused file: the browser empties the field, the page names it
     if request.method == "POST":
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > limit + 64 * 1024:  # refuse before reading a huge body at all
@@ -437,23 +438,23 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
                         user=request.user, track=track, filename=handle.name, data=handle.read()
                     )
                 except services.UploadInvalid as invalid:
-                    errors = invalid.errors
+                    errors, filename = invalid.errors, handle.name
                     form.add_error(
-                        "file", "The file was not accepted; nothing was changed. See below."
+                        "file", f"{filename} was not accepted; nothing was changed. See below."
                     )
                 except NotAllowed as refusal:
                     raise PermissionDenied(str(refusal)) from None
                 else:
                     return redirect("curation:upload_preview", slug=track.slug, pk=saved.pk)
     status = 400 if form.errors else 200
-    return _upload_page(request, track, form, errors, status=status)
+    return _upload_page(request, track, form, errors, status=status, filename=filename)
 
 
-def _upload_page(request, track, form, errors, status=200) -> HttpResponse:
+def _upload_page(request, track, form, errors, status=200, filename="") -> HttpResponse:
     return render(
         request,
         "curriculum/curation/upload.html",
-        {"track": track, "form": form, "errors": errors},
+        {"track": track, "form": form, "errors": errors, "filename": filename},
         status=status,
     )
 

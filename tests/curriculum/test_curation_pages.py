@@ -304,6 +304,15 @@ def test_an_upload_line_reads_line_column_message(lead):
     ]
 
 
+def test_a_refused_upload_names_the_file_it_refused(lead):
+    """The browser empties the file field after the answer: the errors said nothing of which
+    file they were about."""
+    response = upload(lead, TRACK_YAML.replace("kind: paper", "kind: podcast"), "pets-v2.yaml")
+    body = response.content.decode()
+    assert "pets-v2.yaml was not accepted; nothing was changed. See below." in body
+    assert "What the loader found in pets-v2.yaml" in body
+
+
 def test_a_lead_cannot_change_leads_by_upload(lead):
     text = TRACK_YAML.replace("  summary:", "  leads: [friend@example.com]\n  summary:")
     response = upload(lead, text)
