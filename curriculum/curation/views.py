@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from tracker import permissions
 from tracker.services import NotAllowed, ServiceError
@@ -195,6 +196,12 @@ def edit_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResp
         else:
             if request.htmx:
                 track.refresh_from_db()
+                if kind != "modules" and module and module != row.module.slug:
+                    # Given another module in its form: its row leaves this list for that
+                    # module's, so the whole outline is redrawn, as after a move.
+                    messages.success(request, message)
+                    response = _htmx_outline(request, track, focus=f"edit-{kind}-{item}")
+                    return retarget(reswap(response, "outerHTML"), "#outline-body")
                 return _render_row(request, track, None, kind, item, message=message)
             messages.success(request, message)
             return redirect(_anchor(track, kind, item))
@@ -322,12 +329,13 @@ def _item_action(request: HttpRequest, slug: str, kind: str, item: str, act) -> 
     return redirect(_anchor(track, kind, item))
 
 
-def _htmx_outline(request: HttpRequest, track: Track) -> HttpResponse:
+def _htmx_outline(request: HttpRequest, track: Track, focus: str = "") -> HttpResponse:
     """The outline's body after a change that moves things around (reorder, archive,
-    restore): one swap, with the messages, and focus kept on the control pressed."""
+    restore, a resource or capstone given another module): one swap, with the messages, and
+    focus kept on the control pressed (or on `focus`)."""
     track.refresh_from_db()
     context = _outline_context(track) | {
-        "focus": request.POST.get("focus", ""),
+        "focus": focus or request.POST.get("focus", ""),
         "htmx_messages": True,
         "oob_status": True,
     }
