@@ -220,3 +220,22 @@ def test_moving_an_item_to_another_module_asks_before_dropping_another_form(brow
     assert answers and "not saved" in answers[0]
     assert Resource.objects.get(track__slug="pets", slug="notebook").module.slug == "one"
     context.close()
+
+
+def test_move_buttons_that_cannot_move_do_not_look_pressable(browser, live_server):
+    """ "Move up" on the first item looked like every other link-button; pressing it only said
+    the item was already first."""
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead)
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+
+    def look(name):
+        return page.get_by_role("button", name=name).evaluate(
+            "b => [getComputedStyle(b).color, getComputedStyle(b).textDecorationLine]"
+        )
+
+    first, second = look("Move up Lesson one"), look("Move up Lesson two")
+    assert first[1] == "none" and second[1] == "underline"
+    assert first[0] != second[0]
+    assert look("Move down Lesson two")[1] == "none"
+    context.close()
