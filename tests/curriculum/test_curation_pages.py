@@ -243,6 +243,34 @@ def test_upload_preview_apply(lead, world):
     assert not track.browser_ahead_of_file and track.file_loaded_at is not None
 
 
+def test_the_preview_says_in_which_module_each_new_item_goes(lead):
+    """ "To create: resource A reading" did not say where; a lead checks that too."""
+    text = TRACK_YAML.replace(
+        """          url: https://example.com/paper
+""",
+        """          url: https://example.com/paper
+        - slug: reading
+          title: A reading
+          kind: article
+    - slug: three
+      title: Lesson three
+      capstones:
+        - slug: wrap-up
+          title: Wrap-up
+          brief: Sum it up.
+""",
+    )
+    response = upload(lead, text)
+    created = lead.get(response["Location"]).context["preview"].created
+    assert [(item.title, item.where) for item in created] == [
+        ("Lesson three", ""),
+        ("A reading", "Lesson two"),
+        ("Wrap-up", "Lesson three"),
+    ]
+    body = lead.get(response["Location"]).content.decode()
+    assert "reading · in Lesson two" in body and "wrap-up · in Lesson three" in body
+
+
 def test_cancel_writes_nothing(lead):
     response = upload(lead, ARCHIVES_NOTEBOOK)
     lead.post(response["Location"], {"action": "cancel"})
