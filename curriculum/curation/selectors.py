@@ -100,6 +100,7 @@ class PreviewItem:
     slug: str
     title: str
     changes: list[FieldChange] = field(default_factory=list)
+    where: str = ""  # creates of resources and capstones: the module's title
     learners: int = 0  # archives: learners with progress or work on it
     points: int = 0  # archives: points those learners hold for it
 
@@ -173,13 +174,19 @@ def upload_preview(*, upload: TrackUpload) -> Preview:
 
 
 def _fill(preview: Preview, plan: Plan, track: Track) -> None:
-    module_slugs = dict(Module.objects.filter(track=track).values_list("pk", "slug"))
+    modules = list(Module.objects.filter(track=track).values_list("pk", "slug", "title"))
+    module_slugs = {pk: slug for pk, slug, _ in modules}
     track_slugs = dict(Track.objects.values_list("pk", "slug"))
+    # The modules' titles as the file has them (new ones too), for "in <module>".
+    module_titles = {slug: title for _, slug, title in modules}
+    for change in [*plan.creates.get(Module, []), *plan.updates.get(Module, [])]:
+        module_titles[change.row.slug] = change.values.get("title", change.row.title)
     for model, changes in plan.creates.items():
         for change in changes:
-            preview.created.append(
-                PreviewItem(_NOUNS[model], change.row.slug, change.values.get("title", ""))
-            )
+            item = PreviewItem(_NOUNS[model], change.row.slug, change.values.get("title", ""))
+            if model is not Module and change.module_key:
+                item.where = module_titles.get(change.module_key[1], change.module_key[1])
+            preview.created.append(item)
     for model, changes in plan.updates.items():
         for change in changes:
             if not change.counted:

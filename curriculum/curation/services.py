@@ -57,6 +57,7 @@ from .data import (
 )
 
 __all__ = [
+    "Added",
     "EditConflict",
     "EditInvalid",
     "TrackChanged",
@@ -95,6 +96,15 @@ class UploadInvalid(ServiceError):
     def __init__(self, errors: list[str]):
         self.errors = errors
         super().__init__("\n".join(errors))
+
+
+@dataclass(frozen=True)
+class Added:
+    """What curation_item_add did: the message to show, and the new item's slug (made from
+    its title when none was typed), so the page can open at it."""
+
+    message: str
+    slug: str
 
 
 def _require_editor(user, track: Track) -> None:
@@ -292,13 +302,15 @@ def _move_to_module(data: dict, kind: str, found, module_slug: str) -> None:
 
 def curation_item_add(
     *, user, track: Track, kind: str, values: dict, module: str | None = None
-) -> str:
+) -> Added:
     """Add a module (at the end of the track) or a resource or capstone (at the end of
     `module`). The slug is its identity from then on: progress and points hang on it."""
+    made: dict[str, str] = {}  # the slug the edit settled on
 
     def edit(data: dict) -> _Edit:
         slug = (values.get("slug") or "").strip()
         item: dict = {"slug": slug or _slug_from_title(track, data, kind, values.get("title"))}
+        made["slug"] = item["slug"]
         _apply_fields(item, kind, {**values, "slug": item["slug"]}, adding=True)
         _tag_needs_a_source(data, item)
         if kind == "modules":
@@ -318,7 +330,8 @@ def curation_item_add(
             path, f"Added {KINDS[kind]} “{item.get('title', '')}” to {module_dict['title']}."
         )
 
-    return _rewrite(user=user, track=track, edit=edit)[1]
+    message = _rewrite(user=user, track=track, edit=edit)[1]
+    return Added(message=message, slug=made["slug"])
 
 
 def _slug_from_title(track: Track, data: dict, kind: str, title) -> str:

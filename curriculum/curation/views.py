@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from tracker import permissions
 from tracker.services import NotAllowed, ServiceError
@@ -195,6 +196,12 @@ def edit_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResp
         else:
             if request.htmx:
                 track.refresh_from_db()
+                if kind != "modules" and module and module != row.module.slug:
+                    # Given another module in its form: its row leaves this list for that
+                    # module's, so the whole outline is redrawn, as after a move.
+                    messages.success(request, message)
+                    response = _htmx_outline(request, track, focus=f"edit-{kind}-{item}")
+                    return retarget(reswap(response, "outerHTML"), "#outline-body")
                 return _render_row(request, track, None, kind, item, message=message)
             messages.success(request, message)
             return redirect(_anchor(track, kind, item))
@@ -284,7 +291,7 @@ def add_item(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     if form.is_valid():
         values, module = _values(kind, form)
         try:
-            message = services.curation_item_add(
+            added = services.curation_item_add(
                 user=request.user, track=track, kind=kind, values=values, module=module
             )
         except EditInvalid as invalid:
@@ -294,8 +301,8 @@ def add_item(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, message)
-            return redirect(_anchor(track, kind, values.get("slug", "")))
+            messages.success(request, added.message)
+            return redirect(_anchor(track, kind, added.slug))
     return _add_form(request, track, kind, form, status=400)
 
 
@@ -322,12 +329,13 @@ def _item_action(request: HttpRequest, slug: str, kind: str, item: str, act) -> 
     return redirect(_anchor(track, kind, item))
 
 
-def _htmx_outline(request: HttpRequest, track: Track) -> HttpResponse:
+def _htmx_outline(request: HttpRequest, track: Track, focus: str = "") -> HttpResponse:
     """The outline's body after a change that moves things around (reorder, archive,
-    restore): one swap, with the messages, and focus kept on the control pressed."""
+    restore, a resource or capstone given another module): one swap, with the messages, and
+    focus kept on the control pressed (or on `focus`)."""
     track.refresh_from_db()
     context = _outline_context(track) | {
-        "focus": request.POST.get("focus", ""),
+        "focus": focus or request.POST.get("focus", ""),
         "htmx_messages": True,
         "oob_status": True,
     }
@@ -416,6 +424,7 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
     limit = services._max_bytes()
     form = UploadForm()
     errors: list[str] = []
+    filename = ""  # of a refused file: the browser empties the field, the page names it
     if request.method == "POST":
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > limit + 64 * 1024:  # refuse before reading a huge body at all
@@ -437,23 +446,23 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
                         user=request.user, track=track, filename=handle.name, data=handle.read()
                     )
                 except services.UploadInvalid as invalid:
-                    errors = invalid.errors
+                    errors, filename = invalid.errors, handle.name
                     form.add_error(
-                        "file", "The file was not accepted; nothing was changed. See below."
+                        "file", f"{filename} was not accepted; nothing was changed. See below."
                     )
                 except NotAllowed as refusal:
                     raise PermissionDenied(str(refusal)) from None
                 else:
                     return redirect("curation:upload_preview", slug=track.slug, pk=saved.pk)
     status = 400 if form.errors else 200
-    return _upload_page(request, track, form, errors, status=status)
+    return _upload_page(request, track, form, errors, status=status, filename=filename)
 
 
-def _upload_page(request, track, form, errors, status=200) -> HttpResponse:
+def _upload_page(request, track, form, errors, status=200, filename="") -> HttpResponse:
     return render(
         request,
         "curriculum/curation/upload.html",
-        {"track": track, "form": form, "errors": errors},
+        {"track": track, "form": form, "errors": errors, "filename": filename},
         status=status,
     )
 

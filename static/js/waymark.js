@@ -351,6 +351,21 @@
     if (askedAlready) { askedAlready = false; return; }
     if (!mayDropUnsavedTyping()) event.preventDefault();
   });
+  /* Saving a resource or capstone given another module in its form answers with the whole
+   * outline too (its row changes lists): ask first when another open form holds typing. */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches(".curation-editing form")) return;
+    var select = form.querySelector("select[name=module]");
+    var option = select && select.options[select.selectedIndex];
+    if (!option || option.defaultSelected) return;
+    var typed = document.querySelectorAll(UNSAVED);
+    for (var i = 0; i < typed.length; i++) {
+      if (typed[i] === form) continue;
+      if (!window.confirm("Another edit form on this page has changes that are not saved. Drop them and go on?")) event.preventDefault();
+      return;
+    }
+  });
   function putBack(item) {
     var others = movableSiblings(item).filter(function (other) { return other !== item; });
     var before = others[startedAt];

@@ -181,3 +181,61 @@ def test_focus_follows_the_item_archived_then_restored(browser, live_server):
     page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="Edit resource Lesson notebook")).to_be_focused()
     context.close()
+
+
+def test_a_resource_given_another_module_in_its_form_shows_there(browser, live_server):
+    """Saved from the in-place form, the row came back where it had been (under its old
+    module) though the resource now belonged to the other: the outline said otherwise than
+    the track page until a reload."""
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead)
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+    page.get_by_role("link", name="Edit resource Lesson notebook").click()
+    row = page.locator("#resource-notebook")
+    row.get_by_label("Module").select_option(label="Lesson two")
+    row.get_by_role("button", name="Save resource Lesson notebook").click()
+    expect(page.locator("#module-two #resource-notebook")).to_contain_text("Lesson notebook")
+    expect(page.locator("#module-one #resource-notebook")).to_have_count(0)
+    expect(page.get_by_role("link", name="Edit resource Lesson notebook")).to_be_focused()
+    expect(page.locator("#announcer")).to_contain_text("Saved resource “Lesson notebook”")
+    assert page.url.endswith("/tracks/pets/edit/")  # no reload
+    assert Resource.objects.get(track__slug="pets", slug="notebook").module.slug == "two"
+    assert not page.console_errors
+    context.close()
+
+
+def test_moving_an_item_to_another_module_asks_before_dropping_another_form(browser, live_server):
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead)
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+    page.get_by_role("link", name="Edit resource Lesson video").click()
+    page.locator("#resource-video").get_by_label("Notes").fill("Half a thought")
+    page.get_by_role("link", name="Edit resource Lesson notebook").click()
+    row = page.locator("#resource-notebook")
+    row.get_by_label("Module").select_option(label="Lesson two")
+    answers = []
+    page.once("dialog", lambda dialog: (answers.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="Save resource Lesson notebook").click()
+    expect(page.locator("#resource-video").get_by_label("Notes")).to_have_value("Half a thought")
+    assert answers and "not saved" in answers[0]
+    assert Resource.objects.get(track__slug="pets", slug="notebook").module.slug == "one"
+    context.close()
+
+
+def test_move_buttons_that_cannot_move_do_not_look_pressable(browser, live_server):
+    """ "Move up" on the first item looked like every other link-button; pressing it only said
+    the item was already first."""
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead)
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+
+    def look(name):
+        return page.get_by_role("button", name=name).evaluate(
+            "b => [getComputedStyle(b).color, getComputedStyle(b).textDecorationLine]"
+        )
+
+    first, second = look("Move up Lesson one"), look("Move up Lesson two")
+    assert first[1] == "none" and second[1] == "underline"
+    assert first[0] != second[0]
+    assert look("Move down Lesson two")[1] == "none"
+    context.close()

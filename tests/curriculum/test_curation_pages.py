@@ -119,6 +119,24 @@ def test_an_item_added_without_a_slug_takes_one_from_its_title(lead, world):
     )
 
 
+@pytest.mark.parametrize(
+    ("kind", "data", "anchor"),
+    [
+        ("resources", {"module": "one", "title": "Extra reading", "kind": "article"}, "resource"),
+        ("capstones", {"module": "two", "title": "Extra project", "brief": "Do it."}, "capstone"),
+        ("modules", {"title": "Extra lesson"}, "module"),
+    ],
+)
+def test_an_item_added_without_a_slug_opens_the_outline_at_it(lead, kind, data, anchor):
+    """The redirect named the empty slug typed ("#resource-"), so the outline opened at its top
+    and the lead had to look for what they had just added."""
+    response = lead.post(f"/tracks/pets/edit/add/{kind}/", data)
+    assert response.status_code == 302
+    slug = data["title"].lower().replace(" ", "-")
+    assert response["Location"] == f"/tracks/pets/edit/#{anchor}-{slug}"
+    assert f'id="{anchor}-{slug}"' in lead.get(response["Location"]).content.decode()
+
+
 def test_adding_a_module_and_a_capstone(lead):
     response = lead.post(
         "/tracks/pets/edit/add/modules/", {"slug": "three", "title": "Lesson three", "weeks": "2"}
@@ -225,6 +243,34 @@ def test_upload_preview_apply(lead, world):
     assert not track.browser_ahead_of_file and track.file_loaded_at is not None
 
 
+def test_the_preview_says_in_which_module_each_new_item_goes(lead):
+    """ "To create: resource A reading" did not say where; a lead checks that too."""
+    text = TRACK_YAML.replace(
+        """          url: https://example.com/paper
+""",
+        """          url: https://example.com/paper
+        - slug: reading
+          title: A reading
+          kind: article
+    - slug: three
+      title: Lesson three
+      capstones:
+        - slug: wrap-up
+          title: Wrap-up
+          brief: Sum it up.
+""",
+    )
+    response = upload(lead, text)
+    created = lead.get(response["Location"]).context["preview"].created
+    assert [(item.title, item.where) for item in created] == [
+        ("Lesson three", ""),
+        ("A reading", "Lesson two"),
+        ("Wrap-up", "Lesson three"),
+    ]
+    body = lead.get(response["Location"]).content.decode()
+    assert "reading · in Lesson two" in body and "wrap-up · in Lesson three" in body
+
+
 def test_cancel_writes_nothing(lead):
     response = upload(lead, ARCHIVES_NOTEBOOK)
     lead.post(response["Location"], {"action": "cancel"})
@@ -284,6 +330,15 @@ def test_an_upload_line_reads_line_column_message(lead):
         "video, course, chapter, article, paper, book, notebook, exercise, talk, quiz, other, "
         "track)"
     ]
+
+
+def test_a_refused_upload_names_the_file_it_refused(lead):
+    """The browser empties the file field after the answer: the errors said nothing of which
+    file they were about."""
+    response = upload(lead, TRACK_YAML.replace("kind: paper", "kind: podcast"), "pets-v2.yaml")
+    body = response.content.decode()
+    assert "pets-v2.yaml was not accepted; nothing was changed. See below." in body
+    assert "What the loader found in pets-v2.yaml" in body
 
 
 def test_a_lead_cannot_change_leads_by_upload(lead):

@@ -186,6 +186,19 @@ def test_a_module_with_only_optional_items_says_so(client, user):
     assert "0 of 0 done" not in body
 
 
+def test_an_empty_module_does_not_claim_its_items_are_optional(client, user):
+    """A lead adds a module in the editor before its resources: learners read "Everything in
+    this module is optional." about a module with nothing in it."""
+    track = TrackFactory(slug="empty")
+    ResourceFactory(module=ModuleFactory(track=track, title="Filled"))
+    ModuleFactory(track=track, title="Coming soon")
+    services.enrolment_join(learner=user, track=track)
+    client.force_login(user)
+    body = client.get("/tracks/empty/").content.decode()
+    assert "Nothing in this module yet." in body
+    assert "Everything in this module is optional." not in body
+
+
 def test_learners_without_the_linked_track_started_see_zero_of_its_units(client, tracks):
     learner = UserFactory()
     services.enrolment_join(learner=learner, track=tracks["outer"])
