@@ -769,21 +769,22 @@ row(
     members(405),
     cohort_admin_page(ANY_REDIRECT),
 )
-# Joining: the invite page is public (the code is the key); joining needs an account. A code
-# that no longer works has a page saying so (410) except for those already in the cohort.
+# Joining: the invite page is public (the code is the key); joining needs an account (an
+# anonymous press of the open invite's button goes to log in, remembered). A code that no
+# longer works has a page saying so (410) except for those already in the cohort.
 row("join/", lambda w: "/join/", everyone(200), everyone(400))
 row(
     "join/<str:code>/",
     lambda w: f"/join/{w.cohorts['revoked'].code}/",
     exp(anonymous=410, signed_in=410, member=200, cohort_admin=200),
-    exp(anonymous=LOGIN, signed_in=ANY_REDIRECT),
+    exp(anonymous=ANY_REDIRECT, signed_in=ANY_REDIRECT),  # back to the page saying why
     case="P's revoked invite (its people are told they are in)",
 )
 row(
     "join/<str:code>/",
     lambda w: "/join/NOSUCHCODE23/",
     everyone(404),
-    exp(anonymous=LOGIN, signed_in=ANY_REDIRECT),
+    exp(anonymous=ANY_REDIRECT, signed_in=ANY_REDIRECT),  # back to the page saying why
     case="an unknown code",
 )
 # Last: its POST makes every signed-in role a member of P (the cases of a route share one
