@@ -121,6 +121,23 @@ def test_members_get_403_and_outsiders_404_on_settings(client, cohort):
     assert client.get(url).status_code == 302
 
 
+def test_every_admin_page_links_to_the_others_and_the_dashboard(client, cohort, admin):
+    """The dashboard linked to none of the settings, invites, members and teams pages, and
+    they linked back to no dashboard: an admin went round through the cohort list."""
+    signed_in(client, admin)
+    names = ["dashboard", "settings", "invites", "members", "teams", "messages"]
+    urls = {name: reverse(f"cohorts:{name}", args=[cohort.slug]) for name in names}
+    tabs = {"dashboard": "Cohort dashboard", "settings": "Settings", "invites": "Invites"}
+    tabs |= {"members": "Members", "teams": "Teams"}
+    for name in names:
+        page = client.get(urls[name]).content.decode()
+        nav = page.split('<nav class="cohort-tabs"', 1)[1].split("</nav>", 1)[0]
+        for target, label in tabs.items():
+            assert re.search(rf'<a href="{urls[target]}"[^>]*>{label}</a>', nav), (name, target)
+        current = re.findall(r'<a href="([^"]+)" aria-current="page"', nav)
+        assert current == ([urls[name]] if name in tabs else []), name
+
+
 def test_details_are_edited(client, cohort, admin, track):
     response = signed_in(client, admin).post(
         reverse("cohorts:settings", args=[cohort.slug]),
