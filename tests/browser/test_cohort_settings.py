@@ -126,7 +126,7 @@ def test_without_javascript_a_refused_section_opens_where_its_message_is(
 
 def test_without_javascript_a_refused_new_team_opens_at_its_form(page_without_js, live_server):
     """The same on the teams page: under a few teams, a refused "New team" came back scrolled
-    to the top, with its message out of sight."""
+    to the top, with its message out of sight. A created team opens at the team."""
     page = page_without_js
     cohort, _, admin = spring_cohort()
     for name in ("Alpha", "Beta", "Gamma", "Delta"):
@@ -139,3 +139,9 @@ def test_without_javascript_a_refused_new_team_opens_at_its_form(page_without_js
     expect(page.get_by_label("Project title (optional)", exact=True)).to_have_value(
         "Solar detector"
     )
+
+    # Saved, it opens at the new team (where its members are added), not the emptied form.
+    page.get_by_label("Team name", exact=True).fill("Epsilon")
+    page.get_by_role("button", name="Create team").click()
+    expect(page.get_by_role("heading", name="Epsilon")).to_be_in_viewport()
+    expect(page.get_by_label("Add a member to Epsilon")).to_be_in_viewport()
