@@ -174,6 +174,21 @@ def phase_data(rows, *, initial=0):
     return data
 
 
+def test_a_phase_outside_the_cohort_names_its_days_as_the_page_does(client, staff, track):
+    """The messages wrote "02 Nov 2026" beside a page that says "2 Nov 2026"."""
+    cohort = make_cohort(
+        by=staff, tracks=[track], starts_on=date(2026, 11, 2), ends_on=date(2027, 2, 5)
+    )
+    url = reverse("cohorts:settings_phases", args=[cohort.slug])
+    rows = [("Early", "2026-10-01", "2026-11-20"), ("Late", "2026-12-01", "2027-03-01")]
+    page = signed_in(client, staff).post(url, phase_data(rows)).content.decode()
+    assert "The cohort starts on 2 Nov 2026; start the phase then or later." in page
+    assert "The cohort ends on 5 Feb 2027; end the phase then or earlier." in page
+    rows = [("Early", "2026-11-02", "2026-12-03"), ("Late", "2026-12-01", "2027-01-01")]
+    page = client.post(url, phase_data(rows)).content.decode()
+    assert "“Late” overlaps “Early”, which ends on 3 Dec 2026: start it after that." in page
+
+
 def test_phases_are_added_edited_and_removed(client, cohort, admin):
     start = cohort.starts_on
     url = reverse("cohorts:settings_phases", args=[cohort.slug])
