@@ -333,7 +333,11 @@ def test_a_bad_target_week_is_named_on_its_row(client, cohort, admin, track):
         reverse("cohorts:settings_targets", args=[cohort.slug]), data
     )
     assert response.status_code == 400
-    assert f'id="id_target_{tensors.pk}-errors"' in response.content.decode()
+    errors = response.content.decode().split(f'id="id_target_{tensors.pk}-errors"', 1)[1]
+    # It says what a target week is, not Django's "Ensure this value is less than or equal to".
+    assert errors.split("</ul>")[0].endswith(
+        "<li>Give a cohort week from 1 to 520 (week 1 starts on its first day).</li>"
+    )
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 2
 
 
