@@ -138,6 +138,7 @@ class PacePlanForm(CohortBaseForm):
 
     def __init__(self, *args, rows, **kwargs):
         super().__init__(*args, **kwargs)
+        week = f"Give a cohort week from 1 to {TARGET_WEEK_MAX} (week 1 starts on its first day)."
         for row in rows:
             self.fields[f"target_{row.module.pk}"] = forms.IntegerField(
                 label=f"Target week for {row.module.title}",
@@ -145,6 +146,9 @@ class PacePlanForm(CohortBaseForm):
                 max_value=TARGET_WEEK_MAX,
                 initial=row.target_week,
                 widget=forms.NumberInput(attrs={"class": "week-input", "inputmode": "numeric"}),
+                error_messages=dict.fromkeys(
+                    ("required", "invalid", "min_value", "max_value"), week
+                ),
             )
         self.rows = rows
 

@@ -264,6 +264,11 @@ def team_of(cohort: Cohort, pk: int) -> Team | None:
 # --- joining ------------------------------------------------------------------------------------
 
 
+def invite_code_known(code: str) -> bool:
+    """Whether some invite has this (normalised) code, working or not."""
+    return CohortInvite.objects.filter(code=code).exists()
+
+
 def invite_for_code(code: str) -> CohortInvite | None:
     """The invite with its cohort, tracks and phases for the join page."""
     return (

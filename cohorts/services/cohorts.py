@@ -350,6 +350,11 @@ def _set_tracks(cohort: Cohort, tracks: list[Track], *, now: datetime) -> None:
 
 
 @transaction.atomic
+def _day(day: date) -> str:
+    """A day as the pages write it: "2 Nov 2026" (not "02 Nov 2026")."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def cohort_phases_set(*, by, cohort: Cohort, phases: list[PhaseInput]) -> list[CohortPhase]:
     """Replace the cohort's phases with these: each named, inside the cohort's dates, none
     overlapping another. They are kept in date order whatever order they came in."""
@@ -373,13 +378,13 @@ def cohort_phases_set(*, by, cohort: Cohort, phases: list[PhaseInput]) -> list[C
             errors[f"{key}.starts_on"].append("Give the day the phase starts.")
         elif phase.starts_on < cohort.starts_on:
             errors[f"{key}.starts_on"].append(
-                f"The cohort starts on {cohort.starts_on:%d %b %Y}; start the phase then or later."
+                f"The cohort starts on {_day(cohort.starts_on)}; start the phase then or later."
             )
         if not isinstance(phase.ends_on, date):
             errors[f"{key}.ends_on"].append("Give the day the phase ends.")
         elif phase.ends_on > cohort.ends_on:
             errors[f"{key}.ends_on"].append(
-                f"The cohort ends on {cohort.ends_on:%d %b %Y}; end the phase then or earlier."
+                f"The cohort ends on {_day(cohort.ends_on)}; end the phase then or earlier."
             )
         elif isinstance(phase.starts_on, date) and phase.ends_on < phase.starts_on:
             errors[f"{key}.ends_on"].append("A phase must end on or after the day it starts.")
@@ -391,7 +396,7 @@ def cohort_phases_set(*, by, cohort: Cohort, phases: list[PhaseInput]) -> list[C
         ):
             if start <= earlier_end:
                 errors[f"phases.{row}.starts_on"].append(
-                    f"“{name}” overlaps “{earlier}”, which ends on {earlier_end:%d %b %Y}: "
+                    f"“{name}” overlaps “{earlier}”, which ends on {_day(earlier_end)}: "
                     "start it after that."
                 )
     if errors:

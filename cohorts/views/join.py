@@ -124,8 +124,15 @@ def join_code(request: HttpRequest) -> HttpResponse:
     form = JoinCodeForm(data)
     if data is not None and form.is_valid():
         code = services.normalise_code(form.cleaned_data["code"])
-        if code:
+        if not code:
+            form.add_error("code", "Type the letters and digits of your invite code.")
+        elif selectors.invite_code_known(code):
             return redirect("cohorts:join", code=code)
-        form.add_error("code", "Type the letters and digits of your invite code.")
+        else:  # asked here, next to what was typed, so one wrong character is not all retyped
+            form.add_error(
+                "code",
+                f"No invite has the code {code}. Check it against your invite, or ask whoever "
+                "sent it to you.",
+            )
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "cohorts/join_code.html", {"form": form}, status=status)

@@ -254,7 +254,7 @@ def settings_archive(request: HttpRequest, slug: str) -> HttpResponse:
         and not permissions.can_manage_cohort(request.user, archived)  # staff still manage it
     ):
         messages.info(request, f"{archived.name} is archived already.")
-        return redirect("cohorts:list")
+        return redirect(reverse("cohorts:list") + "#main")  # not the form's #archive (below)
     cohort = managed_cohort(request, slug, with_tracks=True)
     form = CohortArchiveForm(request.POST, cohort=cohort)
     if not form.is_valid():
@@ -269,7 +269,9 @@ def settings_archive(request: HttpRequest, slug: str) -> HttpResponse:
         f"{cohort.name} is archived: its members and admins no longer see it, and its invites "
         "let nobody in. Progress, points and certificates stay. Staff can restore it.",
     )
-    return redirect("cohorts:list")
+    # At the list's content, where this message is: a redirect without an anchor would keep the
+    # form's #archive (posted to so that a refusal opens at the form), which the list has not.
+    return redirect(reverse("cohorts:list") + "#main")
 
 
 @login_required

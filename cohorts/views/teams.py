@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tracker.models import public_name
@@ -49,11 +50,13 @@ def _render(request, cohort, *, create=None, team_forms=None, saved=""):
     return render(request, template, context, status=status_for(request, forms))
 
 
-def _done(request, cohort, message: str, *, level=messages.SUCCESS) -> HttpResponse:
+def _done(request, cohort, message: str, *, level=messages.SUCCESS, at: str = "") -> HttpResponse:
+    """Without HTMX, back to the page; a form posted to its section's anchor comes back there
+    (a redirect without an anchor keeps the one posted to), unless `at` names another place."""
     if request.htmx:
         return _render(request, cohort, saved=message)
     messages.add_message(request, level, message)
-    return redirect("cohorts:teams", slug=cohort.slug)
+    return redirect(reverse("cohorts:teams", args=[cohort.slug]) + (f"#{at}" if at else ""))
 
 
 def _team(cohort, pk: int):
@@ -77,7 +80,12 @@ def cohort_teams(request: HttpRequest, slug: str) -> HttpResponse:
         except services.CohortInvalid as refused:
             form.add_service_errors(refused.errors)
         else:
-            return _done(request, cohort, f"Created the team “{team.name}”: now add its members.")
+            return _done(
+                request,
+                cohort,
+                f"Created the team “{team.name}”: now add its members.",
+                at=f"team-{team.pk}-title",  # not the emptied "New team" form below it
+            )
     return _render(request, cohort, create=form)
 
 

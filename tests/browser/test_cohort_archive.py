@@ -45,8 +45,8 @@ def test_an_admin_archives_a_cohort_and_staff_restore_it(browser, live_server):
             assert Cohort.objects.get(pk=cohort.pk).archived_at is None
             page.get_by_label("Yes, Winter cohort is over: archive it.").check()
             page.get_by_role("button", name="Archive Winter cohort").click()
-            expect(page).to_have_url(f"{live_server.url}/cohorts/")
-            expect(page.get_by_text("Winter cohort is archived")).to_be_visible()
+            expect(page).to_have_url(f"{live_server.url}/cohorts/#main")
+            expect(page.get_by_text("Winter cohort is archived")).to_be_in_viewport()
             expect(page.get_by_test_id("cohort-row")).to_have_count(0)
         else:
             page.goto(f"{live_server.url}/cohorts/")

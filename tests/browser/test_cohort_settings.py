@@ -95,3 +95,53 @@ def test_focus_stays_in_the_section_a_form_swapped(page, live_server):
     page.get_by_role("button", name=re.compile("^Revoke")).first.click()
     expect(page.locator("#invites")).to_contain_text("revoked")
     assert page.evaluate(focused) != "BODY"
+
+
+def test_without_javascript_a_refused_section_opens_where_its_message_is(
+    page_without_js, live_server
+):
+    """Without JavaScript a refused pace plan, phases or archive form came back as the whole
+    page scrolled to its top (the Details form): the message was a screen or two further down,
+    and nothing in view said the save had failed."""
+    page = page_without_js
+    _, tensors, admin = spring_cohort()
+    log_in(page, live_server, admin)
+    page.goto(f"{live_server.url}/cohorts/spring/settings/")
+
+    page.get_by_label("Target week for Tensors").fill("0")
+    page.get_by_role("button", name="Save pace plan").click()
+    error = page.get_by_test_id(f"error-target_{tensors.pk}")
+    expect(error).to_be_in_viewport()
+    expect(page.get_by_label("Target week for Tensors")).to_have_value("0")
+
+    page.get_by_label("Phase name, row 1").fill("Learning")
+    page.get_by_label("Starts on, row 1").fill("2001-01-01")
+    page.get_by_label("Ends on, row 1").fill("2001-02-01")
+    page.get_by_role("button", name="Save phases").click()
+    expect(page.get_by_test_id("error-phases-0-starts_on")).to_be_in_viewport()
+
+    page.get_by_role("button", name="Archive Spring").click()
+    expect(page.get_by_text("Tick the box to confirm that the cohort is over.")).to_be_in_viewport()
+
+
+def test_without_javascript_a_refused_new_team_opens_at_its_form(page_without_js, live_server):
+    """The same on the teams page: under a few teams, a refused "New team" came back scrolled
+    to the top, with its message out of sight. A created team opens at the team."""
+    page = page_without_js
+    cohort, _, admin = spring_cohort()
+    for name in ("Alpha", "Beta", "Gamma", "Delta"):
+        cohort_services.team_create(by=admin, cohort=cohort, name=name)
+    log_in(page, live_server, admin)
+    page.goto(f"{live_server.url}/cohorts/spring/teams/")
+    page.get_by_label("Project title (optional)", exact=True).fill("Solar detector")
+    page.get_by_role("button", name="Create team").click()
+    expect(page.get_by_text("This field is required.")).to_be_in_viewport()
+    expect(page.get_by_label("Project title (optional)", exact=True)).to_have_value(
+        "Solar detector"
+    )
+
+    # Saved, it opens at the new team (where its members are added), not the emptied form.
+    page.get_by_label("Team name", exact=True).fill("Epsilon")
+    page.get_by_role("button", name="Create team").click()
+    expect(page.get_by_role("heading", name="Epsilon")).to_be_in_viewport()
+    expect(page.get_by_label("Add a member to Epsilon")).to_be_in_viewport()

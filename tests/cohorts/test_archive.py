@@ -36,7 +36,8 @@ def test_an_admin_archives_a_cohort_after_ticking_that_it_is_over(client, cohort
     done = client.post(
         reverse("cohorts:settings_archive", args=[cohort.slug]), {"confirm": "on"}, follow=True
     )
-    assert done.redirect_chain[-1][0] == reverse("cohorts:list")
+    # At the list's content: without an anchor of its own, the redirect kept the form's #archive.
+    assert done.redirect_chain[-1][0] == reverse("cohorts:list") + "#main"
     page = done.content.decode()
     assert "Spring cohort is archived" in page and 'data-testid="cohort-row"' not in page
     assert Cohort.objects.get(pk=cohort.pk).archived_at is not None
@@ -44,7 +45,7 @@ def test_an_admin_archives_a_cohort_after_ticking_that_it_is_over(client, cohort
     again = client.post(
         reverse("cohorts:settings_archive", args=[cohort.slug]), {"confirm": "on"}, follow=True
     )
-    assert again.redirect_chain[-1][0] == reverse("cohorts:list")
+    assert again.redirect_chain[-1][0] == reverse("cohorts:list") + "#main"
     assert "Spring cohort is archived already." in again.content.decode()
     # Gone for its admins and members; its invites let nobody in.
     assert client.get(settings_url).status_code == 404

@@ -121,6 +121,23 @@ def test_members_get_403_and_outsiders_404_on_settings(client, cohort):
     assert client.get(url).status_code == 302
 
 
+def test_every_admin_page_links_to_the_others_and_the_dashboard(client, cohort, admin):
+    """The dashboard linked to none of the settings, invites, members and teams pages, and
+    they linked back to no dashboard: an admin went round through the cohort list."""
+    signed_in(client, admin)
+    names = ["dashboard", "settings", "invites", "members", "teams", "messages"]
+    urls = {name: reverse(f"cohorts:{name}", args=[cohort.slug]) for name in names}
+    tabs = {"dashboard": "Cohort dashboard", "settings": "Settings", "invites": "Invites"}
+    tabs |= {"members": "Members", "teams": "Teams"}
+    for name in names:
+        page = client.get(urls[name]).content.decode()
+        nav = page.split('<nav class="cohort-tabs"', 1)[1].split("</nav>", 1)[0]
+        for target, label in tabs.items():
+            assert re.search(rf'<a href="{urls[target]}"[^>]*>{label}</a>', nav), (name, target)
+        current = re.findall(r'<a href="([^"]+)" aria-current="page"', nav)
+        assert current == ([urls[name]] if name in tabs else []), name
+
+
 def test_details_are_edited(client, cohort, admin, track):
     response = signed_in(client, admin).post(
         reverse("cohorts:settings", args=[cohort.slug]),
@@ -155,6 +172,21 @@ def phase_data(rows, *, initial=0):
         if delete:
             data[f"phases-{i}-DELETE"] = "on"
     return data
+
+
+def test_a_phase_outside_the_cohort_names_its_days_as_the_page_does(client, staff, track):
+    """The messages wrote "02 Nov 2026" beside a page that says "2 Nov 2026"."""
+    cohort = make_cohort(
+        by=staff, tracks=[track], starts_on=date(2026, 11, 2), ends_on=date(2027, 2, 5)
+    )
+    url = reverse("cohorts:settings_phases", args=[cohort.slug])
+    rows = [("Early", "2026-10-01", "2026-11-20"), ("Late", "2026-12-01", "2027-03-01")]
+    page = signed_in(client, staff).post(url, phase_data(rows)).content.decode()
+    assert "The cohort starts on 2 Nov 2026; start the phase then or later." in page
+    assert "The cohort ends on 5 Feb 2027; end the phase then or earlier." in page
+    rows = [("Early", "2026-11-02", "2026-12-03"), ("Late", "2026-12-01", "2027-01-01")]
+    page = client.post(url, phase_data(rows)).content.decode()
+    assert "“Late” overlaps “Early”, which ends on 3 Dec 2026: start it after that." in page
 
 
 def test_phases_are_added_edited_and_removed(client, cohort, admin):
@@ -301,7 +333,11 @@ def test_a_bad_target_week_is_named_on_its_row(client, cohort, admin, track):
         reverse("cohorts:settings_targets", args=[cohort.slug]), data
     )
     assert response.status_code == 400
-    assert f'id="id_target_{tensors.pk}-errors"' in response.content.decode()
+    errors = response.content.decode().split(f'id="id_target_{tensors.pk}-errors"', 1)[1]
+    # It says what a target week is, not Django's "Ensure this value is less than or equal to".
+    assert errors.split("</ul>")[0].endswith(
+        "<li>Give a cohort week from 1 to 520 (week 1 starts on its first day).</li>"
+    )
     assert CohortModuleTarget.objects.get(cohort=cohort, module=tensors).target_week == 2
 
 

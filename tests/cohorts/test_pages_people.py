@@ -146,6 +146,19 @@ def test_an_unknown_code_is_404_and_a_typed_code_finds_its_page(client, cohort, 
     assert response.status_code == 400 and 'id="id_code-errors"' in response.content.decode()
 
 
+def test_a_mistyped_code_is_said_next_to_what_was_typed(client, cohort, admin):
+    """A code with one character wrong went to a "We don't know that invite" page whose link
+    brought back an empty box: all twelve characters to type again."""
+    invite = services.invite_create(by=admin, cohort=cohort)
+    typed = f"{invite.code[:-1]}{'A' if invite.code[-1] != 'A' else 'B'}".lower()
+    response = client.post(reverse("cohorts:join_code"), {"code": typed})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'value="{typed}"' in page
+    errors = page.split('id="id_code-errors"', 1)[1].split("</ul>", 1)[0]
+    assert f"No invite has the code {typed.upper()}." in errors
+
+
 # --- members and co-admins -------------------------------------------------------------------
 
 
