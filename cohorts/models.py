@@ -197,6 +197,12 @@ class CohortInvite(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("cohorts:join", args=[self.code])
 
+    @property
+    def display_code(self) -> str:
+        """The code as people read it off a slide and type it: groups of four (K7QM-2XPA-9RTW);
+        /join/ takes it with or without the hyphens."""
+        return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
+
 
 class Team(models.Model):
     """A project team of cohort members (they may come from different tracks)."""

@@ -54,10 +54,12 @@ def invite_problem(invite: CohortInvite | None, *, now: datetime) -> InviteUnusa
             f"This invite to {name} was withdrawn. Ask the cohort's admins for a new one.",
         )
     if invite.expires_at is not None and now >= invite.expires_at:
+        # In the active time zone: the viewer's own on the invite page (`in_viewer_time_zone`).
+        ended = timezone.localtime(invite.expires_at)
         return InviteUnusable(
             InviteProblem.EXPIRED,
-            f"This invite to {name} expired on {invite.expires_at:%d %b %Y at %H:%M} UTC. "
-            "Ask the cohort's admins for a new one.",
+            f"This invite to {name} expired on {ended.day} {ended:%b %Y at %H:%M} "
+            f"({timezone.get_current_timezone_name()} time). Ask the cohort's admins for a new one.",
         )
     if invite.max_uses is not None and invite.use_count >= invite.max_uses:
         return InviteUnusable(

@@ -20,7 +20,7 @@ from .. import services
 from ..forms import JoinCodeForm
 from ..models import CohortRole
 from ..selectors import manage as selectors
-from .access import cohort_home_url
+from .access import cohort_home_url, in_viewer_time_zone
 
 
 def _status_for(problem) -> int:
@@ -30,6 +30,7 @@ def _status_for(problem) -> int:
 
 
 @require_http_methods(["GET", "POST"])
+@in_viewer_time_zone
 def join(request: HttpRequest, code: str) -> HttpResponse:
     normalised = services.normalise_code(code)
     if normalised != code:  # typed by hand: show the canonical address

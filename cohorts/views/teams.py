@@ -44,6 +44,8 @@ def _render(request, cohort, *, create=None, team_forms=None, saved=""):
         "rows": rows,
         "create": create,
         "free_count": len(page.free_members),
+        # No one free and no one in a team: the cohort has no members yet.
+        "anyone_in_a_team": any(row.members for row, _, _ in rows),
         "saved": saved,
     }
     template = f"{TEMPLATE}#teams" if request.htmx else TEMPLATE

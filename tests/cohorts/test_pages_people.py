@@ -40,6 +40,9 @@ def test_an_admin_creates_and_revokes_an_invite(client, cohort, admin):
     assert timedelta(days=6, hours=23) < invite.expires_at - timezone.now() <= timedelta(days=7)
     page = client.get(url).content.decode()
     assert f"/join/{invite.code}/" in page and "0 of 30" in page and "Open" in page
+    grouped = f"{invite.code[:4]}-{invite.code[4:8]}-{invite.code[8:]}"  # as /join/'s example
+    assert f"<code>{grouped}</code>" in page
+    assert client.post("/join/", {"code": grouped.lower()})["Location"] == f"/join/{invite.code}/"
     response = client.post(reverse("cohorts:invites_revoke", args=[cohort.slug, invite.pk]), **HTMX)
     assert response.status_code == 200 and "Revoked" in response.content.decode()
     invite.refresh_from_db()
@@ -167,12 +170,14 @@ def test_members_are_listed_and_removed_after_confirmation(client, cohort, admin
     membership = join(cohort, learner)
     page = signed_in(client, admin).get(reverse("cohorts:members", args=[cohort.slug]))
     assert "Lea Learner" in page.content.decode()
-    assert membership.invite.code in page.content.decode()
+    assert membership.invite.display_code in page.content.decode()
     url = reverse("cohorts:members_remove", args=[cohort.slug, membership.pk])
     confirm = client.get(url)
     assert confirm.status_code == 200 and "Remove Lea Learner" in confirm.content.decode()
     # Two members may share a name: the page says which one this is.
-    assert f"with the invite <code>{membership.invite.code}</code>" in confirm.content.decode()
+    assert (
+        f"with the invite <code>{membership.invite.display_code}</code>" in confirm.content.decode()
+    )
     assert client.post(url).status_code == 302
     membership.refresh_from_db()
     assert membership.removed_at is not None
@@ -232,7 +237,8 @@ def test_teams_are_formed_in_the_browser(client, cohort, admin):
     assert response.status_code == 302
     assert TeamMembership.objects.filter(team=team, user=ana).exists()
     page = client.get(url).content.decode()
-    assert "Every member is in a team." in page
+    assert "Every member of the cohort is in a team. To move someone here, take them out" in page
+    assert "Add a member to Owls" not in page  # no form that can only be refused
     response = client.post(
         reverse("cohorts:teams_update", args=[cohort.slug, team.pk]),
         {f"team-{team.pk}-name": "", f"team-{team.pk}-project_link": "ftp://x"},
@@ -335,3 +341,34 @@ def test_a_track_archived_under_a_running_cohort_leaves_its_pages(client, cohort
     left = client.post(reverse("track:leave", args=[track.slug]))
     assert left["Location"] == reverse("tracker:dashboard")
     assert client.get(left["Location"]).status_code == 200
+
+
+def test_an_expired_invite_says_when_in_the_viewer_s_time_zone(client, cohort, admin):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tracker import services as tracker_services
+
+    invite = services.invite_create(by=admin, cohort=cohort)
+    ended = datetime(2026, 3, 5, 23, 30, tzinfo=ZoneInfo("UTC"))  # 6 March, 08:30 in Tokyo
+    CohortInvite.objects.filter(pk=invite.pk).update(expires_at=ended)
+    learner = UserFactory()
+    tracker_services.profile_update(
+        user=learner,
+        display_name="Kenji",
+        time_zone="Asia/Tokyo",
+        nudge_enabled=True,
+        nudge_weekday=0,
+        nudge_hour=9,
+    )
+    page = signed_in(client, learner).get(f"/join/{invite.code}/").content.decode()
+    assert "expired on 6 Mar 2026 at 08:30 (Asia/Tokyo time)" in page
+
+
+def test_a_team_in_a_cohort_without_members_says_to_invite_people(client, cohort, admin):
+    services.team_create(by=admin, cohort=cohort, name="Owls")
+    page = signed_in(client, admin).get(reverse("cohorts:teams", args=[cohort.slug]))
+    html = page.content.decode()
+    assert "The cohort has no members to add yet" in html
+    assert f'href="/cohorts/{cohort.slug}/invites/">invite people</a>' in html
+    assert "Add a member to Owls" not in html
