@@ -212,6 +212,17 @@ def test_every_status_keeps_its_page_with_the_review(client, world, status, show
     assert 'name="action"' not in page.content.decode()
 
 
+def test_the_dashboard_links_a_passed_removed_capstone_to_its_page(client, world):
+    """Its activity line had no link once the capstone was archived (the track page's anchor
+    is gone): the capstone's own page is still the learner's."""
+    submission = learner_with(world, SubmissionStatus.PASSED)
+    archive(world)
+    client.force_login(submission.learner)
+    dashboard = client.get("/me/").content.decode()
+    assert f'<a href="{PAGE}">Final project</a>' in dashboard
+    assert client.get(PAGE).status_code == 200
+
+
 def test_learners_without_work_on_it_get_404_like_a_removed_resource(client, world):
     learner_with(world, SubmissionStatus.SUBMITTED)
     archive(world)
