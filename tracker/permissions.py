@@ -183,6 +183,17 @@ def can_submit_capstone(user, capstone: Capstone) -> bool:
     return capstone.archived_at is None and is_enrolled(user, capstone.track_id)
 
 
+def can_view_capstone(user, capstone: Capstone, submission: CapstoneSubmission | None) -> bool:
+    """The capstone's page (`submission`: this person's own on it, or None). Signed in; once
+    the capstone was removed from its track (archived, or its module was), only a learner
+    with work on it, to read that work and its review."""
+    if not is_signed_in(user):
+        return False
+    if capstone.archived_at is None:
+        return True
+    return submission is not None and is_owner(user, submission)
+
+
 # --- track leads ----------------------------------------------------------------------------------
 
 
@@ -245,6 +256,13 @@ def can_review_submission(user, submission: CapstoneSubmission) -> bool:
         and submission.status == SubmissionStatus.SUBMITTED
         and can_review_capstone(user, submission.capstone)
     )
+
+
+def can_request_changes(user, submission: CapstoneSubmission) -> bool:
+    """Send this submission back for changes: whoever may review it, while its capstone is in
+    its track. A learner cannot edit or resubmit work on a removed (archived) capstone, so
+    changes asked of it could never be made; passing it stays possible."""
+    return submission.capstone.archived_at is None and can_review_submission(user, submission)
 
 
 def can_view_submission(user, submission: CapstoneSubmission) -> bool:

@@ -6,13 +6,108 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
-from tracker.models import CapstoneSubmission, PointsEntry, Progress, ProgressStatus
+from tracker.models import (
+    CapstoneSubmission,
+    PointsEntry,
+    Progress,
+    ProgressStatus,
+    SubmissionStatus,
+)
 
 from ..loader import CurriculumInvalid, load_specs, read_upload
 from ..loader.apply import Plan
 from ..models import Capstone, Module, Resource, Track, TrackUpload
+
+# --- learners' work on capstones an archive would remove -------------------------------------
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+@dataclass(frozen=True)
+class CapstoneWork:
+    """Learners' work on a capstone (or a module's capstones) that archiving it leaves
+    unfinished: submissions waiting for review, and work not submitted (drafts, and work sent
+    back for changes). Passed work needs no word: it keeps its points either way."""
+
+    waiting: int = 0
+    unsubmitted: int = 0
+
+    @property
+    def key(self) -> str:
+        """The counts as a confirmation form carries them (what the lead was told)."""
+        return f"{self.waiting}-{self.unsubmitted}"
+
+    def __bool__(self) -> bool:
+        return bool(self.waiting or self.unsubmitted)
+
+    def __add__(self, other: CapstoneWork) -> CapstoneWork:
+        return CapstoneWork(self.waiting + other.waiting, self.unsubmitted + other.unsubmitted)
+
+    @property
+    def said(self) -> str:
+        """What archiving does to that work, in the words of the archive confirmations (the
+        editor's dialog, its page without JavaScript, an upload's preview)."""
+        parts = []
+        if self.waiting:
+            n = self.waiting
+            parts.append(
+                f"{n} submission{_plural(n, ' is', 's are')} waiting for review: "
+                f"{_plural(n, 'it stays', 'they stay')} in the review queue, marked as from a "
+                "removed capstone, and can still be passed (not sent back for changes)."
+            )
+        if self.unsubmitted:
+            n = self.unsubmitted
+            parts.append(
+                f"{n} draft{_plural(n, '', 's')} (not submitted yet, or sent back for changes): "
+                f"{_plural(n, 'its learner', 'their learners')} can still read "
+                f"{_plural(n, 'it', 'them')} but no longer edit or submit "
+                f"{_plural(n, 'it', 'them')}."
+            )
+        return " ".join(parts)
+
+
+_UNSUBMITTED = (SubmissionStatus.DRAFT, SubmissionStatus.CHANGES_REQUESTED)
+
+
+def capstone_work(*, capstone_ids) -> dict[int, CapstoneWork]:
+    """`CapstoneWork` per capstone id (absent: none): one grouped query."""
+    capstone_ids = list(capstone_ids)
+    if not capstone_ids:
+        return {}
+    counts: dict[int, CapstoneWork] = {}
+    for capstone_id, status, n in (
+        CapstoneSubmission.objects.filter(
+            capstone_id__in=capstone_ids,
+            status__in=[SubmissionStatus.SUBMITTED, *_UNSUBMITTED],
+        )
+        .values_list("capstone_id", "status")
+        .annotate(n=Count("pk"))
+    ):
+        waiting = n if status == SubmissionStatus.SUBMITTED else 0
+        counts[capstone_id] = counts.get(capstone_id, CapstoneWork()) + CapstoneWork(
+            waiting, n - waiting
+        )
+    return counts
+
+
+def item_capstone_work(*, track: Track, kind: str, slug: str) -> CapstoneWork:
+    """The learners' unfinished work that archiving this active capstone, or this active
+    module's capstones, would leave (nothing for a resource): two queries."""
+    if kind == "capstones":
+        capstones = Capstone.objects.active().filter(track=track, slug=slug)
+    elif kind == "modules":
+        capstones = Capstone.objects.active().filter(
+            track=track, module__slug=slug, module__archived_at__isnull=True
+        )
+    else:
+        return CapstoneWork()
+    work = capstone_work(capstone_ids=capstones.values_list("pk", flat=True))
+    return sum(work.values(), CapstoneWork())
+
 
 # --- the outline -------------------------------------------------------------------------------
 
@@ -24,6 +119,8 @@ class OutlineModule:
     capstones: list[Capstone] = field(default_factory=list)
     first: bool = False
     last: bool = False
+    # Learners' unfinished work on its capstones (what archiving the module leaves unfinished).
+    work: CapstoneWork = field(default_factory=CapstoneWork)
 
 
 @dataclass
@@ -40,8 +137,9 @@ class Outline:
 
 
 def curation_outline(*, track: Track) -> Outline:
-    """The track's modules in order with their resources and capstones, and what is archived
-    (three queries, whatever the track's size)."""
+    """The track's modules in order with their resources and capstones, and what is archived;
+    each active capstone (and module) with the learners' unfinished work on it, which its
+    archive confirmation states (four queries, whatever the track's size)."""
     modules = list(Module.objects.filter(track=track).order_by("position", "pk"))
     resources = list(
         Resource.objects.filter(track=track)
@@ -65,6 +163,11 @@ def curation_outline(*, track: Track) -> Outline:
             rows[capstone.module_id].capstones.append(capstone)
         elif capstone.archived_at is not None:
             archived_capstones.append(capstone)
+    work = capstone_work(capstone_ids=[c.pk for row in active for c in row.capstones])
+    for row in active:
+        for capstone in row.capstones:
+            capstone.work = work.get(capstone.pk, CapstoneWork())
+            row.work += capstone.work
     if active:
         active[0].first = True
         active[-1].last = True
@@ -103,6 +206,8 @@ class PreviewItem:
     where: str = ""  # creates of resources and capstones: the module's title
     learners: int = 0  # archives: learners with progress or work on it
     points: int = 0  # archives: points those learners hold for it
+    # archives of a capstone or module: learners' unfinished work on its capstones
+    work: CapstoneWork = field(default_factory=CapstoneWork)
 
 
 @dataclass
@@ -126,6 +231,12 @@ class Preview:
     @property
     def points_at_stake(self) -> int:
         return sum(item.points for item in self.archived)
+
+    @property
+    def work_at_stake(self) -> CapstoneWork:
+        """Unfinished work on the capstones it archives (a module's capstones are archived,
+        and listed, with it: each counted once)."""
+        return sum((item.work for item in self.archived if item.noun == "capstone"), CapstoneWork())
 
 
 _NOUNS = {Track: "track", Module: "module", Resource: "resource", Capstone: "capstone"}
@@ -249,13 +360,19 @@ def _count_at_stake(preview: Preview, plan: Plan) -> None:
             .annotate(total=Sum("amount"))
         ):
             points[("resource", pk)] = total or 0
+    work: dict[int, CapstoneWork] = {}
     if capstones:
-        for pk, n in (
+        for pk, n, waiting, unsubmitted in (
             CapstoneSubmission.objects.filter(capstone_id__in=capstones)
             .values_list("capstone_id")
-            .annotate(n=Count("learner_id", distinct=True))
+            .annotate(
+                n=Count("learner_id", distinct=True),
+                waiting=Count("pk", filter=Q(status=SubmissionStatus.SUBMITTED)),
+                unsubmitted=Count("pk", filter=Q(status__in=_UNSUBMITTED)),
+            )
         ):
             learners[("capstone", pk)] = n
+            work[pk] = CapstoneWork(waiting, unsubmitted)
         for pk, total in (
             PointsEntry.objects.filter(capstone_id__in=capstones)
             .values_list("capstone_id")
@@ -271,6 +388,8 @@ def _count_at_stake(preview: Preview, plan: Plan) -> None:
         if model in (Resource, Capstone):
             key = (item.noun, row.pk)
             item.learners, item.points = learners.get(key, 0), points.get(key, 0)
+        if model is Capstone:
+            item.work = work.get(row.pk, CapstoneWork())
     # A module: the learners with progress on any of its archived resources, and the points
     # its archived resources and capstones hold.
     modules = [row.pk for row in plan.archived_rows.get(Module, [])]
@@ -288,11 +407,17 @@ def _count_at_stake(preview: Preview, plan: Plan) -> None:
             module_points[row.module_id] = module_points.get(row.module_id, 0) + points.get(
                 (_NOUNS[model], row.pk), 0
             )
+    module_work: dict[int, CapstoneWork] = {}
+    for row in plan.archived_rows.get(Capstone, []):
+        module_work[row.module_id] = module_work.get(row.module_id, CapstoneWork()) + work.get(
+            row.pk, CapstoneWork()
+        )
     for item in preview.archived:
         row, model = by_slug[(item.noun, item.slug)]
         if model is Module:
             item.learners = module_learners.get(row.pk, 0)
             item.points = module_points.get(row.pk, 0)
+            item.work = module_work.get(row.pk, CapstoneWork())
 
 
 # --- a track's history -------------------------------------------------------------------------

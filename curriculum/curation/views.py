@@ -22,7 +22,7 @@ from tracker.services import NotAllowed, ServiceError
 from tracker.views.track import learner_required
 
 from ..exporter import track_export_data, track_yaml
-from ..models import Track, TrackUpload, UploadStatus
+from ..models import Capstone, Module, Track, TrackUpload, UploadStatus
 from . import selectors, services
 from .data import KINDS, EditInvalid, fingerprint, locate
 from .forms import FORMS, TrackForm, UploadForm
@@ -346,6 +346,21 @@ def _htmx_outline(request: HttpRequest, track: Track, focus: str = "") -> HttpRe
 @learner_required
 @require_POST
 def archive_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResponse:
+    """Archive an item. A capstone, or a module with capstones, that learners have unfinished
+    work on (waiting for review, drafts) is archived only once the lead was told about that
+    work: with JavaScript the editor's dialog says it (its form carries the counts it showed,
+    `shown`); without, this answers with a confirmation page first (`confirmed`). Counts that
+    changed since are told again."""
+    track = _editable_track(request, slug)
+    kind = _kind(kind)
+    work = selectors.item_capstone_work(track=track, kind=kind, slug=item)
+    told = request.POST.get("confirmed")
+    if told is None and request.htmx:
+        told = request.POST.get("shown")
+    if work and told != work.key:
+        answer = _archive_confirmation(request, track, kind, item, work, stale=told is not None)
+        if answer is not None:
+            return answer
     return _item_action(
         request,
         slug,
@@ -355,6 +370,25 @@ def archive_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpR
             user=request.user, track=track, kind=kind, slug=item
         ),
     )
+
+
+def _archive_confirmation(request, track, kind, item, work, *, stale: bool):
+    """Ask before archiving what learners have unfinished work on; None when the item is gone
+    (the service then says so)."""
+    model = Module if kind == "modules" else Capstone
+    row = model.objects.active().filter(track=track, slug=item).first()
+    if row is None:
+        return None
+    noun = KINDS[kind]
+    if request.htmx:  # the dialog told other counts: the outline comes back with today's
+        messages.warning(
+            request,
+            f"Nothing was archived: learners' work on the {noun} “{row.title}” changed since "
+            f"this page was loaded. {work.said} Press Archive again to archive it.",
+        )
+        return _htmx_outline(request, track, focus=f"archive-{kind}-{item}")
+    context = {"track": track, "kind": kind, "noun": noun, "row": row, "work": work}
+    return render(request, "curriculum/curation/archive_confirm.html", context | {"stale": stale})
 
 
 @never_cache

@@ -239,3 +239,53 @@ def test_move_buttons_that_cannot_move_do_not_look_pressable(browser, live_serve
     assert first[0] != second[0]
     assert look("Move down Lesson two")[1] == "none"
     context.close()
+
+
+def test_archiving_a_capstone_with_waiting_work_says_so_in_its_dialog(browser, live_server):
+    """The dialog said only that learners keep their progress: nothing of the submissions
+    waiting for review, which stay in the queue and can no longer be sent back."""
+    from curriculum.models import Capstone
+    from tests.factories import UserFactory, enrol
+    from tracker import services as tracker_services
+
+    world = build(progress=False)
+    final = Capstone.objects.get(track=world.track, slug="final")
+    for title, submit in (("Waiting work", True), ("A draft", False)):
+        learner = enrol(UserFactory(), world.track)
+        save = (
+            tracker_services.capstone_submit
+            if submit
+            else tracker_services.capstone_submission_save
+        )
+        save(
+            learner=learner,
+            capstone=final,
+            title=title,
+            link="",
+            writeup="Done.",
+            constraints_met=[],
+        )
+    context, page = signed_in(browser, live_server, world.lead)
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+    archive = page.get_by_role("button", name="Archive capstone Final project")
+    answers = []
+    page.once("dialog", lambda dialog: (answers.append(dialog.message), dialog.dismiss()))
+    archive.click()
+    expect(archive).to_be_visible()
+    assert answers == [
+        "Archive Final project? 1 submission is waiting for review: it stays in the review "
+        "queue, marked as from a removed capstone, and can still be passed (not sent back for "
+        "changes). 1 draft (not submitted yet, or sent back for changes): its learner can still "
+        "read it but no longer edit or submit it. Learners keep their work, reviews and points "
+        "on it, and you can restore it."
+    ]
+    assert Capstone.objects.get(pk=final.pk).archived_at is None  # dismissed: nothing changed
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    archive.click()
+    expect(page.get_by_role("button", name="Restore capstone Final project")).to_be_focused()
+    assert Capstone.objects.get(pk=final.pk).archived_at is not None
+    page.goto(f"{live_server.url}/lead/reviews/")
+    expect(page.get_by_test_id("capstone-removed")).to_have_text("Removed from the track")
+    assert not page.console_errors
+    context.close()

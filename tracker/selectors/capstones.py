@@ -42,9 +42,17 @@ class CapstonePage:
         return self.capstone.track
 
     @property
+    def removed(self) -> bool:
+        """The capstone was removed from its track (archived, or its module was): its page
+        shows the learner's work read-only."""
+        return self.capstone.archived_at is not None
+
+    @property
     def editable(self) -> bool:
-        return self.enrolled and (
-            self.submission is None or self.submission.status in EDITABLE_STATUSES
+        return (
+            self.enrolled
+            and not self.removed
+            and (self.submission is None or self.submission.status in EDITABLE_STATUSES)
         )
 
     def constraint_rows(self) -> list[tuple[str, bool]]:
@@ -64,11 +72,11 @@ def constraint_rows(
 
 
 def capstone_page(*, learner, track_slug: str, capstone_slug: str) -> CapstonePage | None:
-    """Everything the page shows, in at most six queries; None for an unknown or archived
-    capstone."""
+    """Everything the page shows, in at most six queries; None for an unknown capstone or one
+    of an archived track. A capstone removed from its track comes too (with `removed`): its
+    page is its learners' own work to read, which `permissions.can_view_capstone` decides."""
     capstone = (
-        Capstone.objects.active()
-        .select_related("track", "module")
+        Capstone.objects.select_related("track", "module")
         .filter(track__slug=track_slug, track__archived_at__isnull=True, slug=capstone_slug)
         .first()
     )
@@ -95,7 +103,7 @@ def capstone_page(*, learner, track_slug: str, capstone_slug: str) -> CapstonePa
     certificate = Certificate.objects.filter(learner=learner, track_id=capstone.track_id).first()
     peer_waiting = 0
     passed = submission is not None and submission.status == SubmissionStatus.PASSED
-    if passed and capstone.review == ReviewMode.PEER:
+    if passed and capstone.review == ReviewMode.PEER and capstone.archived_at is None:
         peer_waiting = (
             CapstoneSubmission.objects.filter(capstone=capstone, status=SubmissionStatus.SUBMITTED)
             .exclude(learner=learner)

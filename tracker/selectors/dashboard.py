@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Exists, OuterRef, Sum
 from django.db.models.functions import TruncWeek
+from django.urls import reverse
 from django.utils import timezone
 
 from cohorts.standing import CohortStanding, standings_for
@@ -96,11 +97,15 @@ class ActivityItem:
     points: int | None
     # False once the item or its track was archived: its anchor is gone, so no link.
     current: bool = True
+    # A capstone removed from its track: its own page, which stays the learner's to read.
+    removed_page: str = ""
 
     @property
     def url(self) -> str:
-        if self.track is None or not self.current or self.track.archived_at is not None:
+        if self.track is None or self.track.archived_at is not None:
             return ""
+        if not self.current:
+            return self.removed_page
         return f"{self.track.get_absolute_url()}{self.anchor}"
 
 
@@ -248,6 +253,15 @@ _LEDGER_LABELS = {
 }
 
 
+def _removed_capstone_page(capstone) -> str:
+    """The page of a capstone removed from its track (the learner's work on it stays there)."""
+    if capstone is None or capstone.archived_at is None:
+        return ""
+    return reverse(
+        "track:capstone_submission", kwargs={"slug": capstone.track.slug, "item": capstone.slug}
+    )
+
+
 def _recent_activity(*, learner) -> list[ActivityItem]:
     """The latest progress changes merged with the latest ledger entries; an award or reversal
     made by a progress change (same resource, same instant) is shown on that change."""
@@ -288,6 +302,7 @@ def _recent_activity(*, learner) -> list[ActivityItem]:
                 status=_LEDGER_LABELS[(prefix, entry.kind)],
                 points=entry.amount,
                 current=source.archived_at is None,
+                removed_page=_removed_capstone_page(entry.capstone),
             )
         )
     items.sort(key=lambda item: item.when, reverse=True)

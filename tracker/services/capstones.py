@@ -53,6 +53,7 @@ __all__ = [
     "capstone_submit",
     "capstone_review_check",
     "capstone_review",
+    "capstone_removed_message",
     "capstone_team_credit",
 ]
 
@@ -161,6 +162,11 @@ def _in_capstone_order(capstone: Capstone, ticked: list[str]) -> list[str]:
     return [text for text in dict.fromkeys(capstone.constraints or []) if text in ticked]
 
 
+def capstone_removed_message(capstone: Capstone) -> str:
+    """Why work on a capstone removed from its track (archived) can no longer change."""
+    return f"The capstone '{capstone.title}' was removed from its track; it takes no submissions."
+
+
 def _editable_submission(*, learner, capstone: Capstone, now: datetime) -> CapstoneSubmission:
     """The learner's submission on this capstone, locked, created as a draft if new."""
     submission, _ = CapstoneSubmission.objects.select_for_update().get_or_create(
@@ -191,9 +197,7 @@ def _store_work(
     """Validate the learner's fields (all problems at once, nothing written when any) and put
     them on their editable submission, unsaved."""
     if capstone.archived_at is not None:
-        raise ServiceError(
-            f"The capstone '{capstone.title}' was removed from its track; it takes no submissions."
-        )
+        raise ServiceError(capstone_removed_message(capstone))
     if not permissions.can_submit_capstone(learner, capstone):
         raise NotEnrolled(capstone.track, "work on its capstone")
     title, link, writeup, constraints_met = _clean_fields(*fields)
@@ -305,6 +309,14 @@ def capstone_review_check(
                 if submission.capstone.review == ReviewMode.PEER
                 else "."
             )
+        )
+    if decision == SubmissionStatus.CHANGES_REQUESTED and not permissions.can_request_changes(
+        reviewer, submission
+    ):
+        raise ServiceError(
+            f"“{submission.capstone.title}” was removed from its track, so its learner can no "
+            "longer edit or resubmit this work: pass it, or restore the capstone before "
+            "requesting changes."
         )
     if decision == SubmissionStatus.CHANGES_REQUESTED and not (comments or "").strip():
         raise ServiceError(
@@ -637,6 +649,12 @@ def _email_reviewed(*, submission_id: int, certificate_code: str | None) -> None
         ]
     if submission.reviewer_comments:
         lines += ["", "Reviewer's comments:", "", submission.reviewer_comments]
+    if capstone.archived_at is not None:
+        lines += [
+            "",
+            f"The capstone was removed from {track.title}; your work and its review stay on "
+            "its page for you to read.",
+        ]
     lines += ["", f"Your submission: {page}"]
     if certificate_code:
         certificate_path = reverse("certificate", kwargs={"code": certificate_code})

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from curriculum.models import ReviewMode
 
-from .. import selectors, services
+from .. import permissions, selectors, services
 from ..forms_capstones import CapstoneSubmissionForm
 from ..models import SubmissionStatus
 
@@ -19,13 +19,18 @@ from ..models import SubmissionStatus
 @require_http_methods(["GET", "POST"])
 def submission(request: HttpRequest, slug: str, item: str) -> HttpResponse:
     page = selectors.capstone_page(learner=request.user, track_slug=slug, capstone_slug=item)
-    if page is None:
+    if page is None or not permissions.can_view_capstone(
+        request.user, page.capstone, page.submission
+    ):
         raise Http404("No such capstone in this track.")
     capstone = page.capstone
     if request.method == "GET":
         form = CapstoneSubmissionForm(capstone=capstone, submission=page.submission)
         return _render(request, page, form)
 
+    if page.removed:  # read-only: the service would refuse it too, whatever the fields say
+        messages.error(request, services.capstone_removed_message(capstone))
+        return redirect(request.path)
     form = CapstoneSubmissionForm(request.POST, capstone=capstone)
     if not form.is_valid():
         return _render(request, page, form, status=400)

@@ -193,6 +193,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "form": form,
             "can_review": permissions.can_review_submission(request.user, submission),
+            "can_request_changes": permissions.can_request_changes(request.user, submission),
             "Status": SubmissionStatus,
         },
         status=400 if form.errors else 200,
