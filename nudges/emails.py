@@ -70,6 +70,29 @@ def _pace(projection) -> str:
     return "behind" if projection.behind else "ahead" if projection.ahead else "on time"
 
 
+def _next(item, track_url: str) -> dict:
+    resource = item.resource
+    linked = resource.linked_track
+    if linked is None:
+        return {
+            "title": resource.title,
+            "url": f"{track_url}#resource-{resource.slug}",
+            "minutes": resource.minutes,
+            "alternatives": item.choices - 1,
+        }
+    # A step that is a whole other track is done there: link to that track (as /me/ does), with
+    # its time left when the learner follows it (as the pace page counts it).
+    followed = item.linked_minutes_left is not None
+    return {
+        "title": resource.title,
+        "url": f"{settings.SITE_URL}{linked.url}",
+        "minutes": item.linked_minutes_left if followed else resource.minutes,
+        "minutes_left": followed,
+        "linked_track": linked.title,
+        "alternatives": item.choices - 1,
+    }
+
+
 def context_for(data: NudgeData) -> dict:
     """Everything the templates show, as plain strings, numbers and dicts, links and dates
     already made: rendering thousands of emails a minute leaves no room for reverse(), date
@@ -95,15 +118,7 @@ def context_for(data: NudgeData) -> dict:
                 # Hours a week or a target date of their own; else the time hints are the plan.
                 "own_plan": projection.basis == "plan" or projection.goal_is_target,
                 "plan_url": f"{site}{_path('track:pace_plan', slug=item.track.slug)}",
-                "next": [
-                    {
-                        "title": next_item.resource.title,
-                        "url": f"{track_url}#resource-{next_item.resource.slug}",
-                        "minutes": next_item.resource.minutes,
-                        "alternatives": next_item.choices - 1,
-                    }
-                    for next_item in item.next_items
-                ]
+                "next": [_next(next_item, track_url) for next_item in item.next_items]
                 + [
                     {  # only capstones left: they are what comes next
                         "title": f"Capstone: {capstone.title}",

@@ -174,6 +174,9 @@ class NextItem:
     module: ModuleNode
     # >1 when this stands for a choice group (any one of them will do).
     choices: int = 1
+    # A resource standing for a track the learner follows: that track's time left (what the
+    # pace page and /me/ count for it), instead of the resource's own estimate.
+    linked_minutes_left: int | None = None
 
 
 @dataclass
@@ -506,6 +509,10 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
             ),
         )
         next_items = plan.next_items(completion, rows.skipped)
+        followed = completions[enrolment.learner_id]
+        for item in next_items:
+            if item.resource.linked_track_id in followed:
+                item.linked_minutes_left = followed[item.resource.linked_track_id].minutes_left
         nudge.tracks.append(
             TrackNudge(
                 structure,

@@ -1,0 +1,84 @@
+"""What the weekly nudge says, read as its learner reads it: each figure and link must agree
+with the learner's own pages, and the preview must show exactly what is sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.urls import reverse
+
+from curriculum.models import ResourceKind
+from nudges import emails, schedule, selectors
+from tests.factories import ModuleFactory, ResourceFactory, TrackFactory
+from tracker import services as tracker_services
+
+from .conftest import make_learner
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
+
+
+def done(learner, resource, when):
+    tracker_services.progress_set_status(
+        learner=learner, resource=resource, status="done", now=when
+    )
+
+
+def sent_and_previewed(client, learner, *, now=NOW):
+    """The email as the worker renders it, checked against the learner's own preview page."""
+    zone = schedule.zone_or_utc(learner.profile.time_zone)
+    week = schedule.current_week(now=now, zone=zone)
+    data = selectors.nudge_batch(learner_ids=[learner.pk], week=week, now=now)[learner.pk]
+    email = emails.render_nudge(data)
+    client.force_login(learner)
+    with time_machine.travel(now, tick=False):
+        page = client.get(reverse("nudges:preview_own")).content.decode()
+    body = email.html.split("<body>", 1)[1].rsplit("</body>", 1)[0].strip()
+    assert body in page, "the preview differs from the email that is sent"
+    return email
+
+
+def test_a_stage_that_is_another_track_links_to_it_with_its_time_left_there(client):
+    """Learning Deep Learning's fast.ai stage read "fast.ai: Practical Deep Learning for Coders
+    (2640 min)", linked to its row on Learning Deep Learning's page, for a learner 73% through
+    the fast.ai track: /me/ links that step to the fast.ai track and the pace page counts its
+    525 minutes left."""
+    base = ModuleFactory(track=TrackFactory(slug="base-course", title="Base course"))
+    first = ResourceFactory(module=base, minutes=10)
+    ResourceFactory(module=base, minutes=15)
+    outer = ModuleFactory(track=TrackFactory(slug="outer-path", title="Outer path"))
+    ResourceFactory(
+        module=outer,
+        kind=ResourceKind.TRACK,
+        linked_track=base.track,
+        url="",
+        minutes=300,
+        title="The base stage",
+        slug="base-stage",
+    )
+    follower, newcomer = make_learner(), make_learner()
+    for track in (outer.track, base.track):
+        tracker_services.enrolment_join(learner=follower, track=track, now=NOW - timedelta(days=9))
+    tracker_services.enrolment_join(
+        learner=newcomer, track=outer.track, now=NOW - timedelta(days=9)
+    )
+    done(follower, first, NOW - timedelta(days=2))
+
+    base_url = f"{settings.SITE_URL}/tracks/base-course/"
+    email = sent_and_previewed(client, follower)
+    assert f'<a href="{base_url}">The base stage</a>' in email.html
+    assert "(the track Base course completes it; 15 min left)" in email.html
+    assert f"The base stage (the track Base course completes it; 15 min left)\n   {base_url}\n" in (
+        email.text
+    )
+    assert "300 min" not in email.text and "#resource-base-stage" not in email.text
+
+    # Not following it: the link is the same, the time is the stage's own estimate.
+    email = sent_and_previewed(client, newcomer)
+    assert f"The base stage (the track Base course completes it; 300 min)\n   {base_url}\n" in (
+        email.text
+    )
