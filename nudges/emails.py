@@ -70,6 +70,11 @@ def _pace(projection) -> str:
     return "behind" if projection.behind else "ahead" if projection.ahead else "on time"
 
 
+def _capstone_title(title: str) -> str:
+    # "Capstone I: supervised deep learning" needs no "Capstone: " in front.
+    return title if title.lower().startswith("capstone") else f"Capstone: {title}"
+
+
 def _next(item, track_url: str) -> dict:
     resource = item.resource
     linked = resource.linked_track
@@ -121,7 +126,7 @@ def context_for(data: NudgeData) -> dict:
                 "next": [_next(next_item, track_url) for next_item in item.next_items]
                 + [
                     {  # only capstones left: they are what comes next
-                        "title": f"Capstone: {capstone.title}",
+                        "title": _capstone_title(capstone.title),
                         "url": site
                         + _path(
                             "track:capstone_submission",
@@ -130,6 +135,7 @@ def context_for(data: NudgeData) -> dict:
                         ),
                         "minutes": None,
                         "alternatives": 0,
+                        "in_review": capstone.id in item.capstones_in_review,
                     }
                     for capstone in item.capstones_next
                 ],

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from curriculum.models import ResourceKind
 from nudges import emails, schedule, selectors
-from tests.factories import ModuleFactory, ResourceFactory, TrackFactory
+from tests.factories import CapstoneFactory, ModuleFactory, ResourceFactory, TrackFactory
 from tracker import services as tracker_services
 
 from .conftest import make_learner
@@ -81,4 +81,33 @@ def test_a_stage_that_is_another_track_links_to_it_with_its_time_left_there(clie
     email = sent_and_previewed(client, newcomer)
     assert f"The base stage (the track Base course completes it; 300 min)\n   {base_url}\n" in (
         email.text
+    )
+
+
+def test_a_capstone_handed_in_is_not_told_as_work_still_to_do(client):
+    """With only capstones left, "Next up" listed "Capstone: Capstone I: supervised deep
+    learning" for a learner whose submission was waiting for review (the track page says
+    "Submitted"), as if it were theirs to do."""
+    module = ModuleFactory(track=TrackFactory(slug="with-capstones"))
+    resource = ResourceFactory(module=module, minutes=10)
+    handed_in = CapstoneFactory(module=module, title="Capstone I: a classifier", review="lead")
+    CapstoneFactory(module=module, title="Final project", review="lead")
+    learner = make_learner(track=module.track)
+    done(learner, resource, NOW - timedelta(days=3))
+    tracker_services.capstone_submit(
+        learner=learner,
+        capstone=handed_in,
+        title="My classifier",
+        link="https://example.com/work",
+        writeup="",
+        constraints_met=list(handed_in.constraints),
+        now=NOW - timedelta(days=2),
+    )
+
+    email = sent_and_previewed(client, learner)
+    assert "1. Capstone I: a classifier (submitted, waiting for review)\n" in email.text
+    assert "2. Capstone: Final project\n" in email.text
+    assert "Capstone: Capstone I" not in email.text
+    assert 'Capstone I: a classifier</a> <span class="muted">(submitted, waiting for review)' in (
+        email.html
     )
