@@ -169,6 +169,9 @@ def context_for(data: NudgeData) -> dict:
         "completions": data.completions_recent,
         "points": data.points_recent,
         "streak": data.streak,
+        # A first week and a finished course are not a lapse: the quiet-week line says which.
+        "started": any(item.completion.done_units for item in data.tracks),
+        "all_complete": all(item.completion.complete for item in data.tracks),
         "tracks": tracks,
         "capstones": capstones,
         "cohort": data.cohort,

@@ -111,3 +111,32 @@ def test_a_capstone_handed_in_is_not_told_as_work_still_to_do(client):
     assert 'Capstone I: a classifier</a> <span class="muted">(submitted, waiting for review)' in (
         email.html
     )
+
+
+def test_a_quiet_week_is_not_called_a_lapse_for_a_newcomer_or_a_finished_course(client):
+    """A learner who had enrolled that morning read "a single resource this week gets you going
+    again"; one whose every track was complete was told to finish a resource (none was left);
+    one whose streak had lapsed read "Streak: none yet", as if they had never had one."""
+    module = ModuleFactory(track=TrackFactory(slug="short-course"))
+    first, second = ResourceFactory(module=module), ResourceFactory(module=module)
+    newcomer = make_learner()
+    tracker_services.enrolment_join(
+        learner=newcomer, track=module.track, now=NOW - timedelta(hours=3)
+    )
+    lapsed, finished = make_learner(track=module.track), make_learner(track=module.track)
+    done(lapsed, first, NOW - timedelta(days=20))
+    for resource in (first, second):
+        done(finished, resource, NOW - timedelta(days=20))
+
+    text = sent_and_previewed(client, newcomer).text
+    assert "Nothing logged yet: a single resource this week gets you started." in text
+    assert "going again" not in text and "Streak: none yet." in text
+
+    text = sent_and_previewed(client, lapsed).text
+    assert "a single resource this week gets you going again." in text
+    assert "Streak: none this week or last. Finish one thing this week to start a new one." in text
+
+    text = sent_and_previewed(client, finished).text
+    assert "Nothing logged in the last 7 days, and nothing is left to do in your tracks." in text
+    assert "Streak: none this week or last.\n" in text
+    assert "a single resource" not in text and "Finish one thing" not in text
