@@ -56,7 +56,7 @@ def subject_for(data: NudgeData) -> str:
     lead = f"Next up: {' '.join(first.resource.title.split())}" if first else "Your week on Waymark"
     if data.completions_recent:
         n = data.completions_recent
-        return f"{n} done this week · {lead}"[:200]
+        return f"{n} done in the last 7 days · {lead}"[:200]
     return lead[:200]
 
 

@@ -140,3 +140,17 @@ def test_a_quiet_week_is_not_called_a_lapse_for_a_newcomer_or_a_finished_course(
     assert "Nothing logged in the last 7 days, and nothing is left to do in your tracks." in text
     assert "Streak: none this week or last.\n" in text
     assert "a single resource" not in text and "Finish one thing" not in text
+
+
+def test_the_subject_counts_the_same_seven_days_as_the_email(client):
+    """Sent on a Monday morning, the subject said "3 done this week" of work done the week
+    before (the learner's week, as /me/ counts it, had just begun), while the email itself said
+    "In the last 7 days you finished 3 resources"."""
+    module = ModuleFactory(track=TrackFactory(slug="weekly"))
+    resources = [ResourceFactory(module=module, title=f"Step {i}") for i in range(4)]
+    learner = make_learner(track=module.track)
+    for resource in resources[:3]:
+        done(learner, resource, datetime(2026, 11, 26, 18, tzinfo=UTC))  # Thursday
+    email = sent_and_previewed(client, learner, now=datetime(2026, 11, 30, 9, tzinfo=UTC))
+    assert email.subject == "3 done in the last 7 days · Next up: Step 3"
+    assert "In the last 7 days you finished 3 resources" in email.text
