@@ -403,3 +403,14 @@ def test_the_preview_gives_the_due_time_on_the_learners_own_clock(client, staff,
             page = client.get(reverse("nudges:preview", args=[learner.pk])).content.decode()
             assert "Due Sunday 29 Nov 2026, 08:00 NZDT (Pacific/Auckland:" in page
             assert "19:00" not in page
+
+
+def test_a_learner_whose_address_bounced_is_told_how_to_get_nudges_again(client, small_track):
+    """The preview said only "Your address was refused for good (550): nothing more is sent
+    to it", with nothing the learner could do about it (a new primary address is the way)."""
+    learner = make_learner(track=small_track)
+    services.address_flag(email=learner.email, code=550, error="550 5.1.1 No such user")
+    client.force_login(learner)
+    page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "Your address was refused for good (550)" in page
+    assert f'<a href="{reverse("account_email")}">Make another address your primary one</a>' in page
