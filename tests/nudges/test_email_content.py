@@ -154,3 +154,16 @@ def test_the_subject_counts_the_same_seven_days_as_the_email(client):
     email = sent_and_previewed(client, learner, now=datetime(2026, 11, 30, 9, tzinfo=UTC))
     assert email.subject == "3 done in the last 7 days · Next up: Step 3"
     assert "In the last 7 days you finished 3 resources" in email.text
+
+
+def test_the_email_says_its_links_need_a_log_in_and_unsubscribing_does_not(client):
+    """Every link but "Stop these emails" leads to a page behind the log-in (the pace plan,
+    the dashboard, the profile, a capstone, the cohort page), and the email did not say so."""
+    module = ModuleFactory(track=TrackFactory(slug="links"))
+    ResourceFactory(module=module)
+    learner = make_learner(track=module.track)
+    email = sent_and_previewed(client, learner)
+    said = "these links open your own pages on Waymark: log in if it asks; stopping these emails"
+    assert said in email.html and said[0].upper() + said[1:] in email.text
+    client.logout()
+    assert client.get(reverse("track:pace_plan", args=["links"])).status_code == 302
