@@ -56,7 +56,7 @@ def subject_for(data: NudgeData) -> str:
     lead = f"Next up: {' '.join(first.resource.title.split())}" if first else "Your week on Waymark"
     if data.completions_recent:
         n = data.completions_recent
-        return f"{n} done this week · {lead}"[:200]
+        return f"{n} done in the last 7 days · {lead}"[:200]
     return lead[:200]
 
 
@@ -68,6 +68,34 @@ def _pace(projection) -> str:
     if projection.complete:
         return "complete"
     return "behind" if projection.behind else "ahead" if projection.ahead else "on time"
+
+
+def _capstone_title(title: str) -> str:
+    # "Capstone I: supervised deep learning" needs no "Capstone: " in front.
+    return title if title.lower().startswith("capstone") else f"Capstone: {title}"
+
+
+def _next(item, track_url: str) -> dict:
+    resource = item.resource
+    linked = resource.linked_track
+    if linked is None:
+        return {
+            "title": resource.title,
+            "url": f"{track_url}#resource-{resource.slug}",
+            "minutes": resource.minutes,
+            "alternatives": item.choices - 1,
+        }
+    # A step that is a whole other track is done there: link to that track (as /me/ does), with
+    # its time left when the learner follows it (as the pace page counts it).
+    followed = item.linked_minutes_left is not None
+    return {
+        "title": resource.title,
+        "url": f"{settings.SITE_URL}{linked.url}",
+        "minutes": item.linked_minutes_left if followed else resource.minutes,
+        "minutes_left": followed,
+        "linked_track": linked.title,
+        "alternatives": item.choices - 1,
+    }
 
 
 def context_for(data: NudgeData) -> dict:
@@ -95,18 +123,10 @@ def context_for(data: NudgeData) -> dict:
                 # Hours a week or a target date of their own; else the time hints are the plan.
                 "own_plan": projection.basis == "plan" or projection.goal_is_target,
                 "plan_url": f"{site}{_path('track:pace_plan', slug=item.track.slug)}",
-                "next": [
-                    {
-                        "title": next_item.resource.title,
-                        "url": f"{track_url}#resource-{next_item.resource.slug}",
-                        "minutes": next_item.resource.minutes,
-                        "alternatives": next_item.choices - 1,
-                    }
-                    for next_item in item.next_items
-                ]
+                "next": [_next(next_item, track_url) for next_item in item.next_items]
                 + [
                     {  # only capstones left: they are what comes next
-                        "title": f"Capstone: {capstone.title}",
+                        "title": _capstone_title(capstone.title),
                         "url": site
                         + _path(
                             "track:capstone_submission",
@@ -115,6 +135,7 @@ def context_for(data: NudgeData) -> dict:
                         ),
                         "minutes": None,
                         "alternatives": 0,
+                        "in_review": capstone.id in item.capstones_in_review,
                     }
                     for capstone in item.capstones_next
                 ],
@@ -148,6 +169,9 @@ def context_for(data: NudgeData) -> dict:
         "completions": data.completions_recent,
         "points": data.points_recent,
         "streak": data.streak,
+        # A first week and a finished course are not a lapse: the quiet-week line says which.
+        "started": any(item.completion.done_units for item in data.tracks),
+        "all_complete": all(item.completion.complete for item in data.tracks),
         "tracks": tracks,
         "capstones": capstones,
         "cohort": data.cohort,

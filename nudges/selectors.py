@@ -174,6 +174,9 @@ class NextItem:
     module: ModuleNode
     # >1 when this stands for a choice group (any one of them will do).
     choices: int = 1
+    # A resource standing for a track the learner follows: that track's time left (what the
+    # pace page and /me/ count for it), instead of the resource's own estimate.
+    linked_minutes_left: int | None = None
 
 
 @dataclass
@@ -185,6 +188,8 @@ class TrackNudge:
     projection: pace.Projection
     # When no resource is left to do: the required capstones still to pass, in track order.
     capstones_next: list = field(default_factory=list)
+    # Of those, the ones handed in and waiting for review (nothing for the learner to do).
+    capstones_in_review: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -472,9 +477,22 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
     progress = _progress_rows(ids) if enrolments else {}
     passed: dict[int, set[int]] = defaultdict(set)
     handed_in: dict[int, dict[int, datetime]] = defaultdict(dict)  # as the pace page reads it
-    for learner_id, capstone_id, submitted, reviewed, created in CapstoneSubmission.objects.filter(
-        learner_id__in=ids, status=SubmissionStatus.PASSED
-    ).values_list("learner_id", "capstone_id", "submitted_at", "reviewed_at", "created_at"):
+    in_review: dict[int, set[int]] = defaultdict(set)
+    for (
+        learner_id,
+        capstone_id,
+        status,
+        submitted,
+        reviewed,
+        created,
+    ) in CapstoneSubmission.objects.filter(
+        learner_id__in=ids, status__in=[SubmissionStatus.PASSED, SubmissionStatus.SUBMITTED]
+    ).values_list(
+        "learner_id", "capstone_id", "status", "submitted_at", "reviewed_at", "created_at"
+    ):
+        if status == SubmissionStatus.SUBMITTED:
+            in_review[learner_id].add(capstone_id)
+            continue
         passed[learner_id].add(capstone_id)
         handed_in[learner_id][capstone_id] = submitted or reviewed or created
 
@@ -506,6 +524,10 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
             ),
         )
         next_items = plan.next_items(completion, rows.skipped)
+        followed = completions[enrolment.learner_id]
+        for item in next_items:
+            if item.resource.linked_track_id in followed:
+                item.linked_minutes_left = followed[item.resource.linked_track_id].minutes_left
         nudge.tracks.append(
             TrackNudge(
                 structure,
@@ -514,6 +536,7 @@ def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int
                 next_items,
                 projection,
                 [] if next_items else plan.open_capstones(passed[enrolment.learner_id]),
+                in_review[enrolment.learner_id],
             )
         )
 

@@ -93,9 +93,13 @@ def test_a_cohort_admins_preview_holds_only_the_cohorts_tracks(client, cohorts):
     assert "Cohort lesson" in page
     assert "Hobby lesson" not in page and "private hobby track" not in page.lower()
     assert 'data-testid="tracks-left-out"' in page and "1 other track" in page
+    # Not what is sent (its subject and next items can be the hobby track's): not called so.
+    assert "The email, with your cohort's tracks only" in page
+    assert "as it will be sent" not in page
     client.force_login(member)  # their own preview: everything
     own = client.get(reverse("nudges:preview_own")).content.decode()
     assert "Hobby lesson" in own and 'data-testid="tracks-left-out"' not in own
+    assert "The email as it will be sent" in own
 
 
 def test_members_and_learners_do_not_see_the_log(client, cohorts):

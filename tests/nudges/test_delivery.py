@@ -97,7 +97,7 @@ def test_the_email_has_every_section_with_absolute_links_and_list_headers(
     assert unsubscribe.startswith("https://waymark.example/nudges/unsubscribe/")
     assert message["List-Unsubscribe"].strip() == f"<{unsubscribe}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message["Subject"] == "2 done this week · Next up: Item reading"
+    assert message["Subject"] == "2 done in the last 7 days · Next up: Item reading"
 
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()

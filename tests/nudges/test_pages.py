@@ -384,3 +384,33 @@ def test_without_a_plan_the_email_does_not_call_the_hints_your_own_plan(client, 
     assert "Your own plan: projected finish" in (
         client.get(reverse("nudges:preview_own")).content.decode()
     )
+
+
+def test_the_preview_gives_the_due_time_on_the_learners_own_clock(client, staff, small_track):
+    """An Auckland learner whose nudge goes out on Sunday at 08:00 read "Due Saturday 28 Nov
+    2026, 19:00 UTC (Pacific/Auckland: your weekday and hour, in your time zone)": the time was
+    the server's, the sentence the learner's."""
+    learner = make_learner(
+        zone="Pacific/Auckland",
+        weekday=6,
+        hour=8,
+        track=small_track,
+        date_joined=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    with time_machine.travel(datetime(2026, 11, 28, 14, tzinfo=UTC), tick=False):
+        for viewer in (learner, staff):
+            client.force_login(viewer)
+            page = client.get(reverse("nudges:preview", args=[learner.pk])).content.decode()
+            assert "Due Sunday 29 Nov 2026, 08:00 NZDT (Pacific/Auckland:" in page
+            assert "19:00" not in page
+
+
+def test_a_learner_whose_address_bounced_is_told_how_to_get_nudges_again(client, small_track):
+    """The preview said only "Your address was refused for good (550): nothing more is sent
+    to it", with nothing the learner could do about it (a new primary address is the way)."""
+    learner = make_learner(track=small_track)
+    services.address_flag(email=learner.email, code=550, error="550 5.1.1 No such user")
+    client.force_login(learner)
+    page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "Your address was refused for good (550)" in page
+    assert f'<a href="{reverse("account_email")}">Make another address your primary one</a>' in page
