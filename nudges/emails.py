@@ -98,7 +98,7 @@ def _next(item, track_url: str) -> dict:
     }
 
 
-def context_for(data: NudgeData) -> dict:
+def context_for(data: NudgeData, *, for_someone_else: bool = False) -> dict:
     """Everything the templates show, as plain strings, numbers and dicts, links and dates
     already made: rendering thousands of emails a minute leaves no room for reverse(), date
     filters or attribute lookups through models in the loop (each a failed dictionary lookup
@@ -179,15 +179,19 @@ def context_for(data: NudgeData) -> dict:
         "site_url": site,
         "dashboard_url": f"{site}{_path('tracker:dashboard')}",
         "profile_url": f"{site}{_path('tracker:profile')}",
-        "unsubscribe_url": unsubscribe_url(data.learner.pk),
+        # The signed link stops the learner's nudges without a log-in: only their own copy (and
+        # their own preview) carries it, never a cohort admin's or staff's preview of it.
+        "unsubscribe_url": "" if for_someone_else else unsubscribe_url(data.learner.pk),
         "weekday": Weekday(data.profile.nudge_weekday).label,
         "hour": f"{data.profile.nudge_hour:02d}:00",
         "time_zone": data.profile.time_zone,
     }
 
 
-def render_nudge(data: NudgeData) -> mailer.RenderedEmail:
-    context = context_for(data)
+def render_nudge(data: NudgeData, *, for_someone_else: bool = False) -> mailer.RenderedEmail:
+    """The email as sent; `for_someone_else`: as previewed by someone who is not the learner,
+    without the learner's signed unsubscribe link."""
+    context = context_for(data, for_someone_else=for_someone_else)
     return mailer.RenderedEmail(
         to=data.learner.email,
         subject=context["subject"],
@@ -197,6 +201,6 @@ def render_nudge(data: NudgeData) -> mailer.RenderedEmail:
         text="".join(get_template(TEXT_TEMPLATE).render(context)),
         html=get_template(HTML_TEMPLATE).render(context),
         message_id=nudge_message_id(learner_id=data.learner.pk, week=data.week),
-        unsubscribe_url=context["unsubscribe_url"],
+        unsubscribe_url=context["unsubscribe_url"] or None,
         list_id=f"Waymark weekly nudge <nudges.{mailer.site_domain()}>",
     )

@@ -132,8 +132,9 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
             changes_requested=[s for s in data.changes_requested if s.track_id in shown],
         )
     if data is not None and data.tracks:
-        context["email"] = emails.render_nudge(data)
-        context.update(emails.context_for(data))
+        someone_else = not context["own"]
+        context["email"] = emails.render_nudge(data, for_someone_else=someone_else)
+        context.update(emails.context_for(data, for_someone_else=someone_else))
     return render(request, "nudges/preview.html", context)
 
 

@@ -414,3 +414,20 @@ def test_a_learner_whose_address_bounced_is_told_how_to_get_nudges_again(client,
     page = client.get(reverse("nudges:preview_own")).content.decode()
     assert "Your address was refused for good (550)" in page
     assert f'<a href="{reverse("account_email")}">Make another address your primary one</a>' in page
+
+
+def test_only_the_learner_s_own_preview_carries_their_unsubscribe_link(client, staff, small_track):
+    """Staff (and a cohort admin, through the same view) previewing someone's nudge got the
+    learner's signed "Stop these emails" link: one click turned their nudges off."""
+    learner = make_learner(track=small_track)
+    token = emails.unsubscribe_token(learner.pk)
+
+    client.force_login(staff)
+    page = client.get(reverse("nudges:preview", args=[learner.pk])).content.decode()
+    assert "Open your dashboard" in page  # the email is shown
+    assert token not in page
+    assert "Stop these emails (a link only the learner's own copy carries)</p>" in page
+
+    client.force_login(learner)
+    own = client.get(reverse("nudges:preview_own")).content.decode()
+    assert token in own
