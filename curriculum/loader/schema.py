@@ -222,7 +222,7 @@ def enum(values: list[str], noun: str) -> Checker:
 
 
 def whole_number(low: int, high: int) -> Checker:
-    form = f"Enter a whole number from {low} to {high}, in digits (such as {min(high, 30)})."
+    form = f"Enter a whole number from {low} to {high}, in digits."
 
     def check(node: Node) -> int:
         value = _scalar(node, f"a whole number from {low} to {high}", form)
@@ -767,7 +767,7 @@ def _module(
                 f"group needs at least 2: give another resource of the module "
                 f"`choice: {name}`, or leave `choice` out",
                 f"No other resource of its module is in the choice group “{name}”, and a group "
-                "needs at least 2 alternatives: put another resource in it, or clear this.",
+                "needs at least 2 alternatives: put another resource in it, or clear its choice group.",
             )
     module.choices_required = _choose(c, found.get("choose"), where.key("choose"), choices)
     return module

@@ -50,7 +50,7 @@ def test_validation_is_the_loaders_with_its_messages_next_to_the_field(world):
         )
     fields = caught.value.fields
     assert fields["title"] == ["Shorten this to at most 300 characters (it has 301)."]
-    assert fields["minutes"] == ["Enter a whole number from 0 to 10000, in digits (such as 30)."]
+    assert fields["minutes"] == ["Enter a whole number from 0 to 10000, in digits."]
     assert fields["url"] == [
         "Enter a link that starts with http:// or https://; “ftp://x” does not."
     ]
