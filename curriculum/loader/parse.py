@@ -308,7 +308,7 @@ def _syntax_error(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     problem = exc.problem or "unreadable YAML"
     if "nesting depth" in problem:
         return mark.line + 1, mark.column + 1, _TOO_DEEP
-    if problem == "mapping values are not allowed here":
+    if problem.startswith("mapping values are not allowed"):  # libyaml: "in this context"
         return (
             mark.line + 1,
             mark.column + 1,

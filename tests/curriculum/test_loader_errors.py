@@ -481,3 +481,20 @@ def test_the_pure_python_parser_gives_the_same_errors(run, monkeypatch, text, ex
 
     monkeypatch.setattr(parse, "Loader", yaml.SafeLoader)
     assert run(text, dedent=False) == [expected]
+
+
+def test_an_unquoted_colon_in_text_says_to_quote_it(run, monkeypatch):
+    """libyaml said "mapping values are not allowed in this context"; the pure-Python parser
+    says "... here". Both read as the one thing a lead did: a title with ": " in it."""
+    import yaml
+
+    from curriculum.loader import parse
+
+    text = GOOD.replace("title: First", "title: Lesson 1: first")
+    expected = [
+        "BAD:7:22: a colon followed by a space starts a new key here: put the text in quotes if "
+        'it holds ": " (title: "Lesson 1: intro")'
+    ]
+    assert run(text) == expected
+    monkeypatch.setattr(parse, "Loader", yaml.SafeLoader)
+    assert run(text) == expected
