@@ -2,8 +2,8 @@
 
 The data is what `curriculum.exporter.track_export_data` builds: {"slug", "title", ...,
 "modules": [{"slug", ..., "resources": [...], "capstones": [...]}]}. Each edit changes it in
-place; the loader then validates and writes the result. Errors the loader reports come back
-as (field path, message) and are put next to the form field they are about.
+place; the loader then validates and writes the result. Each problem the loader finds comes
+back in a form's words, next to the form field it is about (found by its data path).
 """
 
 from __future__ import annotations
@@ -67,38 +67,55 @@ class EditInvalid(Exception):
 
     @classmethod
     def from_loader(cls, invalid: CurriculumInvalid, target: str | None) -> EditInvalid:
-        """The loader's messages, each next to the field of `target` (a YAML path such as
-        `track.modules[2].resources[0]`) it is about; anything else is general."""
+        """The loader's problems, each in a form's words next to the field of `target` (the
+        data path of the item edited, such as `track.modules[2].resources[0]`) it is about;
+        a problem elsewhere in the track is general, naming its item and field."""
         fields: dict[str, list[str]] = {}
         general: list[str] = []
         for error in invalid.load_errors:
-            path, _, message = error.message.partition(": ")
-            if not message:
-                path, message = "", error.message
-            name = field_of(path, target)
-            missing = _MISSING.fullmatch(message)
-            if name is None and missing and path == target:
-                name = missing.group(1)  # "missing required key 'slug'": that field's
-            if name is None and target and path.endswith(".slug") and _DUPLICATE.match(message):
+            name = field_of(error.field, target)
+            if name is None and target and error.code == "duplicate-slug":
                 name = "slug"  # reported at the item that had it first: this one's is the new
-            if name is None and not _INDEX.search(path):
-                general.append(_sentence(message))  # about the whole track: no path to read
-            elif name is None:
-                general.append(error.message)
+            if name is not None:
+                fields.setdefault(name, []).append(error.form or error.message)
             else:
-                fields.setdefault(name, []).append(_sentence(message))
+                general.append(_general(error))
         return cls(fields, general)
 
 
-_MISSING = re.compile(r"missing required key '([a-z]+)'.*")
-_AT_LINE = re.compile(r" \(already used at line \d+\)")
-_DUPLICATE = re.compile(r"duplicate \w+ slug ")
+def _general(error) -> str:
+    """A problem with another item than the one edited: "Module 2 (`intro`), resource 1
+    (`video`), Choice group: ..." (the field as its form labels it; the track's own fields by
+    their label alone)."""
+    if not error.form:
+        return _capital(error.message)
+    label = label_of(error.field)
+    item = "" if error.item.startswith("track") else _capital(error.item)  # the page's track
+    where = ", ".join(part for part in (item, label) if part)
+    return f"{where}: {error.form}" if where else error.form
 
 
-def _sentence(message: str) -> str:
-    """The loader's message as a sentence; edited data has no lines to point at."""
-    message = _AT_LINE.sub(" (already used in this track)", message)
-    return message[:1].upper() + message[1:]
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def label_of(path: str) -> str:
+    """The form label of the field a data path is about ("" when no form shows it)."""
+    from .forms import FORMS, TrackForm
+
+    parts = _INDEX.sub("", path).split(".")
+    if len(parts) < 2 or parts[0] != "track":
+        return ""
+    if parts[1] == "modules" and len(parts) >= 3:
+        kind = "modules" if len(parts) == 3 or parts[2] not in ITEM_LISTS else parts[2]
+        key = parts[2] if kind == "modules" else (parts[3] if len(parts) > 3 else "")
+        form = FORMS[kind]
+    else:
+        form, key = TrackForm, parts[1]
+        if key == "source":
+            key = f"source_{parts[2]}" if len(parts) > 2 else "source_title"
+    field = form.base_fields.get(key)
+    return str(field.label) if field is not None else ""
 
 
 def field_of(path: str, target: str | None) -> str | None:

@@ -116,7 +116,7 @@ class TrackForm(CurationForm):
         }
         return cleaned
 
-    # What the loader says about `source` as a whole ("missing required key 'title'").
+    # What the loader says about `source` as a whole (not key: value lines, say): by its title.
     error_fields = {"source": "source_title"}
 
     @staticmethod

@@ -532,8 +532,11 @@ def _check_leads(user, track: Track, spec) -> None:
         at = spec.leads_at or spec.slug_at  # the list, or (none in the file) the track's slug
         raise UploadInvalid(
             [
-                f"{at.line}:{at.column}: track.leads: only staff can change who leads the "
-                "track; keep the leads: list as it is (download the track to see it)"
+                f"{at.line}:{at.column}: "
+                + at.where.says(
+                    "only staff can change who leads the track: keep the `leads:` list as it "
+                    "is (download the track to see it)"
+                )
             ]
         )
 

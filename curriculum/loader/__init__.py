@@ -50,15 +50,29 @@ def collect_files(paths: list[str]) -> tuple[list[tuple[Path, str]], list[LoadEr
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
             if not found:
-                errors.append(LoadError(given, 1, 1, "no .yaml or .yml files in this folder"))
+                errors.append(
+                    LoadError(
+                        given,
+                        1,
+                        1,
+                        "this folder has no .yaml or .yml files: name the files themselves, or the folder that holds them",
+                    )
+                )
             candidates = [(p, str(p)) for p in found]
         elif path.is_file():
             candidates = [(path, given)]
         elif path.exists():
-            errors.append(LoadError(given, 1, 1, "not a regular file or folder"))
+            errors.append(
+                LoadError(
+                    given,
+                    1,
+                    1,
+                    "this is not a regular file or folder: name a .yaml file, or a folder of them",
+                )
+            )
             continue
         else:
-            errors.append(LoadError(given, 1, 1, "no such file or folder"))
+            errors.append(LoadError(given, 1, 1, "no such file or folder: check the path"))
             continue
         for file, display in candidates:
             key = file.resolve()
@@ -66,7 +80,9 @@ def collect_files(paths: list[str]) -> tuple[list[tuple[Path, str]], list[LoadEr
                 seen.add(key)
                 files.append((file, display))
     if not paths:
-        errors.append(LoadError(".", 1, 1, "no paths given"))
+        errors.append(
+            LoadError(".", 1, 1, "no paths given: name at least one .yaml file or folder")
+        )
     return files, errors
 
 
@@ -148,15 +164,20 @@ def _checked_spec(root, *, display: str, source_path: str, expect_slug: str | No
     if errors:
         raise CurriculumInvalid(errors)
     if expect_slug is not None and spec.slug != expect_slug:
+        at = spec.slug_at
         raise CurriculumInvalid(
             [
                 LoadError(
                     display,
-                    spec.slug_at.line,
-                    spec.slug_at.column,
-                    f"track.slug: this file is for the track '{spec.slug}', not "
-                    f"'{expect_slug}' (upload it from that track's editor, or, for a new "
-                    "track, add the file to seeds/ and run load_curriculum)",
+                    at.line,
+                    at.column,
+                    at.where.says(
+                        f"this file is for the track `{spec.slug}`, not `{expect_slug}`: upload "
+                        "it from that track's editor, or, for a new track, add the file to "
+                        "seeds/ and run load_curriculum"
+                    ),
+                    field=at.where.path,
+                    item=at.where.item,
                 )
             ]
         )

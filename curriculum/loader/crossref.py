@@ -99,8 +99,10 @@ def check_tracks(
                 _error(
                     spec,
                     spec.slug_at,
-                    f"duplicate track slug '{spec.slug}' (also defined in {other.source_path}:"
-                    f"{other.slug_at.line}:{other.slug_at.column})",
+                    f"`{spec.slug}` is also the slug of the track in {other.source_path} (line "
+                    f"{other.slug_at.line}): give one of the two tracks another slug, or load "
+                    "only one of the files",
+                    "Another track already has this slug: choose another.",
                 )
             )
         else:
@@ -121,29 +123,73 @@ def check_tracks(
                     edges.append((spec.slug, ref))
                     sources[id(ref)] = spec
                 else:
-                    errors.append(_error(spec, ref, _unavailable(ref.slug, db, prune=prune)))
+                    errors.append(_error(spec, ref, *_unavailable(ref, db, prune=prune)))
     # Requires alone first (their own message), then any cycle a track reference closes: a
     # track that contains itself, directly or through others, could never be completed.
     outside = {slug: track for slug, track in db.items() if slug not in loaded}
     seen: set[frozenset[str]] = set()
     for ref, cycle in find_cycles(requires, {s: t.requires for s, t in outside.items()}):
         seen.add(frozenset(cycle))
-        errors.append(_error(sources[id(ref)], ref, f"cyclic requires: {' -> '.join(cycle)}"))
+        errors.append(
+            _error(
+                sources[id(ref)],
+                ref,
+                f"`requires` goes round in a circle ({' -> '.join(cycle)}): remove one of these "
+                "requirements",
+                f"This makes tracks require each other in a circle ({' → '.join(cycle)}): "
+                "untick one of them.",
+            )
+        )
     both = {slug: track.requires + track.references for slug, track in outside.items()}
     for ref, cycle in find_cycles(requires + references, both):
         if frozenset(cycle) not in seen:
-            message = f"cyclic track reference: {' -> '.join(cycle)}"
-            errors.append(_error(sources[id(ref)], ref, message))
+            errors.append(
+                _error(
+                    sources[id(ref)],
+                    ref,
+                    f"{_named_by(ref)} makes a track contain itself ({' -> '.join(cycle)}), "
+                    "so it could never be finished: remove one of these links",
+                    f"This makes a track contain itself ({' → '.join(cycle)}), so it could never "
+                    "be finished: choose another track.",
+                )
+            )
     return errors
 
 
-def _unavailable(slug: str, db: dict[str, TrackInDb], *, prune: bool) -> str:
+def _unavailable(ref: Ref, db: dict[str, TrackInDb], *, prune: bool) -> tuple[str, str]:
+    """Why the track `ref` names cannot be used: in the file's words, then in a form's."""
+    slug, names = ref.slug, f"{_named_by(ref)} names the track `{ref.slug}`"
     if slug in db and db[slug].archived:
-        return f"track '{slug}' is archived (load its file in this run to restore it)"
+        return (
+            f"{names}, which is archived: load its file in this run to restore it, or remove "
+            "it from here",
+            f"The track “{slug}” is archived: restore it first, or choose another.",
+        )
     if slug in db and prune:
-        return f"track '{slug}' is not in the files given, so --prune would archive it"
-    return f"unknown track '{slug}' (it must be in this run's files or already loaded)"
+        return (
+            f"{names}, which is not in the files given, so --prune would archive it: add its "
+            "file to this run, or remove it from here",
+            f"The track “{slug}” would be archived: choose another.",
+        )
+    return (
+        f"{names}, which is neither in this run's files nor loaded: fix the slug, or load "
+        "that track's file too",
+        f"There is no track “{slug}”: choose another.",
+    )
 
 
-def _error(spec: TrackSpec, ref: Ref, message: str) -> LoadError:
-    return LoadError(spec.source_path, ref.line, ref.column, f"{ref.path}: {message}")
+def _named_by(ref: Ref) -> str:
+    """The value that names a track: "`requires`", or a resource's "`track`"."""
+    return "`requires`" if ref.where.path.endswith("]") else ref.where.subject
+
+
+def _error(spec: TrackSpec, ref: Ref, message: str, form: str) -> LoadError:
+    return LoadError(
+        spec.source_path,
+        ref.line,
+        ref.column,
+        ref.where.says(message),
+        field=ref.where.path,
+        form=form,
+        item=ref.where.item,
+    )

@@ -32,6 +32,10 @@ MAX_ANCHORS = 50
 MAX_ALIASES = 50
 # Counted with every alias expanded: a legitimate 1 MB file has about 100,000 nodes.
 MAX_EXPANDED_NODES = 250_000
+_TOO_DEEP = (
+    f"the file nests deeper than {MAX_DEPTH} levels: a curriculum needs far fewer, so check the "
+    "indentation"
+)
 
 _TAG = "tag:yaml.org,2002:"
 _TRUE_FALSE = {
@@ -86,7 +90,7 @@ def describe(node: Node) -> str:
     if isinstance(node, Seq):
         return "a list"
     if isinstance(node, Map):
-        return "a mapping"
+        return "key: value lines"
     value = node.value
     if value is None:
         return "nothing"
@@ -116,7 +120,8 @@ def _scalar(event) -> Scalar:
         raise _Stop(
             line,
             column,
-            f"text cannot hold the character U+{ord(found.group()):04X} (written as an escape)",
+            f"text cannot hold the character U+{ord(found.group()):04X} (written as an escape): "
+            "remove the escape",
         )
     tag = event.tag
     if tag in (None, "!"):
@@ -132,19 +137,26 @@ def _scalar(event) -> Scalar:
     if tag == f"{_TAG}str":
         return Scalar(line, column, value=text, text=text)
     if tag == f"{_TAG}bool" and text not in _TRUE_FALSE:
-        raise _Stop(line, column, f"cannot read {text!r} as a boolean (expected true or false)")
+        raise _Stop(line, column, f"{text!r} is tagged as a boolean: write true or false")
     try:
         value = _CONSTRUCT[tag](ScalarNode(tag, text))
     except (ConstructorError, ValueError):
-        raise _Stop(line, column, f"cannot read {text!r} as {tag.replace(_TAG, '!!')}") from None
+        raise _Stop(
+            line,
+            column,
+            f"{text!r} cannot be read as {tag.replace(_TAG, '!!')}: fix the value, or remove the tag",
+        ) from None
     return Scalar(line, column, value=value, text=text)
 
 
 def _tag_message(tag: str) -> str:
     short = tag.replace(_TAG, "!!")
     if short.startswith("!!python/"):
-        return f"Python tags are not allowed ({short}): curriculum files hold plain data only"
-    return f"tag {short} is not allowed: curriculum files hold plain data only"
+        return (
+            f"Python tags are not allowed ({short}): curriculum files hold plain data only; "
+            "remove the tag"
+        )
+    return f"the tag {short} is not allowed: curriculum files hold plain data only; remove it"
 
 
 def _compose(loader) -> Node | None:
@@ -174,7 +186,7 @@ def _compose(loader) -> Node | None:
                 raise _Stop(
                     node.line,
                     node.column,
-                    "a mapping key must be plain text, not a list or mapping",
+                    "a key must be plain text, not a list or key: value lines: write it as name: value",
                 )
             pending_keys[-1] = node
         else:
@@ -186,7 +198,10 @@ def _compose(loader) -> Node | None:
             return
         if len(anchors) >= MAX_ANCHORS:
             raise _Stop(
-                node.line, node.column, f"too many anchors (more than {MAX_ANCHORS} in one file)"
+                node.line,
+                node.column,
+                f"the file defines more than {MAX_ANCHORS} anchors (&name): write the repeated "
+                "parts out instead",
             )
         anchors[anchor] = node
 
@@ -197,7 +212,10 @@ def _compose(loader) -> Node | None:
             if documents > 1:
                 line, column = _mark(event)
                 raise _Stop(
-                    line, column, "only one YAML document per file (remove the second '---')"
+                    line,
+                    column,
+                    "a file holds one track: remove the second '---' and what follows it, or "
+                    "move that to a file of its own",
                 )
         elif isinstance(event, ev.ScalarEvent):
             node = _scalar(event)
@@ -207,7 +225,7 @@ def _compose(loader) -> Node | None:
         elif isinstance(event, ev.SequenceStartEvent | ev.MappingStartEvent):
             line, column = _mark(event)
             if len(stack) >= MAX_DEPTH:
-                raise _Stop(line, column, f"nested deeper than {MAX_DEPTH} levels")
+                raise _Stop(line, column, _TOO_DEEP)
             if event.tag not in (None, "!", f"{_TAG}seq", f"{_TAG}map"):
                 raise _Stop(line, column, _tag_message(event.tag))
             is_map = isinstance(event, ev.MappingStartEvent)
@@ -227,18 +245,27 @@ def _compose(loader) -> Node | None:
             line, column = _mark(event)
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise _Stop(line, column, f"too many aliases (more than {MAX_ALIASES} in one file)")
+                raise _Stop(
+                    line,
+                    column,
+                    f"the file uses more than {MAX_ALIASES} aliases (*name): write the repeated "
+                    "parts out instead",
+                )
             target = anchors.get(event.anchor)
             if target is None:
                 raise _Stop(
-                    line, column, f"alias *{event.anchor} refers to no anchor defined before it"
+                    line,
+                    column,
+                    f"the alias *{event.anchor} refers to no anchor defined before it: define "
+                    f"&{event.anchor} earlier in the file, or fix the name",
                 )
             expanded += target.size
             if expanded > MAX_EXPANDED_NODES:
                 raise _Stop(
                     line,
                     column,
-                    f"aliases expand this file past {MAX_EXPANDED_NODES:,} values (an alias bomb?)",
+                    f"aliases expand this file past {MAX_EXPANDED_NODES:,} values (an alias bomb?): "
+                    "write the repeated parts out instead",
                 )
             attach(target)
     return root
@@ -251,7 +278,9 @@ def _check_duplicate_keys(node: Map) -> None:
         first = seen.get(ident)
         if first is not None:
             raise _Stop(
-                key.line, key.column, f"duplicate key {key.text!r} (first at line {first.line})"
+                key.line,
+                key.column,
+                f"`{key.text}` is given twice here (first at line {first.line}): keep one of them",
             )
         seen[ident] = key
 
@@ -264,7 +293,7 @@ def _position_of(text: str, index: int) -> tuple[int, int]:
 def _syntax_error(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
-        return 1, 1, f"YAML syntax error: {exc}"
+        return 1, 1, f"the file is not valid YAML ({exc}): check its quotes, brackets and colons"
     lines = text.splitlines()
     if mark.line < len(lines):
         current = lines[mark.line]
@@ -274,13 +303,25 @@ def _syntax_error(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
             return (
                 mark.line + 1,
                 tab + 1,
-                "tab character used for indentation (YAML indents with spaces)",
+                "a tab is used for indentation: indent with spaces (YAML does not allow tabs)",
             )
     problem = exc.problem or "unreadable YAML"
     if "nesting depth" in problem:
-        return mark.line + 1, mark.column + 1, f"nested deeper than {MAX_DEPTH} levels"
+        return mark.line + 1, mark.column + 1, _TOO_DEEP
+    if problem.startswith("mapping values are not allowed"):  # libyaml: "in this context"
+        return (
+            mark.line + 1,
+            mark.column + 1,
+            "a colon followed by a space starts a new key here: put the text in quotes if it "
+            'holds ": " (title: "Lesson 1: intro")',
+        )
     context = f" {exc.context}" if exc.context else ""
-    return mark.line + 1, mark.column + 1, f"YAML syntax error: {problem}{context}"
+    return (
+        mark.line + 1,
+        mark.column + 1,
+        f"the file is not valid YAML here ({problem}{context}): check this line and the one "
+        "before it for a missing quote, bracket or colon, or a slip in the indentation",
+    )
 
 
 def read_text(path: Path, *, display: str, max_bytes: int) -> tuple[str | None, LoadError | None]:
@@ -289,7 +330,13 @@ def read_text(path: Path, *, display: str, max_bytes: int) -> tuple[str | None, 
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        return None, LoadError(display, 1, 1, f"cannot read the file: {exc.strerror or exc}")
+        return None, LoadError(
+            display,
+            1,
+            1,
+            f"cannot read the file ({exc.strerror or exc}): check that it exists and that you "
+            "may read it",
+        )
     size = path.stat().st_size if len(data) > max_bytes else len(data)
     return decode_bytes(data, display=display, max_bytes=max_bytes, size=size)
 
@@ -303,7 +350,8 @@ def decode_bytes(
             display,
             1,
             1,
-            f"file is {size:,} bytes; the limit is {max_bytes:,} (CURRICULUM_MAX_FILE_BYTES)",
+            f"the file is {size:,} bytes, and the limit is {max_bytes:,} "
+            "(CURRICULUM_MAX_FILE_BYTES): shorten its texts, or split the track",
         )
     try:
         return data.decode("utf-8-sig"), None
@@ -314,7 +362,7 @@ def decode_bytes(
             display,
             line,
             column,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} here): save it as UTF-8",
         )
 
 
@@ -360,10 +408,15 @@ def parse_text(text: str, *, display: str) -> tuple[Node | None, LoadError | Non
             exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
         )
         return None, LoadError(
-            display, line, column, f"character U+{code:04X} is not allowed in YAML"
+            display,
+            line,
+            column,
+            f"the character U+{code:04X} is not allowed in YAML: remove it",
         )
     except yaml.YAMLError as exc:  # anything else libyaml may raise: still one clean line
-        return None, LoadError(display, 1, 1, f"YAML error: {exc}")
+        return None, LoadError(
+            display, 1, 1, f"the file cannot be read as YAML ({exc}): check it in a YAML editor"
+        )
     finally:
         if loader is not None:
             loader.dispose()

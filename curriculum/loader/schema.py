@@ -1,6 +1,7 @@
 """Validate one file's nodes against the curriculum format (docs/curriculum-format.md).
 
-Produces plain specs (what the file asks for) and errors `PATH:LINE:COLUMN: field.path: message`.
+Produces plain specs (what the file asks for) and errors `PATH:LINE:COLUMN: message`, each
+naming its item by place and slug ("module 2 (`intro`), resource 3 (`video`): ...").
 Every error in a file is reported, not just the first. Checks that need more than one file or
 the database (track slugs, track `requires`) live in `crossref.py`.
 """
@@ -8,12 +9,14 @@ the database (track slugs, track `requires`) live in `crossref.py`.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils.text import slugify
 
 from ..models import (
     DEFAULT_CAPSTONE_POINTS,
@@ -25,7 +28,7 @@ from ..models import (
     ResourceKind,
     ReviewMode,
 )
-from .errors import LoadError
+from .errors import LoadError, Where
 from .parse import Map, Node, Scalar, Seq, describe, shorten
 
 SLUG_MAX = 100
@@ -42,10 +45,10 @@ EMAIL_MAX = 254
 
 @dataclass
 class Ref:
-    """A slug named in `requires`, with where it was written."""
+    """A slug named in `requires` (or a resource's `track`), with where it was written."""
 
     slug: str
-    path: str
+    where: Where
     line: int
     column: int
 
@@ -124,126 +127,213 @@ class TrackSpec:
 
 
 class _Invalid(Exception):
-    """A value is wrong; the message says what was expected."""
+    """A value is wrong. `rest` finishes a sentence whose subject is the value ("must not be
+    empty": "`title` must not be empty"); `form` says it beside a form field, in its words."""
+
+    def __init__(self, rest: str, form: str = ""):
+        super().__init__(rest)
+        self.rest = rest
+        self.form = form
 
 
 # --- value checkers: node → value, or _Invalid -------------------------------------------------
 
 Checker = Callable[[Node], object]
+_SLUG_RULE = "lowercase letters a-z, digits and hyphens"
 
 
-def _scalar(node: Node, expected: str) -> object:
-    if not isinstance(node, Scalar) or node.value is None:
-        raise _Invalid(f"expected {expected}, got {describe(node)}")
+def _scalar(node: Node, expected: str, form: str) -> object:
+    if isinstance(node, Scalar) and node.value is None:
+        raise _Invalid(f"is empty: write {expected}", form)
+    if not isinstance(node, Scalar):
+        raise _Invalid(f"must be {expected}, not {describe(node)}", form)
     return node.value
+
+
+def _quoted(value: str) -> str:
+    return f"“{shorten(value)}”"
 
 
 def text(max_length: int | None = None, *, blank: bool = False) -> Checker:
     def check(node: Node) -> str:
-        value = _scalar(node, "text")
+        value = _scalar(node, "text", "Enter text.")
         if not isinstance(value, str):
-            raise _Invalid(f"expected text, got {describe(node)} (put it in quotes)")
+            raise _Invalid(
+                f'must be text, not {describe(node)}: put it in quotes ("{node.text}")',
+                "Enter text.",
+            )
         if not blank and not value.strip():
-            raise _Invalid("must not be empty")
+            raise _Invalid("is empty: fill it in", "")  # the form names what to enter
         if max_length and len(value) > max_length:
-            raise _Invalid(f"is {len(value)} characters long; the limit is {max_length}")
+            raise _Invalid(
+                f"is {len(value):,} characters long: shorten it to at most {max_length:,}",
+                f"Shorten this to at most {max_length:,} characters (it has {len(value):,}).",
+            )
         return value
 
     return check
 
 
+def _slug_like(value: str) -> str:
+    """What a slug written with other characters would be ("First_Steps" → "first-steps")."""
+    return re.sub(r"[^a-z0-9]+", "-", slugify(value).lower()).strip("-")[:SLUG_MAX]
+
+
 def slug(node: Node) -> str:
-    value = _scalar(node, "a slug (lowercase letters, digits and hyphens)")
+    form = f"Enter a slug: {_SLUG_RULE}."
+    value = _scalar(node, f"a slug ({_SLUG_RULE})", form)
     if not isinstance(value, str):
-        raise _Invalid(
-            f"expected a slug (lowercase letters, digits and hyphens), got {describe(node)}"
-        )
+        raise _Invalid(f"must be a slug ({_SLUG_RULE}), not {describe(node)}", form)
     if not value:
-        raise _Invalid("must not be empty (lowercase letters a-z, digits and hyphens)")
+        raise _Invalid(f"is empty: write a slug ({_SLUG_RULE})", form)
     if not set(value) <= _SLUG_CHARS:
+        like = _slug_like(value)
+        if like:
+            raise _Invalid(
+                f"must use only {_SLUG_RULE}: write '{like}' instead of {shorten(value)!r}",
+                f"Use only {_SLUG_RULE}: for example “{like}” instead of {_quoted(value)}.",
+            )
         raise _Invalid(
-            f"{shorten(value)!r} is not a slug (expected lowercase letters a-z, digits and hyphens)"
+            f"must use only {_SLUG_RULE}, and {shorten(value)!r} has none of them",
+            f"Use only {_SLUG_RULE}; {_quoted(value)} has none of them.",
         )
     if len(value) > SLUG_MAX:
-        raise _Invalid(f"slug is {len(value)} characters long; the limit is {SLUG_MAX}")
+        raise _Invalid(
+            f"is {len(value)} characters long: shorten it to at most {SLUG_MAX}",
+            f"Shorten this to at most {SLUG_MAX} characters (it has {len(value)}).",
+        )
     return value
 
 
 def enum(values: list[str], noun: str) -> Checker:
+    listed = ", ".join(values)
+    form = f"Choose a {noun} from the list."
+
     def check(node: Node) -> str:
-        value = _scalar(node, f"one of {', '.join(values)}")
+        value = _scalar(node, f"one of {listed}", form)
         if value not in values:
             shown = repr(shorten(value)) if isinstance(value, str) else describe(node)
-            raise _Invalid(f"unknown {noun} {shown} (expected one of {', '.join(values)})")
+            hint = difflib.get_close_matches(str(value), values, n=1, cutoff=0.6)
+            guess = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise _Invalid(f"must be one of {listed}, not {shown}{guess}", form)
         return value
 
     return check
 
 
 def whole_number(low: int, high: int) -> Checker:
+    form = f"Enter a whole number from {low} to {high}, in digits."
+
     def check(node: Node) -> int:
-        value = _scalar(node, f"a whole number from {low} to {high}")
+        value = _scalar(node, f"a whole number from {low} to {high}", form)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected a whole number from {low} to {high}, got {describe(node)}")
+            raise _Invalid(
+                f"must be a whole number from {low} to {high}, not {describe(node)}", form
+            )
         if not low <= value <= high:
-            raise _Invalid(f"{value} is out of range (expected {low} to {high})")
+            raise _Invalid(
+                f"must be from {low} to {high}, not {value}",
+                f"Enter a number from {low} to {high}; {value} is out of range.",
+            )
         return value
 
     return check
 
 
 def boolean(node: Node) -> bool:
-    value = _scalar(node, "true or false")
+    form = "Tick the box or leave it empty."
+    value = _scalar(node, "true or false", form)
     if not isinstance(value, bool):
-        raise _Invalid(f"expected true or false, got {describe(node)}")
+        raise _Invalid(f"must be true or false, not {describe(node)}", form)
     return value
 
 
 def iso_date(node: Node) -> str:
-    written = str(_scalar(node, "a date written YYYY-MM-DD"))
+    form = "Enter a date written YYYY-MM-DD, such as 2018-01-29."
+    written = str(_scalar(node, "a date written YYYY-MM-DD (such as 2018-01-29)", form))
     try:
         day = date.fromisoformat(written) if len(written) == 10 else None
     except ValueError:
         day = None
     if day is None:
-        raise _Invalid(f"expected a date written YYYY-MM-DD, got {describe(node)}")
+        raise _Invalid(
+            f"must be a date written YYYY-MM-DD (such as 2018-01-29), not {describe(node)}", form
+        )
     latest = date.today() + timedelta(days=366)  # a source is published already, or nearly
     if not EARLIEST_PUBLISHED <= day <= latest:
-        raise _Invalid(f"{written} is out of range (expected {EARLIEST_PUBLISHED} to {latest})")
+        raise _Invalid(
+            f"must be from {EARLIEST_PUBLISHED} to {latest}, not {written}",
+            f"Enter a date from {EARLIEST_PUBLISHED} to {latest}; {written} is out of range.",
+        )
     return day.isoformat()
 
 
 def url(node: Node) -> str:
-    value = _scalar(node, "an http:// or https:// URL")
+    form = "Enter a link that starts with http:// or https://."
+    value = _scalar(node, "a link that starts with http:// or https://", form)
     if not isinstance(value, str):
-        raise _Invalid(f"expected an http:// or https:// URL, got {describe(node)}")
+        raise _Invalid(
+            f"must be a link that starts with http:// or https://, not {describe(node)}", form
+        )
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme not in ("http", "https"):
-        raise _Invalid(f"{shorten(value)!r} is not an http:// or https:// URL")
+        raise _Invalid(
+            f"must start with http:// or https://, and {shorten(value)!r} does not",
+            f"Enter a link that starts with http:// or https://; {_quoted(value)} does not.",
+        )
     if len(value) > 1000:
-        raise _Invalid(f"URL is {len(value)} characters long; the limit is 1000")
+        raise _Invalid(
+            f"is {len(value):,} characters long: shorten it to at most 1,000",
+            f"Shorten this link to at most 1,000 characters (it has {len(value):,}).",
+        )
     try:
         _url_validator(value)
     except ValidationError:
-        raise _Invalid(f"{shorten(value)!r} is not a valid URL") from None
+        raise _Invalid(
+            f"must be a working link, and {shorten(value)!r} is not one: check it for "
+            "spaces and typos",
+            f"Enter a working link; {_quoted(value)} is not one (check it for spaces and typos).",
+        ) from None
     return value
 
 
 def email(node: Node) -> str:
     """An email address, lowercased (accounts match it whatever its case)."""
-    value = _scalar(node, "an email address")
+    form = "Enter an email address, such as ada@example.com."
+    value = _scalar(node, "an email address", form)
     if not isinstance(value, str):
-        raise _Invalid(f"expected an email address, got {describe(node)}")
+        raise _Invalid(f"must be an email address, not {describe(node)}", form)
     if len(value) > EMAIL_MAX:
-        raise _Invalid(f"email address is {len(value)} characters long; the limit is {EMAIL_MAX}")
+        raise _Invalid(
+            f"is {len(value)} characters long: an email address has at most {EMAIL_MAX}", form
+        )
     try:
         _email_validator(value)
     except ValidationError:
-        raise _Invalid(f"{shorten(value)!r} is not an email address") from None
+        raise _Invalid(
+            f"must be an email address (such as ada@example.com), not {shorten(value)!r}", form
+        ) from None
     return value.lower()
 
 
+# What a form asks for when a value is missing or empty, by the file's key.
+_ENTER = {
+    "title": "Enter a title.",
+    "brief": "Enter a brief: what to build, and what it is for.",
+    "slug": f"Enter a slug: {_SLUG_RULE}.",
+    "kind": "Choose a kind.",
+    "track": "Choose the track it stands for.",
+    "author": "Enter the author, or leave this empty.",
+}
+
+
+def _enter(name: str) -> str:
+    return _ENTER.get(name, "Fill this in.")
+
+
 # --- mappings and lists ----------------------------------------------------------------------
+
+TOP = Where()
 
 
 class FileChecker:
@@ -253,88 +343,169 @@ class FileChecker:
         self.display = display
         self.errors: list[LoadError] = []
         # Where items are marked `filled_in: true`: only a track with a `source` may have them.
-        self.filled_in_at: list[tuple[Node, str]] = []
+        self.filled_in_at: list[tuple[Node, Where]] = []
 
-    def error(self, node: Node, path: str, message: str) -> None:
-        text = f"{path}: {message}" if path else message
-        self.errors.append(LoadError(self.display, node.line, node.column, text))
+    def error(
+        self, node: Node | Ref, where: Where, sentence: str, form: str = "", code: str = ""
+    ) -> None:
+        """`sentence` (about `where`, already naming its value) at `node`'s line and column;
+        `form` is the problem in a form's words."""
+        self.errors.append(
+            LoadError(
+                self.display,
+                node.line,
+                node.column,
+                where.says(sentence),
+                field=where.path,
+                form=form,
+                item=where.item,
+                code=code,
+            )
+        )
+
+    def invalid(self, node: Node, where: Where, exc: _Invalid, name: str = "") -> None:
+        self.error(node, where, where.about(exc.rest), exc.form or _enter(name))
 
     def mapping(
-        self, node: Node, path: str, fields: dict[str, tuple[bool, Checker | None]]
+        self,
+        node: Node,
+        where: Where,
+        fields: dict[str, tuple[bool, Checker | None]],
+        noun: str,
     ) -> dict | None:
         """Check a mapping's keys; return {key: node} of known keys, or None if not a mapping.
-        `fields` maps key → (required, checker); a None checker means the caller handles it."""
+        `fields` maps key → (required, checker); a None checker means the caller handles it.
+        `noun` names what the mapping is ("module"; "" for the file itself)."""
+        keys = ", ".join(fields)
         if not isinstance(node, Map):
-            expected = "a mapping" if path else "a mapping with the key 'track'"
-            self.error(node, path, f"expected {expected} (key: value lines), got {describe(node)}")
+            if where is TOP:
+                sentence = (
+                    f"the file must start with `track:` and hold the track's keys under it, "
+                    f"not {describe(node)}"
+                )
+            elif where.subject:
+                sentence = where.about(
+                    f"must be key: value lines ({keys}), each on its own line under it, "
+                    f"not {describe(node)}"
+                )
+            else:
+                sentence = (
+                    f"write the {noun} as key: value lines (`slug: ...`, `title: ...` and so "
+                    f"on), not {describe(node)}"
+                )
+            self.error(node, where, sentence)
             return None
         found: dict[str, Node] = {}
         for key, value in node.entries:
             name = key.value if isinstance(key.value, str) else key.text
             if name not in fields:
-                hint = difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.7)
-                suggestion = f"did you mean '{hint[0]}'? " if hint else ""
-                self.error(
-                    key,
-                    f"{path}.{name}" if path else str(name),
-                    f"unknown key '{shorten(str(name))}' "
-                    f"({suggestion}expected one of {', '.join(fields)})",
-                )
+                self.error(key, where.key(str(name)), _unknown_key(str(name), fields, noun))
                 continue
             found[name] = value
         for name, (required, _check) in fields.items():
             if required and (name not in found or _is_null(found[name])):
-                self.error(node, path, f"missing required key '{name}'")
+                self.error(node, where.key(name), _missing_key(name, where, noun), _enter(name))
         return found
 
-    def value(self, found: dict, name: str, path: str, check: Checker, default=None):
+    def value(self, found: dict, name: str, where: Where, check: Checker, default=None):
         node = found.get(name)
         if node is None or _is_null(node):
             return default
         try:
             return check(node)
         except _Invalid as exc:
-            self.error(node, f"{path}.{name}", str(exc))
+            self.invalid(node, where.key(name), exc, name)
             return default
 
-    def items(self, found: dict, name: str, path: str) -> list[tuple[str, Node]]:
-        """The (path, node) of each entry of an optional list."""
+    def items(self, found: dict, name: str, where: Where) -> list[tuple[int, Node]]:
+        """The (index, node) of each entry of an optional list."""
         node = found.get(name)
         if node is None or _is_null(node):
             return []
         if not isinstance(node, Seq):
-            self.error(node, f"{path}.{name}", f"expected a list, got {describe(node)}")
+            at = where.key(name)
+            self.error(
+                node,
+                at,
+                at.about(
+                    f"must be a list (one `- ` line per entry, or [a, b]), not {describe(node)}"
+                ),
+            )
             return []
-        return [(f"{path}.{name}[{index}]", item) for index, item in enumerate(node.items)]
+        return list(enumerate(node.items))
 
-    def list_of(self, found: dict, name: str, path: str, check: Checker) -> list:
+    def list_of(self, found: dict, name: str, where: Where, check: Checker) -> list:
         values = []
-        for item_path, item in self.items(found, name, path):
+        for index, item in self.items(found, name, where):
             try:
                 values.append(check(item))
             except _Invalid as exc:
-                self.error(item, item_path, str(exc))
+                self.invalid(item, where.key(name).entry(index), exc)
         return values
 
-    def refs(self, found: dict, name: str, path: str) -> list[Ref]:
+    def refs(self, found: dict, name: str, where: Where) -> list[Ref]:
         refs: list[Ref] = []
         seen: set[str] = set()
-        for item_path, item in self.items(found, name, path):
+        for index, item in self.items(found, name, where):
+            at = where.key(name).entry(index)
             try:
                 value = slug(item)
             except _Invalid as exc:
-                self.error(item, item_path, str(exc))
+                self.invalid(item, at, exc)
                 continue
             if value in seen:
-                self.error(item, item_path, f"'{value}' is listed twice")
+                self.error(
+                    item,
+                    at,
+                    f"`{name}` lists `{value}` twice: remove one of them",
+                    f"“{value}” is chosen twice: choose it once.",
+                )
                 continue
             seen.add(value)
-            refs.append(Ref(value, item_path, item.line, item.column))
+            refs.append(Ref(value, at, item.line, item.column))
         return refs
+
+
+def _unknown_key(name: str, fields: dict, noun: str) -> str:
+    shown = shorten(name)
+    if not noun:
+        return (
+            f"`{shown}` cannot be at the top of the file, which holds only `track:`: indent it "
+            "if it belongs to the track, or remove it"
+        )
+    keys = ", ".join(fields)
+    hint = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.7)
+    if hint:
+        return f"`{shown}` is not a key of a {noun}: did you mean `{hint[0]}`? (its keys: {keys})"
+    return f"`{shown}` is not a key of a {noun}: remove it, or use one of its keys ({keys})"
+
+
+def _missing_key(name: str, where: Where, noun: str) -> str:
+    if not noun:
+        return "the file has no `track:`: start it with `track:` and put the track's keys under it"
+    if where.subject:
+        return f"{where.subject} needs `{name}`: add a `{name}:` line under it"
+    return f"`{name}` is missing: add a `{name}:` line (every {noun} needs one)"
 
 
 def _is_null(node: Node) -> bool:
     return isinstance(node, Scalar) and node.value is None
+
+
+def _peek_slug(node: Node) -> str:
+    """The slug an item's mapping gives, when it is a valid one (to name the item by)."""
+    if isinstance(node, Map):
+        for key, value in node.entries:
+            if key.value == "slug" and isinstance(value, Scalar):
+                written = value.value
+                if (
+                    isinstance(written, str)
+                    and written
+                    and set(written) <= _SLUG_CHARS
+                    and len(written) <= SLUG_MAX
+                ):
+                    return written
+    return ""
 
 
 # --- the format ------------------------------------------------------------------------------
@@ -403,9 +574,16 @@ def validate_file(
     """Check one parsed file; returns its track (None when it cannot be built) and errors."""
     c = FileChecker(display)
     if root is None:
-        c.errors.append(LoadError(display, 1, 1, "the file is empty (expected a 'track:' mapping)"))
+        c.errors.append(
+            LoadError(
+                display,
+                1,
+                1,
+                "the file is empty: start it with `track:` and put the track's keys under it",
+            )
+        )
         return None, c.errors
-    top = c.mapping(root, "", {"track": (True, None)})
+    top = c.mapping(root, TOP, {"track": (True, None)}, "")
     if top is None or "track" not in top:
         return None, c.errors
     track = _track(c, top["track"], display=display, source_path=source_path)
@@ -413,100 +591,125 @@ def validate_file(
 
 
 def _track(c: FileChecker, node: Node, *, display: str, source_path: str) -> TrackSpec | None:
-    path = "track"
-    found = c.mapping(node, path, TRACK_FIELDS)
+    peeked = _peek_slug(node)
+    where = Where("track", f"track (`{peeked}`)" if peeked else "track")
+    found = c.mapping(node, where, TRACK_FIELDS, "track")
     if found is None:
         return None
     slug_node = found.get("slug") or node
     track = TrackSpec(
-        slug=c.value(found, "slug", path, slug, ""),
-        title=c.value(found, "title", path, TRACK_FIELDS["title"][1], ""),
+        slug=c.value(found, "slug", where, slug, ""),
+        title=c.value(found, "title", where, TRACK_FIELDS["title"][1], ""),
         source_path=source_path,
-        slug_at=Ref("", f"{path}.slug", slug_node.line, slug_node.column),
-        summary=c.value(found, "summary", path, text(MARKDOWN_MAX, blank=True), ""),
-        prerequisites=c.value(found, "prerequisites", path, text(MARKDOWN_MAX, blank=True), ""),
-        level=c.value(found, "level", path, TRACK_FIELDS["level"][1], Level.BEGINNER),
-        tags=c.list_of(found, "tags", path, text(MAX_TAG_LENGTH)),
-        leads=_leads(c, found, path),
-        source=_source(c, found, path),
-        requires=c.refs(found, "requires", path),
+        slug_at=Ref("", where.key("slug"), slug_node.line, slug_node.column),
+        summary=c.value(found, "summary", where, text(MARKDOWN_MAX, blank=True), ""),
+        prerequisites=c.value(found, "prerequisites", where, text(MARKDOWN_MAX, blank=True), ""),
+        level=c.value(found, "level", where, TRACK_FIELDS["level"][1], Level.BEGINNER),
+        tags=c.list_of(found, "tags", where, text(MAX_TAG_LENGTH)),
+        leads=_leads(c, found, where),
+        source=_source(c, found, where),
+        requires=c.refs(found, "requires", where),
     )
     track.slug_at.slug = track.slug
     leads_node = found.get("leads")
     if leads_node is not None:
-        track.leads_at = Ref("", f"{path}.leads", leads_node.line, leads_node.column)
+        track.leads_at = Ref("", where.key("leads"), leads_node.line, leads_node.column)
     modules_node = found.get("modules")
-    module_items = c.items(found, "modules", path)
+    module_items = c.items(found, "modules", where)
     if modules_node is not None and isinstance(modules_node, Seq) and not module_items:
-        c.error(modules_node, f"{path}.modules", "a track needs at least one module")
-    module_slugs: dict[str, Node] = {}
-    item_slugs: dict[str, Node] = {}
+        c.error(
+            modules_node,
+            where.key("modules"),
+            "`modules` lists no module: add at least one (a track needs one)",
+            "A track needs at least one module: add another module before archiving this one.",
+        )
+    module_slugs: dict[str, tuple[Node, Where]] = {}
+    item_slugs: dict[str, tuple[Node, Where]] = {}
     module_requires: list[tuple[str, Ref]] = []
-    for module_path, module_node in module_items:
-        module = _module(c, module_node, module_path, item_slugs)
+    for index, module_node in module_items:
+        module_where = where.child("module", "modules", index, _peek_slug(module_node))
+        module = _module(c, module_node, module_where, item_slugs)
         if module is None:
             continue
-        _unique(c, module_slugs, module.slug, module_node, module_path, "module")
+        _unique(c, module_slugs, module.slug, module_node, module_where, "module")
         track.modules.append(module)
         module_requires.extend((module.slug, ref) for ref in module.requires)
     _check_module_requires(c, track, module_requires)
     if not track.source:
-        for marked, marked_path in c.filled_in_at:
+        for marked, marked_where in c.filled_in_at:
             c.error(
                 marked,
-                marked_path,
-                "'filled_in' marks an item the track's source does not name, and this track "
-                "has no 'source' (add one under 'track:', or leave 'filled_in' out)",
+                marked_where,
+                "`filled_in` marks an item the track's source does not name, but this track "
+                "has no `source`: add one under `track:`, or leave `filled_in` out",
+                "The track names no source yet: give it one in the track's details (the "
+                "Source fields) before marking items as not in it.",
             )
     return track
 
 
-def _source(c: FileChecker, found: dict, path: str) -> dict[str, str]:
+def _source(c: FileChecker, found: dict, where: Where) -> dict[str, str]:
     node = found.get("source")
     if node is None or _is_null(node):
         return {}
-    source_path = f"{path}.source"
-    fields = c.mapping(node, source_path, SOURCE_FIELDS)
+    source_where = where.key("source")
+    fields = c.mapping(node, source_where, SOURCE_FIELDS, "source")
     if fields is None:
         return {}
     source = {
-        name: c.value(fields, name, source_path, SOURCE_FIELDS[name][1], "")
+        name: c.value(fields, name, source_where, SOURCE_FIELDS[name][1], "")
         for name in SOURCE_FIELDS
     }
     return {name: value for name, value in source.items() if value}
 
 
-def _leads(c: FileChecker, found: dict, path: str) -> list[str]:
+def _leads(c: FileChecker, found: dict, where: Where) -> list[str]:
     """`leads:` emails, each once (compared without case)."""
     leads: list[str] = []
-    for item_path, item in c.items(found, "leads", path):
+    for index, item in c.items(found, "leads", where):
+        at = where.key("leads").entry(index)
         try:
             value = email(item)
         except _Invalid as exc:
-            c.error(item, item_path, str(exc))
+            c.invalid(item, at, exc)
             continue
         if value in leads:
-            c.error(item, item_path, f"'{value}' is listed twice")
+            c.error(
+                item,
+                at,
+                f"`leads` lists {value} twice (case does not count): remove one of them",
+                f"{value} is listed twice: list each address once.",
+            )
             continue
         leads.append(value)
     return leads
 
 
 def _unique(
-    c: FileChecker, seen: dict[str, Node], value: str, owner: Node, path: str, noun: str
+    c: FileChecker,
+    seen: dict[str, tuple[Node, Where]],
+    value: str,
+    owner: Node,
+    where: Where,
+    noun: str,
 ) -> None:
     """Report a slug already used in this track, at the second use's `slug` value."""
     if not value:
         return
     node = _slug_node(owner)
     if value in seen:
+        first, first_where = seen[value]
+        among = "modules" if noun == "module" else "resources and capstones"
         c.error(
             node,
-            f"{path}.slug",
-            f"duplicate {noun} slug '{value}' (already used at line {seen[value].line})",
+            where.key("slug"),
+            f"`{value}` is already the slug of {first_where.item}, at line {first.line}: give "
+            f"this {noun} another slug (each of a track's {among} needs its own)",
+            f"The slug “{value}” is already used in this track: choose another.",
+            code="duplicate-slug",
         )
     else:
-        seen[value] = node
+        seen[value] = (node, where)
 
 
 def _slug_node(owner: Node) -> Node:
@@ -518,101 +721,117 @@ def _slug_node(owner: Node) -> Node:
 
 
 def _module(
-    c: FileChecker, node: Node, path: str, item_slugs: dict[str, Node]
+    c: FileChecker, node: Node, where: Where, item_slugs: dict[str, tuple[Node, Where]]
 ) -> ModuleSpec | None:
-    found = c.mapping(node, path, MODULE_FIELDS)
+    found = c.mapping(node, where, MODULE_FIELDS, "module")
     if found is None:
         return None
     module = ModuleSpec(
-        slug=c.value(found, "slug", path, slug, ""),
-        title=c.value(found, "title", path, MODULE_FIELDS["title"][1], ""),
-        summary=c.value(found, "summary", path, text(MARKDOWN_MAX, blank=True), ""),
-        weeks=c.value(found, "weeks", path, MODULE_FIELDS["weeks"][1], 1),
-        days=c.value(found, "days", path, MODULE_FIELDS["days"][1]),
-        requires=c.refs(found, "requires", path),
+        slug=c.value(found, "slug", where, slug, ""),
+        title=c.value(found, "title", where, MODULE_FIELDS["title"][1], ""),
+        summary=c.value(found, "summary", where, text(MARKDOWN_MAX, blank=True), ""),
+        weeks=c.value(found, "weeks", where, MODULE_FIELDS["weeks"][1], 1),
+        days=c.value(found, "days", where, MODULE_FIELDS["days"][1]),
+        requires=c.refs(found, "requires", where),
     )
     if module.days is not None:
         if "weeks" in found and not _is_null(found["weeks"]):
             c.error(
                 found["days"],
-                f"{path}.days",
-                "give either weeks or days, not both (days are for modules shorter than a week)",
+                where.key("days"),
+                "give either `weeks` or `days`, not both: remove one (days are for modules "
+                "shorter than a week)",
+                "Give either weeks or days, not both: clear the one you don't want.",
             )
         module.weeks = 0
-    choices: dict[str, list[Node]] = {}
-    for resource_path, resource_node in c.items(found, "resources", path):
-        resource = _resource(c, resource_node, resource_path, choices)
+    choices: dict[str, list[tuple[Node, Where]]] = {}
+    for index, resource_node in c.items(found, "resources", where):
+        resource_where = where.child("resource", "resources", index, _peek_slug(resource_node))
+        resource = _resource(c, resource_node, resource_where, choices)
         if resource is not None:
-            _unique(c, item_slugs, resource.slug, resource_node, resource_path, "item")
+            _unique(c, item_slugs, resource.slug, resource_node, resource_where, "resource")
             module.resources.append(resource)
-    for capstone_path, capstone_node in c.items(found, "capstones", path):
-        capstone = _capstone(c, capstone_node, capstone_path)
+    for index, capstone_node in c.items(found, "capstones", where):
+        capstone_where = where.child("capstone", "capstones", index, _peek_slug(capstone_node))
+        capstone = _capstone(c, capstone_node, capstone_where)
         if capstone is not None:
-            _unique(c, item_slugs, capstone.slug, capstone_node, capstone_path, "item")
+            _unique(c, item_slugs, capstone.slug, capstone_node, capstone_where, "capstone")
             module.capstones.append(capstone)
     for name, nodes in choices.items():
         if len(nodes) < 2:
-            node, node_path = nodes[0]
+            node, node_where = nodes[0]
             c.error(
                 node,
-                node_path,
-                f"choice group '{name}' has only one resource in module '{module.slug}' "
-                "(a group needs at least 2 alternatives)",
+                node_where,
+                f"no other resource of this module is in the choice group `{name}`, and a "
+                f"group needs at least 2: give another resource of the module "
+                f"`choice: {name}`, or leave `choice` out",
+                f"No other resource of its module is in the choice group “{name}”, and a group "
+                "needs at least 2 alternatives: put another resource in it, or clear its choice group.",
             )
-    module.choices_required = _choose(c, found.get("choose"), f"{path}.choose", module, choices)
+    module.choices_required = _choose(c, found.get("choose"), where.key("choose"), choices)
     return module
 
 
-def _choose(
-    c: FileChecker, node: Node | None, path: str, module: ModuleSpec, choices: dict
-) -> dict[str, int]:
+def _choose(c: FileChecker, node: Node | None, where: Where, choices: dict) -> dict[str, int]:
     """`choose: {group: N}`: how many members of each named choice group must be done."""
     if node is None or _is_null(node):
         return {}
     if not isinstance(node, Map):
         c.error(
             node,
-            path,
-            f"expected a mapping of choice group to how many of it to finish (deep-dive: 2), "
-            f"got {describe(node)}",
+            where,
+            f"`choose` must name each choice group with how many of it to finish, one a "
+            f"line (`deep-dive: 2`), not {describe(node)}",
+            "Write each choice group as name: how many (deep-dive: 2).",
         )
         return {}
     required: dict[str, int] = {}
-    groups = ", ".join(choices) if choices else "none"
+    groups = ", ".join(choices)
     for key, value in node.entries:
         name = key.value if isinstance(key.value, str) else key.text
-        entry_path = f"{path}.{name}"
+        at = where.key(str(name))
         if name not in choices:
+            shown = shorten(str(name))
+            if groups:
+                theirs, form_theirs = f"its groups: {groups}", f"its groups: {groups}"
+            else:
+                theirs, form_theirs = "it has none", "it has none"
             c.error(
                 key,
-                entry_path,
-                f"unknown choice group '{shorten(str(name))}' in module '{module.slug}' "
-                f"(its choice groups: {groups})",
+                at,
+                f"`choose` names `{shown}`, which is not a choice group of this module "
+                f"({theirs}): fix the name, or remove the line",
+                f"“{shown}” is not a choice group of this module ({form_theirs}): fix the name, "
+                "or remove it.",
             )
             continue
         try:
             count = whole_number(1, MAX_CHOOSE)(value)
         except _Invalid as exc:
-            c.error(value, entry_path, str(exc))
+            c.invalid(value, at, exc)
             continue
         members = len(choices[name])
         if count > members:
             c.error(
                 value,
-                entry_path,
-                f"choice group '{name}' asks for {count} resources but has only {members} "
-                f"in module '{module.slug}'",
+                at,
+                f"`choose` asks for {count} resources of the choice group `{name}`, which has "
+                f"only {members} in this module: ask for at most {members}, or add resources "
+                "to the group",
+                f"“{name}” asks for {count} resources but has only {members}: ask for at most "
+                f"{members}, or put more resources in the group.",
             )
         elif count > 1:
             required[name] = count
     return required
 
 
-def _resource(c: FileChecker, node: Node, path: str, choices: dict) -> ResourceSpec | None:
-    found = c.mapping(node, path, RESOURCE_FIELDS)
+def _resource(c: FileChecker, node: Node, where: Where, choices: dict) -> ResourceSpec | None:
+    found = c.mapping(node, where, RESOURCE_FIELDS, "resource")
     if found is None:
         return None
-    get = lambda name, default=None: c.value(found, name, path, RESOURCE_FIELDS[name][1], default)  # noqa: E731
+    get = lambda name, default=None: c.value(found, name, where, RESOURCE_FIELDS[name][1], default)  # noqa: E731
     resource = ResourceSpec(
         slug=get("slug", ""),
         title=get("title", ""),
@@ -626,57 +845,70 @@ def _resource(c: FileChecker, node: Node, path: str, choices: dict) -> ResourceS
         notes=get("notes", ""),
     )
     if resource.filled_in:
-        c.filled_in_at.append((found["filled_in"], f"{path}.filled_in"))
-    _track_kind(c, node, path, found, resource)
+        c.filled_in_at.append((found["filled_in"], where.key("filled_in")))
+    _track_kind(c, node, where, found, resource)
     if resource.choice:
-        choices.setdefault(resource.choice, []).append((found["choice"], f"{path}.choice"))
+        choices.setdefault(resource.choice, []).append((found["choice"], where.key("choice")))
         if resource.optional:
             c.error(
                 found["optional"],
-                f"{path}.optional",
-                "a resource in a choice group cannot also be optional (the group is the choice)",
+                where.key("optional"),
+                "a resource in a choice group cannot also be optional (the group is the "
+                "choice): remove `optional: true`, or leave `choice` out",
+                "A resource in a choice group cannot also be optional (the group is the "
+                "choice): untick this, or clear its choice group.",
             )
     return resource
 
 
-def _track_kind(c: FileChecker, node: Node, path: str, found: dict, resource: ResourceSpec) -> None:
+def _track_kind(
+    c: FileChecker, node: Node, where: Where, found: dict, resource: ResourceSpec
+) -> None:
     """A resource of kind track names its track (`track: slug`) and has no `url` of its own;
     no other kind may name one."""
-    named = c.value(found, "track", path, slug, "")
+    named = c.value(found, "track", where, slug, "")
     if resource.kind != ResourceKind.TRACK:
         if named:
             c.error(
                 found["track"],
-                f"{path}.track",
-                f"'track' is only for resources of kind track (this one is kind '{resource.kind}')",
+                where.key("track"),
+                f"`track` is only for resources of kind track, and this one is kind "
+                f"'{resource.kind}': remove `track`, or change `kind` to track",
+                "Only a resource of kind Track stands for a track: choose “(none)” here, or "
+                "set its kind to Track.",
             )
         return
     if "track" not in found or _is_null(found["track"]):
         c.error(
-            node, path, "missing required key 'track' (the slug of the track that completes it)"
+            node,
+            where.key("track"),
+            "`track` is missing: a resource of kind track names the track whose completion "
+            "makes it done, so add a `track:` line with that track's slug",
+            _enter("track"),
         )
         return
     if resource.url:
         c.error(
             found["url"],
-            f"{path}.url",
-            "a resource of kind track links to its track's page; leave out 'url'",
+            where.key("url"),
+            "a resource of kind track links to its track's page: remove `url`",
+            "A resource of kind Track links to its track's page: leave the link empty.",
         )
     if named:
         value = found["track"]
-        resource.track_ref = Ref(named, f"{path}.track", value.line, value.column)
+        resource.track_ref = Ref(named, where.key("track"), value.line, value.column)
 
 
-def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
-    found = c.mapping(node, path, CAPSTONE_FIELDS)
+def _capstone(c: FileChecker, node: Node, where: Where) -> CapstoneSpec | None:
+    found = c.mapping(node, where, CAPSTONE_FIELDS, "capstone")
     if found is None:
         return None
-    get = lambda name, default=None: c.value(found, name, path, CAPSTONE_FIELDS[name][1], default)  # noqa: E731
+    get = lambda name, default=None: c.value(found, name, where, CAPSTONE_FIELDS[name][1], default)  # noqa: E731
     capstone = CapstoneSpec(
         slug=get("slug", ""),
         title=get("title", ""),
         brief=get("brief", ""),
-        constraints=c.list_of(found, "constraints", path, text(500)),
+        constraints=c.list_of(found, "constraints", where, text(500)),
         minutes=get("minutes"),
         points=get("points", DEFAULT_CAPSTONE_POINTS),
         review=get("review", ReviewMode.LEAD),
@@ -685,7 +917,7 @@ def _capstone(c: FileChecker, node: Node, path: str) -> CapstoneSpec | None:
         filled_in=get("filled_in", False),
     )
     if capstone.filled_in:
-        c.filled_in_at.append((found["filled_in"], f"{path}.filled_in"))
+        c.filled_in_at.append((found["filled_in"], where.key("filled_in")))
     return capstone
 
 
@@ -699,23 +931,21 @@ def _check_module_requires(c: FileChecker, track: TrackSpec, edges: list[tuple[s
     for source, ref in edges:
         if ref.slug not in known:
             listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-            c.errors.append(
-                LoadError(
-                    c.display,
-                    ref.line,
-                    ref.column,
-                    f"{ref.path}: unknown module '{ref.slug}' "
-                    f"(expected a module of this track: {listed})",
-                )
+            c.error(
+                ref,
+                ref.where,
+                f"`requires` names `{ref.slug}`, which is not a module of this track (its "
+                f"modules: {listed}): fix the slug, or remove it",
+                f"“{ref.slug}” is not a module of this track: choose another.",
             )
         else:
             valid.append((source, ref))
     for ref, cycle in find_cycles(valid, {}):
-        c.errors.append(
-            LoadError(
-                c.display,
-                ref.line,
-                ref.column,
-                f"{ref.path}: cyclic requires: {' -> '.join(cycle)}",
-            )
+        c.error(
+            ref,
+            ref.where,
+            f"`requires` goes round in a circle ({' -> '.join(cycle)}): remove one of these "
+            "requirements",
+            f"This makes modules require each other in a circle ({' → '.join(cycle)}): untick "
+            "one of them.",
         )

@@ -133,7 +133,7 @@ def test_editing_without_javascript(browser, live_server):
     page.get_by_role("link", name="Edit resource Lesson video").click()
     page.get_by_label("Title").fill("")
     page.get_by_role("button", name="Save resource Lesson video").click()
-    expect(page.get_by_test_id("error-title")).to_have_text("Must not be empty")
+    expect(page.get_by_test_id("error-title")).to_have_text("Enter a title.")
     page.get_by_label("Title").fill("Plain form title")
     page.get_by_role("button", name="Save resource Lesson video").click()
     expect(page.locator("#resource-video")).to_contain_text("Plain form title")

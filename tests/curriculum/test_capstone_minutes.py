@@ -46,8 +46,8 @@ def test_minutes_load_export_and_reload_unchanged(tmp_path, client):
 
 def test_minutes_out_of_range_are_refused(run):  # noqa: F811
     assert run(ESTIMATED.replace("minutes: 600", "minutes: 10001")) == [
-        "BAD:23:20: track.modules[1].capstones[0].minutes: 10001 is out of range "
-        "(expected 0 to 10000)",
+        "BAD:23:20: module 2 (`second`), capstone 1 (`project`): `minutes` must be from 0 to "
+        "10000, not 10001",
     ]
 
 

@@ -186,7 +186,10 @@ def test_archiving_the_last_module_says_why_in_plain_words(lead):
     lead.post("/tracks/pets/edit/modules/two/archive")
     response = lead.post("/tracks/pets/edit/modules/one/archive", follow=True)
     body = response.content.decode()
-    assert "Nothing was changed: A track needs at least one module" in body
+    assert (
+        "Nothing was changed: A track needs at least one module: add another module before "
+        "archiving this one." in body
+    )
     assert "track.modules:" not in body
 
 

@@ -49,9 +49,11 @@ def test_validation_is_the_loaders_with_its_messages_next_to_the_field(world):
             values={"title": "x" * 301, "minutes": "lots", "url": "ftp://x", "kind": "video"},
         )
     fields = caught.value.fields
-    assert fields["title"] == ["Is 301 characters long; the limit is 300"]
-    assert fields["minutes"] == ["Expected a whole number from 0 to 10000, got text 'lots'"]
-    assert "is not an http:// or https:// URL" in fields["url"][0]
+    assert fields["title"] == ["Shorten this to at most 300 characters (it has 301)."]
+    assert fields["minutes"] == ["Enter a whole number from 0 to 10000, in digits."]
+    assert fields["url"] == [
+        "Enter a link that starts with http:// or https://; “ftp://x” does not."
+    ]
     assert resource("video").title == "Lesson video"  # nothing written
 
 
@@ -64,8 +66,8 @@ def test_empty_required_fields_and_unknown_kinds_are_refused(world):
             slug="video",
             values={"title": "   ", "kind": "podcast"},
         )
-    assert caught.value.fields["title"] == ["Must not be empty"]
-    assert "Unknown kind 'podcast'" in caught.value.fields["kind"][0]
+    assert caught.value.fields["title"] == ["Enter a title."]
+    assert caught.value.fields["kind"] == ["Choose a kind from the list."]
 
 
 def test_a_learner_and_a_lead_of_another_track_may_not_edit(world):
@@ -130,7 +132,9 @@ def test_the_last_module_cannot_be_archived(world):
         services.curation_item_archive(
             user=world.lead, track=world.track, kind="modules", slug="one"
         )
-    assert str(caught.value) == "A track needs at least one module"
+    assert str(caught.value) == (
+        "A track needs at least one module: add another module before archiving this one."
+    )
     assert Module.objects.active().filter(track__slug="pets").count() == 1
 
 
@@ -193,7 +197,8 @@ def test_a_duplicate_slug_is_refused_by_the_loader(world):
             values={"slug": "video", "title": "Clash", "brief": "x"},
         )
     assert (
-        caught.value.fields["slug"][0] == "Duplicate item slug 'video' (already used in this track)"
+        caught.value.fields["slug"][0]
+        == "The slug “video” is already used in this track: choose another."
     )
 
 

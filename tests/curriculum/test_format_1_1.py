@@ -216,7 +216,7 @@ def test_days_and_weeks_together(run):  # noqa: F811
         "      requires: [first]", "      weeks: 1\n      days: 2\n      requires: [first]"
     )
     assert run(text) == [
-        "BAD:19:13: track.modules[1].days: give either weeks or days, not both "
+        "BAD:19:13: module 2 (`second`): give either `weeks` or `days`, not both: remove one "
         "(days are for modules shorter than a week)",
     ]
 
@@ -225,7 +225,7 @@ def test_days_out_of_range(run):  # noqa: F811
     assert run(
         GOOD.replace("      requires: [first]", "      days: -1\n      requires: [first]")
     ) == [
-        "BAD:18:13: track.modules[1].days: -1 is out of range (expected 0 to 3640)",
+        "BAD:18:13: module 2 (`second`): `days` must be from 0 to 3640, not -1",
     ]
 
 
@@ -241,8 +241,8 @@ def test_a_group_asking_for_more_members_than_it_has(run):  # noqa: F811
     text = GOOD.replace("      title: First\n", "      title: First\n      choose: {pick: 4}\n")
     text = text.replace("          optional: false\n", PICK)
     assert run(text) == [
-        "BAD:8:22: track.modules[0].choose.pick: choice group 'pick' asks for 4 resources "
-        "but has only 3 in module 'first'",
+        "BAD:8:22: module 1 (`first`): `choose` asks for 4 resources of the choice group "
+        "`pick`, which has only 3 in this module: ask for at most 3, or add resources to the group",
     ]
 
 
@@ -252,21 +252,22 @@ def test_choose_names_a_group_of_its_module_with_a_count_from_one(run):  # noqa:
         "      title: First\n      choose:\n        pik: 2\n        pick: 0\n",
     )
     assert run(text.replace("          optional: false\n", PICK)) == [
-        "BAD:9:9: track.modules[0].choose.pik: unknown choice group 'pik' in module 'first' "
-        "(its choice groups: pick)",
-        "BAD:10:15: track.modules[0].choose.pick: 0 is out of range (expected 1 to 100)",
+        "BAD:9:9: module 1 (`first`): `choose` names `pik`, which is not a choice group of this "
+        "module (its groups: pick): fix the name, or remove the line",
+        "BAD:10:15: module 1 (`first`): `pick` under `choose` must be from 1 to 100, not 0",
     ]
     assert run(
         GOOD.replace("      title: First\n", "      title: First\n      choose: [pick]\n")
     ) == [
-        "BAD:8:15: track.modules[0].choose: expected a mapping of choice group to how many of "
-        "it to finish (deep-dive: 2), got a list",
+        "BAD:8:15: module 1 (`first`): `choose` must name each choice group with how many of it "
+        "to finish, one a line (`deep-dive: 2`), not a list",
     ]
 
 
 def test_capstone_optional_must_be_a_boolean(run):  # noqa: F811
     assert run(GOOD.replace("review: lead", "review: lead\n          optional: maybe")) == [
-        "BAD:25:21: track.modules[1].capstones[0].optional: expected true or false, got text 'maybe'",
+        "BAD:25:21: module 2 (`second`), capstone 1 (`project`): `optional` must be true or "
+        "false, not text 'maybe'",
     ]
 
 
@@ -282,16 +283,17 @@ TRACK_ITEM = """\
 def test_kind_track_needs_its_track_and_no_url(run):  # noqa: F811
     text = GOOD.replace("          optional: false\n", TRACK_ITEM)
     assert run(text.replace("          track: alpha\n", "")) == [
-        "BAD:16:11: track.modules[0].resources[1]: missing required key 'track' "
-        "(the slug of the track that completes it)",
+        "BAD:16:11: module 1 (`first`), resource 2 (`the-alpha-track`): `track` is missing: a "
+        "resource of kind track names the track whose completion makes it done, so add a "
+        "`track:` line with that track's slug",
     ]
     assert run(text.replace("track: alpha\n", "track: alpha\n          url: https://x.org/\n")) == [
-        "BAD:20:16: track.modules[0].resources[1].url: a resource of kind track links to "
-        "its track's page; leave out 'url'",
+        "BAD:20:16: module 1 (`first`), resource 2 (`the-alpha-track`): a resource of kind "
+        "track links to its track's page: remove `url`",
     ]
     assert run(GOOD.replace("          optional: false\n", "          track: alpha\n")) == [
-        "BAD:15:18: track.modules[0].resources[0].track: 'track' is only for resources of kind "
-        "track (this one is kind 'video')",
+        "BAD:15:18: module 1 (`first`), resource 1 (`video`): `track` is only for resources of "
+        "kind track, and this one is kind 'video': remove `track`, or change `kind` to track",
     ]
 
 
@@ -300,8 +302,9 @@ def test_kind_track_naming_an_unknown_track(run):  # noqa: F811
         "          optional: false\n", TRACK_ITEM.replace("track: alpha", "track: omega")
     )
     assert run(text) == [
-        "BAD:19:18: track.modules[0].resources[1].track: unknown track 'omega' "
-        "(it must be in this run's files or already loaded)",
+        "BAD:19:18: module 1 (`first`), resource 2 (`the-alpha-track`): `track` names the "
+        "track `omega`, which is neither in this run's files nor loaded: fix the slug, or load "
+        "that track's file too",
     ]
 
 
@@ -314,8 +317,9 @@ def test_kind_track_cycle_across_files(run, tmp_path):  # noqa: F811
         "          optional: false\n", TRACK_ITEM
     )
     assert run(text) == [
-        f"{tmp_path}/run/a-valid.yaml:14:61: track.modules[0].resources[2].track: "
-        "cyclic track reference: alpha -> bad -> alpha",
+        f"{tmp_path}/run/a-valid.yaml:14:61: module 1 (`start`), resource 3 (`bad-track`): "
+        "`track` makes a track contain itself (alpha -> bad -> alpha), so it could never be "
+        "finished: remove one of these links",
     ]
 
 
@@ -325,7 +329,8 @@ def test_kind_track_and_requires_closing_a_cycle(run):  # noqa: F811
         "          optional: false\n", TRACK_ITEM.replace("track: alpha", "track: bad")
     )
     assert run(text) == [
-        "BAD:19:18: track.modules[0].resources[1].track: cyclic track reference: bad -> bad",
+        "BAD:19:18: module 1 (`first`), resource 2 (`the-alpha-track`): `track` makes a track "
+        "contain itself (bad -> bad), so it could never be finished: remove one of these links",
     ]
 
 
@@ -334,6 +339,7 @@ def test_kind_track_naming_a_track_prune_would_archive(tmp_path):
     with pytest.raises(CurriculumInvalid) as caught:
         load_paths([write(tmp_path, "full.yaml", FULL)], prune=True)
     assert caught.value.errors == [
-        f"{tmp_path}/full.yaml:15:18: track.modules[0].resources[0].track: track 'base' is not "
-        "in the files given, so --prune would archive it",
+        f"{tmp_path}/full.yaml:15:18: module 1 (`workshop`), resource 1 (`first-course`): "
+        "`track` names the track `base`, which is not in the files given, so --prune would "
+        "archive it: add its file to this run, or remove it from here",
     ]

@@ -105,19 +105,48 @@ def test_errors_go_to_stderr_one_a_line_and_exit_1(tmp_path):
     assert code == 1
     assert out == ""
     assert err.splitlines() == [
-        f"{tmp_path}/a.yaml:10:17: track.modules[0].resources[0].kind: unknown kind 'vid' (expected one of "
-        "video, course, chapter, article, paper, book, notebook, exercise, talk, quiz, other, track)",
-        f"{tmp_path}/b.yaml:11:11: track.modules[0].resources[1]: missing required key 'title'",
-        f"{tmp_path}/b.yaml:12:11: track.modules[0].resources[1].titel: unknown key 'titel' "
-        "(did you mean 'title'? expected one of slug, title, kind, track, url, minutes, points, optional, filled_in, choice, notes)",
+        f"{tmp_path}/a.yaml:10:17: module 1 (`one`), resource 1 (`a`): `kind` must be one of "
+        "video, course, chapter, article, paper, book, notebook, exercise, talk, quiz, other, "
+        "track, not 'vid' (did you mean 'video'?)",
+        f"{tmp_path}/b.yaml:11:11: module 1 (`one`), resource 2 (`b`): `title` is missing: add a "
+        "`title:` line (every resource needs one)",
+        f"{tmp_path}/b.yaml:12:11: module 1 (`one`), resource 2 (`b`): `titel` is not a key of a "
+        "resource: did you mean `title`? (its keys: slug, title, kind, track, url, minutes, "
+        "points, optional, filled_in, choice, notes)",
     ]
     assert not Track.objects.exists()
+
+
+def test_errors_name_items_by_place_from_1_and_slug(tmp_path):
+    """The second module's third resource is "module 2 (`two`), resource 3 (`c3`)", never
+    `track.modules[1].resources[2]`; an item whose slug is itself wrong is named by place."""
+    second = (
+        "    - slug: two\n"
+        "      title: Two\n"
+        "      resources:\n"
+        "        - {slug: c1, title: C1, kind: video}\n"
+        "        - {slug: c2, title: C2, kind: video}\n"
+        "        - {slug: c3, title: C3, kind: video, minutes: an hour}\n"
+        "    - slug: Three_Steps\n"
+        "      title: Three\n"
+    )
+    path = tmp_path / "demo.yaml"
+    path.write_text(TRACK + second)
+    code, out, err = command(str(path))
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"{path}:19:55: module 2 (`two`), resource 3 (`c3`): `minutes` must be a whole number "
+        "from 0 to 10000, not text 'an hour'",
+        f"{path}:20:13: module 3: `slug` must use only lowercase letters a-z, digits and "
+        "hyphens: write 'three-steps' instead of 'Three_Steps'",
+    ]
+    assert "[" not in err and not Track.objects.exists()
 
 
 def test_missing_path_is_a_clean_error(tmp_path):
     code, out, err = command(str(tmp_path / "missing.yaml"))
     assert (code, out) == (1, "")
-    assert err == f"{tmp_path}/missing.yaml:1:1: no such file or folder\n"
+    assert err == f"{tmp_path}/missing.yaml:1:1: no such file or folder: check the path\n"
 
 
 def _without_root_file_access() -> None:
@@ -156,7 +185,10 @@ def test_unreadable_file_is_a_clean_error():
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert result.returncode == 1, result.stderr
-    assert result.stderr == f"{path}:1:1: cannot read the file: Permission denied\n"
+    assert result.stderr == (
+        f"{path}:1:1: cannot read the file (Permission denied): check that it exists and that "
+        "you may read it\n"
+    )
 
 
 def test_a_real_process_never_prints_a_traceback(tmp_path):
@@ -179,6 +211,6 @@ def test_a_real_process_never_prints_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "CommandError" not in result.stderr
     assert result.stderr.splitlines() == [
-        f"{bad}:3:10: not valid UTF-8 (byte 0xff); save the file as UTF-8",
-        f"{tmp_path}/gone:1:1: no such file or folder",
+        f"{bad}:3:10: the file is not UTF-8 (byte 0xff here): save it as UTF-8",
+        f"{tmp_path}/gone:1:1: no such file or folder: check the path",
     ]

@@ -81,28 +81,32 @@ def test_a_track_without_a_source_shows_no_source_line(client):
             TRACK_YAML.replace(
                 "          minutes: 20\n", "          minutes: 20\n          filled_in: true\n"
             ),
-            "track.modules[0].resources[0].filled_in: 'filled_in' marks an item the track's "
-            "source does not name, and this track has no 'source'",
+            "module 1 (`one`), resource 1 (`video`): `filled_in` marks an item the track's "
+            "source does not name, but this track has no `source`: add one under `track:`, or "
+            "leave `filled_in` out",
         ),
         (
             SOURCED.replace('    title: "Dabbling with Deep Learning"\n', ""),
-            "track.source: missing required key 'title'",
+            "track (`pets`): `source` needs `title`: add a `title:` line under it",
         ),
         (
             SOURCED.replace("published: 2018-01-29", "published: 29.1.2018"),
-            "track.source.published: expected a date written YYYY-MM-DD, got text '29.1.2018'",
+            "track (`pets`): `published` under `source` must be a date written YYYY-MM-DD (such "
+            "as 2018-01-29), not text '29.1.2018'",
         ),
         (
             SOURCED.replace("published: 2018-01-29", "published: 2999-01-01"),
-            "track.source.published: 2999-01-01 is out of range (expected 1900-01-01 to ",
+            "track (`pets`): `published` under `source` must be from 1900-01-01 to ",
         ),
         (
             SOURCED.replace("url: https://example.com/dabbling", "url: example.com"),
-            "track.source.url: 'example.com' is not an http:// or https:// URL",
+            "track (`pets`): `url` under `source` must start with http:// or https://, and "
+            "'example.com' does not",
         ),
         (
             SOURCED.replace("filled_in: true", "filled_in: yes", 1),
-            "track.modules[0].resources[0].filled_in: expected true or false, got text 'yes'",
+            "module 1 (`one`), resource 1 (`video`): `filled_in` must be true or false, not "
+            "text 'yes'",
         ),
     ],
 )
@@ -144,7 +148,7 @@ def test_a_lead_gives_the_track_a_source_and_tags_an_item_in_the_browser(lead, w
     assert response.status_code == 400
     body = response.content.decode()
     published = body[body.index('name="source_published"') - 600 : body.index('name="source_url"')]
-    assert "Expected a date written YYYY-MM-DD, got text &#x27;29 Jan 2018&#x27;" in published
+    assert "Enter a date written YYYY-MM-DD, such as 2018-01-29." in published
     assert Track.objects.get(slug="pets").source == {}
 
     response = lead.post(
@@ -180,7 +184,8 @@ def test_source_errors_land_on_the_source_fields_once(lead, world):
     response = lead.post(track_form, details | {"source_author": "A. Writer"})
     body = response.content.decode()
     assert response.status_code == 400
-    assert 'data-testid="error-source_title"' in body and "Missing required key" in body
+    error = body[body.index('data-testid="error-source_title"') :].split("</ul>", 1)[0]
+    assert "Enter a title." in error and "key" not in error
 
     load_text(SOURCED)  # now with a source and two tagged items
     response = lead.post(track_form, details)  # every source field left empty

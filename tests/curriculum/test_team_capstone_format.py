@@ -38,6 +38,6 @@ def test_team_loads_exports_and_reloads_unchanged(tmp_path):
 
 def test_team_must_be_a_boolean(run):  # noqa: F811
     assert run(GOOD.replace("review: lead", "review: lead\n          team: everyone")) == [
-        "BAD:25:17: track.modules[1].capstones[0].team: expected true or false, "
-        "got text 'everyone'",
+        "BAD:25:17: module 2 (`second`), capstone 1 (`project`): `team` must be true or false, "
+        "not text 'everyone'",
     ]

@@ -5,6 +5,7 @@ own keys with hostile values, and real seed files with random edits."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from hypothesis import strategies as st
 from curriculum.loader import CurriculumInvalid, load_paths
 
 pytestmark = pytest.mark.django_db
+# `track.modules[1]`, `resources[0]`...: how messages named items before they used words.
+DATA_PATH = re.compile(
+    r"track\.(modules|requires|tags|leads|source)|(modules|resources|capstones)\["
+)
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.yaml"))
 SEED_TEXTS = [path.read_text(encoding="utf-8") for path in SEEDS]
 KEYS = [
@@ -141,6 +146,8 @@ def load_once(tmp_path: Path, text: str) -> None:
             transaction.set_rollback(True)
     except CurriculumInvalid as invalid:
         assert invalid.errors and all(":" in line for line in invalid.errors)
+        # Items are named by place and slug ("module 2 (`intro`)"), never by a data path.
+        assert not any(DATA_PATH.search(line) for line in invalid.errors), invalid.errors
     # The budget is the loader's own work: a second of this thread's CPU. The wall clock also
     # counts waiting for a machine shared with other test runs, so it only guards against hangs.
     cpu = time.thread_time() - cpu_started

@@ -159,10 +159,18 @@ def test_leads_round_trip_through_the_exporter(tmp_path):
 @pytest.mark.parametrize(
     ("leads", "message"),
     [
-        ('["not an email"]', "track.leads[0]: 'not an email' is not an email address"),
-        ('["a@example.com", "A@example.com"]', "track.leads[1]: 'a@example.com' is listed twice"),
-        ("a@example.com", "track.leads: expected a list"),
-        ("[42]", "track.leads[0]: expected an email address"),
+        (
+            '["not an email"]',
+            "track (`ml`): entry 1 of `leads` must be an email address (such as "
+            "ada@example.com), not 'not an email'",
+        ),
+        (
+            '["a@example.com", "A@example.com"]',
+            "track (`ml`): `leads` lists a@example.com twice (case does not count): remove one "
+            "of them",
+        ),
+        ("a@example.com", "track (`ml`): `leads` must be a list"),
+        ("[42]", "track (`ml`): entry 1 of `leads` must be an email address, not the number 42"),
     ],
 )
 def test_bad_leads_are_errors_with_their_place(tmp_path, leads, message):
