@@ -8,6 +8,7 @@ the database (track slugs, track `requires`) live in `crossref.py`.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -199,14 +200,20 @@ def boolean(node: Node) -> bool:
     return value
 
 
+# The one way a date is written: YYYY-MM-DD. (Python's date.fromisoformat also reads
+# "20180129" and the week date "2018-W05-1", which the format never promised.)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_EXPECTED = "a full date written YYYY-MM-DD, such as 2018-01-29"
+
+
 def iso_date(node: Node) -> str:
-    written = str(_scalar(node, "a date written YYYY-MM-DD"))
+    written = str(_scalar(node, DATE_EXPECTED))
     try:
-        day = date.fromisoformat(written) if len(written) == 10 else None
+        day = date.fromisoformat(written) if _ISO_DATE.fullmatch(written) else None
     except ValueError:
         day = None
     if day is None:
-        raise _Invalid(f"expected a date written YYYY-MM-DD, got {describe(node)}")
+        raise _Invalid(f"expected {DATE_EXPECTED}; got {describe(node)}")
     latest = date.today() + timedelta(days=366)  # a source is published already, or nearly
     if not EARLIEST_PUBLISHED <= day <= latest:
         raise _Invalid(f"{written} is out of range (expected {EARLIEST_PUBLISHED} to {latest})")

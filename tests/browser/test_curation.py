@@ -288,4 +288,27 @@ def test_archiving_a_capstone_with_waiting_work_says_so_in_its_dialog(browser, l
     page.goto(f"{live_server.url}/lead/reviews/")
     expect(page.get_by_test_id("capstone-removed")).to_have_text("Removed from the track")
     assert not page.console_errors
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_published_date_is_kept_as_typed_and_refused_with_what_to_write(
+    browser, live_server, javascript
+):
+    """The field cut "29 January 2018" to "29 January" as it was typed (maxlength 10), and the
+    error quoted the cut text."""
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead, javascript=javascript)
+    page.goto(f"{live_server.url}/tracks/pets/edit/track/")
+    page.get_by_label("Source: title").fill("Dabbling")
+    published = page.get_by_label("Source: published")
+    published.press_sequentially("29 January 2018")
+    expect(published).to_have_value("29 January 2018")
+    page.get_by_role("button", name="Save track details").click()
+    expect(page.get_by_test_id("error-source_published")).to_have_text(
+        "Expected a full date written YYYY-MM-DD, such as 2018-01-29; got text '29 January 2018'"
+    )
+    expect(page.get_by_label("Source: published")).to_have_value("29 January 2018")
+    page.get_by_label("Source: published").fill("2018-01-29")
+    page.get_by_role("button", name="Save track details").click()
+    expect(page.get_by_test_id("outline-source")).to_contain_text("Dabbling")
     context.close()
