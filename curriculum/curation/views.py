@@ -108,12 +108,15 @@ def _track_form(request, track, form, *, seen: str, status=200) -> HttpResponse:
 
 
 def _add_conflict(form, conflict) -> str:
-    """Mark the fields a save would take from someone else's newer version; the form then
-    carries that version's fingerprint, so saving again replaces it on purpose."""
+    """Mark the fields someone else changed since the form was opened that the save would
+    put back, each with what they saved; the form then carries that version's fingerprint, so
+    saving again replaces it on purpose. What was typed stays in the fields."""
     form.add_error(None, str(conflict))
-    for name in conflict.fields:
+    for name, saved in conflict.fields.items():
         if name in form.fields:
-            form.add_error(name, "Differs from the version saved since you opened the form.")
+            form.add_error(
+                name, f"Someone else changed this since you opened the form (saved now: {saved})."
+            )
     return conflict.seen
 
 
