@@ -4,6 +4,8 @@ when the data grows tenfold; bad input answered next to the field with nothing c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -98,6 +100,34 @@ def test_archive_and_restore_from_the_outline(lead):
     assert "Lesson notebook" not in lead.get("/tracks/pets/").content.decode()
     lead.post("/tracks/pets/edit/resources/notebook/restore")
     assert "Lesson notebook" in lead.get("/tracks/pets/").content.decode()
+
+
+def test_an_archived_modules_items_come_back_with_it_and_offer_no_restore_of_their_own(lead):
+    """Each resource and capstone of an archived module was its own row with a Restore button,
+    and pressing one was refused ("restore the module first"): a dead end."""
+    lead.post("/tracks/pets/edit/resources/notebook/archive")  # on its own, first
+    lead.post("/tracks/pets/edit/modules/one/archive")  # then its module, with the rest
+    response = lead.get("/tracks/pets/edit/")
+    archived = response.content.decode().split('data-testid="archived"')[1]
+    restores = re.findall(r'id="restore-(\w+)-([\w-]+)"', archived)
+    assert restores == [("modules", "one")]  # the only Restore that can work
+    module = archived.split('id="archived-module-one"')[1]
+    with_it = module.split("Comes back with the module")[1].split("Archived on its own")[0]
+    assert 'id="archived-resource-video"' in with_it
+    assert 'id="archived-capstone-final"' in with_it
+    assert (
+        "Archived on its own before the module, so it stays archived when it comes back; "
+        "restore it after the module" in module
+    )
+    assert 'id="archived-resource-notebook"' in module.split("Archived on its own")[1]
+    assert 'data-testid="archived-resource"' not in archived
+
+    lead.post("/tracks/pets/edit/modules/one/restore")
+    archived = lead.get("/tracks/pets/edit/").content.decode().split('data-testid="archived"')[1]
+    assert re.findall(r'id="restore-(\w+)-([\w-]+)"', archived) == [("resources", "notebook")]
+    lead.post("/tracks/pets/edit/resources/notebook/restore")
+    assert "Nothing is archived." in lead.get("/tracks/pets/edit/").content.decode()
+    assert Resource.objects.filter(track__slug="pets", archived_at__isnull=False).count() == 0
 
 
 def test_an_item_added_without_a_slug_takes_one_from_its_title(lead, world):
