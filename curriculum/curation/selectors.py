@@ -157,6 +157,22 @@ class Outline:
     def anything_archived(self) -> bool:
         return bool(self.archived_modules or self.archived_resources or self.archived_capstones)
 
+    def spots(self) -> dict[tuple[str, str], Module | Resource | Capstone]:
+        """Each item shown, active or archived, by (noun, slug): where a message about it
+        goes."""
+        found: dict[tuple[str, str], Module | Resource | Capstone] = {}
+        for row in self.modules:
+            found["module", row.module.slug] = row.module
+            found.update({("resource", item.slug): item for item in row.resources})
+            found.update({("capstone", item.slug): item for item in row.capstones})
+        for entry in self.archived_modules:
+            found["module", entry.module.slug] = entry.module
+            found.update({(item.noun, item.row.slug): item.row for item in entry.with_it})
+            found.update({(item.noun, item.row.slug): item.row for item in entry.before})
+        found.update({("resource", item.slug): item for item in self.archived_resources})
+        found.update({("capstone", item.slug): item for item in self.archived_capstones})
+        return found
+
 
 def curation_outline(*, track: Track) -> Outline:
     """The track's modules in order with their resources and capstones, and what is archived:

@@ -130,6 +130,72 @@ def test_an_archived_modules_items_come_back_with_it_and_offer_no_restore_of_the
     assert Resource.objects.filter(track__slug="pets", archived_at__isnull=False).count() == 0
 
 
+def notice_in(body: str, element_id: str) -> str:
+    """The notices shown inside the element with this id (up to the next item's)."""
+    part = body.split(f'id="{element_id}"', 1)[1]
+    part = re.split(r'<li id="|<section class="card curation-module"', part, maxsplit=1)[0]
+    return " ".join(re.findall(r'data-testid="notice">([^<]*)<', part))
+
+
+@pytest.mark.parametrize("headers", [HX, {}], ids=["htmx", "plain"])
+def test_what_was_done_is_shown_next_to_the_item_not_at_the_top(lead, headers):
+    """After a move, an archive or a restore the message was at the top of the outline, often
+    off screen from the item the lead had just acted on."""
+
+    def act(url, anchor, data=None):
+        response = lead.post(url, data or {}, **headers)
+        if headers:
+            return response.content.decode()
+        # Without JavaScript the page opens at the item, where it is now.
+        assert response["Location"] == f"/tracks/pets/edit/#{anchor}"
+        return lead.get(response["Location"]).content.decode()
+
+    body = act("/tracks/pets/edit/modules/one/move", "module-one", {"direction": "down"})
+    assert notice_in(body, "module-head-one") == "Moved “Lesson one” down."
+    assert 'class="messages"' not in body  # nothing at the top
+
+    body = act("/tracks/pets/edit/resources/paper/archive", "archived-resource-paper")
+    assert notice_in(body, "archived-resource-paper") == "Archived resource “A paper”."
+    assert 'class="messages"' not in body
+
+    body = act("/tracks/pets/edit/resources/paper/restore", "resource-paper")
+    assert notice_in(body, "resource-paper") == "Restored resource “A paper”."
+
+    body = act("/tracks/pets/edit/modules/one/move", "module-one", {"direction": "down"})
+    assert notice_in(body, "module-head-one") == "“Lesson one” is already last; nothing was moved."
+    assert "curation-notice-error" in body
+    assert body.count('data-testid="notice"') == 1
+
+
+def test_an_item_given_another_module_shows_its_message_in_its_new_place(lead):
+    response = lead.post(
+        "/tracks/pets/edit/resources/notebook/",
+        {
+            "module": "two",
+            "title": "Lesson notebook",
+            "kind": "notebook",
+            "url": "https://example.com/nb",
+        },
+        **HX,
+    )
+    body = response.content.decode()
+    assert notice_in(body, "resource-notebook") == "Saved resource “Lesson notebook”."
+    assert body.index('id="module-two"') < body.index('id="resource-notebook"')
+    # Without JavaScript, the saved item's row says it too (the page opens at it).
+    response = lead.post(
+        "/tracks/pets/edit/resources/notebook/",
+        {
+            "module": "one",
+            "title": "Lesson notebook",
+            "kind": "notebook",
+            "url": "https://example.com/nb",
+        },
+    )
+    body = lead.get(response["Location"]).content.decode()
+    assert notice_in(body, "resource-notebook") == "Saved resource “Lesson notebook”."
+    assert 'role="status" class="flash"' not in body
+
+
 def test_an_item_added_without_a_slug_takes_one_from_its_title(lead, world):
     """Left empty, the slug was refused as "'' is not a slug"."""
     add = "/tracks/pets/edit/add/resources/"
