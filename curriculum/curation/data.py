@@ -242,12 +242,43 @@ def choose_text(mapping: dict) -> str:
     return ", ".join(f"{name}: {count}" for name, count in (mapping or {}).items())
 
 
+SOURCE_KEYS = ("title", "author", "published", "url")
+
+
+def shown_fields(item: dict, kind: str) -> dict[str, object]:
+    """What a form of `kind` shows of `item`, by form field (the track's `source` is four)."""
+    shown: dict[str, object] = {}
+    for key in EDITABLE[kind]:
+        if key == "source":
+            source = item.get("source") or {}
+            shown.update({f"source_{name}": source.get(name) for name in SOURCE_KEYS})
+        else:
+            shown[key] = item.get(key)
+    return shown
+
+
+def _digest(value) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def fingerprint(item: dict, kind: str) -> str:
-    """What a form of `kind` shows of `item`, as a short digest: the form carries it, so a save
-    can tell whether someone else changed those fields after the form was opened."""
-    shown = {key: item.get(key) for key in EDITABLE[kind]}
-    text = json.dumps(shown, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    """What a form of `kind` shows of `item`, as a short digest per field: the form carries it,
+    so a save can tell whether someone else changed those fields after the form was opened,
+    and which (`changed_since`)."""
+    return ".".join(_digest(value) for value in shown_fields(item, kind).values())
+
+
+def changed_since(seen: str, item: dict, kind: str) -> set[str]:
+    """The form fields whose value in `item` is not the one `seen` (a fingerprint) was made
+    from: what was saved after the form was opened. Every field when `seen` cannot say (a
+    form opened before fingerprints were per field)."""
+    shown = shown_fields(item, kind)
+    digests = seen.split(".")
+    if len(digests) != len(shown):
+        return set(shown)
+    pairs = zip(shown.items(), digests, strict=True)
+    return {name for (name, value), was in pairs if _digest(value) != was}
 
 
 def put(item: dict, key: str, value, default=None) -> None:

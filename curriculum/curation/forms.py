@@ -90,8 +90,12 @@ class TrackForm(CurationForm):
         "name can then be tagged “not in the source”.",
     )
     source_author = _text("Source: author", max_length=200)
+    # No maxlength: "29 January 2018" was cut to ten characters as it was typed. The loader
+    # reads the value (YYYY-MM-DD only) and says what to write, with what was typed kept.
     source_published = _text(
-        "Source: published", max_length=10, help_text="A date written YYYY-MM-DD."
+        "Source: published",
+        help_text="The day it came out, written YYYY-MM-DD: 29 January 2018 is 2018-01-29. "
+        "A year or a month alone is not accepted; leave it empty if you do not know the day.",
     )
     source_url = _text("Source: link (URL)", max_length=1000)
     summary = _markdown("Summary")

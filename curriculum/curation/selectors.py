@@ -124,10 +124,28 @@ class OutlineModule:
 
 
 @dataclass
+class ArchivedItem:
+    kind: str  # "resources" or "capstones"
+    noun: str
+    row: Resource | Capstone
+
+
+@dataclass
+class ArchivedModule:
+    """An archived module, with what restoring it brings back (the items archived along with
+    it) and what it does not (items archived on their own before it: restorable after it)."""
+
+    module: Module
+    with_it: list[ArchivedItem] = field(default_factory=list)
+    before: list[ArchivedItem] = field(default_factory=list)
+
+
+@dataclass
 class Outline:
     track: Track
     modules: list[OutlineModule]
-    archived_modules: list[Module]
+    archived_modules: list[ArchivedModule]
+    # Archived items of active modules, each restorable on its own.
     archived_resources: list[Resource]
     archived_capstones: list[Capstone]
 
@@ -135,11 +153,32 @@ class Outline:
     def module_choices(self) -> list[tuple[str, str]]:
         return [(row.module.slug, row.module.title) for row in self.modules]
 
+    @property
+    def anything_archived(self) -> bool:
+        return bool(self.archived_modules or self.archived_resources or self.archived_capstones)
+
+    def spots(self) -> dict[tuple[str, str], Module | Resource | Capstone]:
+        """Each item shown, active or archived, by (noun, slug): where a message about it
+        goes."""
+        found: dict[tuple[str, str], Module | Resource | Capstone] = {}
+        for row in self.modules:
+            found["module", row.module.slug] = row.module
+            found.update({("resource", item.slug): item for item in row.resources})
+            found.update({("capstone", item.slug): item for item in row.capstones})
+        for entry in self.archived_modules:
+            found["module", entry.module.slug] = entry.module
+            found.update({(item.noun, item.row.slug): item.row for item in entry.with_it})
+            found.update({(item.noun, item.row.slug): item.row for item in entry.before})
+        found.update({("resource", item.slug): item for item in self.archived_resources})
+        found.update({("capstone", item.slug): item for item in self.archived_capstones})
+        return found
+
 
 def curation_outline(*, track: Track) -> Outline:
-    """The track's modules in order with their resources and capstones, and what is archived;
-    each active capstone (and module) with the learners' unfinished work on it, which its
-    archive confirmation states (four queries, whatever the track's size)."""
+    """The track's modules in order with their resources and capstones, and what is archived:
+    the archived items of active modules, and each archived module with its own; each active
+    capstone (and module) with the learners' unfinished work on it, which its archive
+    confirmation states (four queries, whatever the track's size)."""
     modules = list(Module.objects.filter(track=track).order_by("position", "pk"))
     resources = list(
         Resource.objects.filter(track=track)
@@ -150,19 +189,27 @@ def curation_outline(*, track: Track) -> Outline:
     by_id = {module.pk: module for module in modules}
     active = [OutlineModule(module) for module in modules if module.archived_at is None]
     rows = {row.module.pk: row for row in active}
-    archived_resources, archived_capstones = [], []
-    for resource in resources:
-        resource.module = by_id[resource.module_id]
-        if resource.archived_at is None and resource.module_id in rows:
-            rows[resource.module_id].resources.append(resource)
-        elif resource.archived_at is not None:
-            archived_resources.append(resource)
-    for capstone in capstones:
-        capstone.module = by_id[capstone.module_id]
-        if capstone.archived_at is None and capstone.module_id in rows:
-            rows[capstone.module_id].capstones.append(capstone)
-        elif capstone.archived_at is not None:
-            archived_capstones.append(capstone)
+    gone = {
+        module.pk: ArchivedModule(module) for module in modules if module.archived_at is not None
+    }
+    archived: dict[str, list] = {"resources": [], "capstones": []}
+    for kind, noun, items in (
+        ("resources", "resource", resources),
+        ("capstones", "capstone", capstones),
+    ):
+        for item in items:
+            item.module = by_id[item.module_id]
+            if item.module_id in gone and item.archived_at is not None:
+                # Restoring the module brings back what was archived with it (the same
+                # moment: curation_item_restore), not what was archived before on its own.
+                entry = gone[item.module_id]
+                together = item.archived_at == entry.module.archived_at
+                (entry.with_it if together else entry.before).append(ArchivedItem(kind, noun, item))
+            elif item.archived_at is None:
+                if item.module_id in rows:
+                    getattr(rows[item.module_id], kind).append(item)
+            else:
+                archived[kind].append(item)
     work = capstone_work(capstone_ids=[c.pk for row in active for c in row.capstones])
     for row in active:
         for capstone in row.capstones:
@@ -174,9 +221,9 @@ def curation_outline(*, track: Track) -> Outline:
     return Outline(
         track=track,
         modules=active,
-        archived_modules=[module for module in modules if module.archived_at is not None],
-        archived_resources=archived_resources,
-        archived_capstones=archived_capstones,
+        archived_modules=list(gone.values()),
+        archived_resources=archived["resources"],
+        archived_capstones=archived["capstones"],
     )
 
 

@@ -44,7 +44,9 @@ from .data import (
     ITEM_LISTS,
     KINDS,
     EditInvalid,
+    changed_since,
     choose_mapping,
+    choose_text,
     drop_empty_lists,
     fingerprint,
     items_of,
@@ -53,6 +55,7 @@ from .data import (
     module_at,
     number,
     put,
+    shown_fields,
     words,
 )
 
@@ -81,10 +84,11 @@ class TrackChanged(ServiceError):
 
 class EditConflict(ServiceError):
     """Someone else saved the item after the form was opened, and saving would overwrite
-    `fields` (the form's field names) of theirs: nothing was written. `seen` is the saved
-    version's fingerprint, for a form that saves again on purpose."""
+    `fields` of theirs (the form's field name → what they saved, in a few words): nothing was
+    written. `seen` is the saved version's fingerprint, for a form that saves again on
+    purpose."""
 
-    def __init__(self, message: str, *, fields: list[str], seen: str):
+    def __init__(self, message: str, *, fields: dict[str, str], seen: str):
         self.fields = fields
         self.seen = seen
         super().__init__(message)
@@ -225,22 +229,41 @@ def _tags_need_a_source(data: dict) -> None:
 
 
 def _unchanged_since_seen(item: dict, kind: str, values: dict, seen: str, what: str) -> None:
-    """Refuse (EditConflict) when the item changed after its form was opened (`seen`, the
-    fingerprint the form carried) and the form's values would overwrite some of that."""
+    """Refuse (EditConflict) when someone else saved the item after its form was opened
+    (`seen`, the fingerprint the form carried) and the form's values would put back some of
+    the fields they changed. Only those are marked: the fields the person saving changed
+    themselves are theirs to save."""
     now = fingerprint(item, kind)
     if not seen or seen == now:
         return
+    theirs = changed_since(seen, item, kind)
     mine = {key: value for key, value in item.items() if key in EDITABLE[kind]}
     _apply_fields(mine, kind, values)
-    differ = [key for key in EDITABLE[kind] if key in values and mine.get(key) != item.get(key)]
-    if differ:
+    saved, saving = shown_fields(item, kind), shown_fields(mine, kind)
+    overwritten = [name for name in saving if name in theirs and saving[name] != saved[name]]
+    if overwritten:
         raise EditConflict(
             f"Someone else saved changes to {what} after you opened this form, so nothing was "
-            "saved. What you typed is kept below; the fields marked differ from the saved "
-            "version. Check them, then save again to replace the saved version.",
-            fields=differ,
+            "saved. What you typed is kept below; the fields marked are the ones they changed, "
+            "each with what they saved. Check them, then save again to put back what the form "
+            "shows.",
+            fields={name: _as_shown(saved[name]) for name in overwritten},
             seen=now,
         )
+
+
+def _as_shown(value) -> str:
+    """A saved value in a few words, for the field it is shown next to."""
+    if value is None or value in ("", [], {}):
+        return "empty"
+    if isinstance(value, bool):
+        return "ticked" if value else "not ticked"
+    if isinstance(value, list):
+        value = ", ".join(str(part) for part in value)
+    elif isinstance(value, dict):
+        value = choose_text(value)
+    text = " ".join(str(value).split())
+    return f"“{text if len(text) <= 80 else text[:79] + '…'}”"
 
 
 def curation_track_edit(*, user, track: Track, values: dict, seen: str = "") -> str:

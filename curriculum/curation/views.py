@@ -22,7 +22,7 @@ from tracker.services import NotAllowed, ServiceError
 from tracker.views.track import learner_required
 
 from ..exporter import track_export_data, track_yaml
-from ..models import Capstone, Module, Track, TrackUpload, UploadStatus
+from ..models import Capstone, Module, Resource, Track, TrackUpload, UploadStatus
 from . import selectors, services
 from .data import KINDS, EditInvalid, fingerprint, locate
 from .forms import FORMS, TrackForm, UploadForm
@@ -51,12 +51,51 @@ def _anchor(track: Track, kind: str = "", slug: str = "") -> str:
     return f"{url}#{KINDS[kind]}-{slug}" if kind else url
 
 
+def _anchor_now(track: Track, kind: str, slug: str) -> str:
+    """The outline at an item where it is now: its row, or its entry under Archived."""
+    model = {"modules": Module, "resources": Resource, "capstones": Capstone}[kind]
+    archived = (
+        model.objects.filter(track=track, slug=slug).values_list("archived_at", flat=True).first()
+    )
+    if archived is None:
+        return _anchor(track, kind, slug)
+    return f"{_anchor(track)}#archived-{KINDS[kind]}-{slug}"
+
+
+# A message about one item carries it (its noun and slug) in its extra tags: the outline shows
+# it next to that item, where the lead is looking, rather than at the top of the page.
+_ABOUT = "curation-about:"
+
+
+def _say(request: HttpRequest, text: str, kind: str, slug: str, level=messages.SUCCESS) -> None:
+    messages.add_message(request, level, text, extra_tags=f"{_ABOUT}{KINDS[kind]}:{slug}")
+
+
+def _place_messages(request: HttpRequest, outline) -> list:
+    """Hang each message about an item of the outline on that item (its `notices`, shown
+    beside it: one [data-announce] each, so screen readers hear it once); the others, about
+    nothing on the outline, are returned for the top of the page."""
+    spots = outline.spots()
+    rest = []
+    for message in messages.get_messages(request):
+        tags = message.extra_tags or ""
+        noun, _, slug = tags.removeprefix(_ABOUT).partition(":")
+        spot = spots.get((noun, slug)) if tags.startswith(_ABOUT) else None
+        if spot is None:
+            rest.append(message)
+        else:
+            spot.notices = [*getattr(spot, "notices", []), message]
+    return rest
+
+
 @never_cache
 @learner_required
 @require_GET
 def outline(request: HttpRequest, slug: str) -> HttpResponse:
     track = _editable_track(request, slug)
-    return render(request, OUTLINE, _outline_context(track))
+    context = _outline_context(track)
+    context["messages"] = _place_messages(request, context["outline"])  # base.html's: the rest
+    return render(request, OUTLINE, context)
 
 
 def _outline_context(track: Track) -> dict:
@@ -108,12 +147,15 @@ def _track_form(request, track, form, *, seen: str, status=200) -> HttpResponse:
 
 
 def _add_conflict(form, conflict) -> str:
-    """Mark the fields a save would take from someone else's newer version; the form then
-    carries that version's fingerprint, so saving again replaces it on purpose."""
+    """Mark the fields someone else changed since the form was opened that the save would
+    put back, each with what they saved; the form then carries that version's fingerprint, so
+    saving again replaces it on purpose. What was typed stays in the fields."""
     form.add_error(None, str(conflict))
-    for name in conflict.fields:
+    for name, saved in conflict.fields.items():
         if name in form.fields:
-            form.add_error(name, "Differs from the version saved since you opened the form.")
+            form.add_error(
+                name, f"Someone else changed this since you opened the form (saved now: {saved})."
+            )
     return conflict.seen
 
 
@@ -199,11 +241,11 @@ def edit_item(request: HttpRequest, slug: str, kind: str, item: str) -> HttpResp
                 if kind != "modules" and module and module != row.module.slug:
                     # Given another module in its form: its row leaves this list for that
                     # module's, so the whole outline is redrawn, as after a move.
-                    messages.success(request, message)
+                    _say(request, message, kind, item)
                     response = _htmx_outline(request, track, focus=f"edit-{kind}-{item}")
                     return retarget(reswap(response, "outerHTML"), "#outline-body")
                 return _render_row(request, track, None, kind, item, message=message)
-            messages.success(request, message)
+            _say(request, message, kind, item)
             return redirect(_anchor(track, kind, item))
     status = 200 if request.htmx else 400
     return _item_form(request, track, kind, row, form, seen=seen, status=status)
@@ -301,7 +343,7 @@ def add_item(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, added.message)
+            _say(request, added.message, kind, added.slug)
             return redirect(_anchor(track, kind, added.slug))
     return _add_form(request, track, kind, form, status=400)
 
@@ -319,26 +361,27 @@ def _item_action(request: HttpRequest, slug: str, kind: str, item: str, act) -> 
     except NotAllowed as refusal:
         raise PermissionDenied(str(refusal)) from None
     except EditInvalid as invalid:
-        messages.error(request, f"Nothing was changed: {invalid}")
+        _say(request, f"Nothing was changed: {invalid}", kind, item, messages.ERROR)
     except ServiceError as error:
-        messages.error(request, str(error))
+        _say(request, str(error), kind, item, messages.ERROR)
     else:
-        messages.success(request, message)
+        _say(request, message, kind, item)
     if request.htmx:
         return _htmx_outline(request, track)
-    return redirect(_anchor(track, kind, item))
+    return redirect(_anchor_now(track, kind, item))
 
 
 def _htmx_outline(request: HttpRequest, track: Track, focus: str = "") -> HttpResponse:
     """The outline's body after a change that moves things around (reorder, archive,
-    restore, a resource or capstone given another module): one swap, with the messages, and
-    focus kept on the control pressed (or on `focus`)."""
+    restore, a resource or capstone given another module): one swap, with each message next to
+    the item it is about, and focus kept on the control pressed (or on `focus`)."""
     track.refresh_from_db()
     context = _outline_context(track) | {
         "focus": focus or request.POST.get("focus", ""),
         "htmx_messages": True,
         "oob_status": True,
     }
+    context["messages"] = _place_messages(request, context["outline"])
     return render(request, f"{OUTLINE}#outline-body", context)
 
 
@@ -381,10 +424,13 @@ def _archive_confirmation(request, track, kind, item, work, *, stale: bool):
         return None
     noun = KINDS[kind]
     if request.htmx:  # the dialog told other counts: the outline comes back with today's
-        messages.warning(
+        _say(
             request,
             f"Nothing was archived: learners' work on the {noun} “{row.title}” changed since "
             f"this page was loaded. {work.said} Press Archive again to archive it.",
+            kind,
+            item,
+            messages.WARNING,
         )
         return _htmx_outline(request, track, focus=f"archive-{kind}-{item}")
     context = {"track": track, "kind": kind, "noun": noun, "row": row, "work": work}

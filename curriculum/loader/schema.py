@@ -248,16 +248,22 @@ def boolean(node: Node) -> bool:
     return value
 
 
+# The one way a date is written: YYYY-MM-DD. (Python's date.fromisoformat also reads
+# "20180129" and the week date "2018-W05-1", which the format never promised.)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_EXPECTED = "a full date written YYYY-MM-DD, such as 2018-01-29"
+
+
 def iso_date(node: Node) -> str:
-    form = "Enter a date written YYYY-MM-DD, such as 2018-01-29."
-    written = str(_scalar(node, "a date written YYYY-MM-DD (such as 2018-01-29)", form))
+    written = str(_scalar(node, DATE_EXPECTED, f"Enter {DATE_EXPECTED}."))
     try:
-        day = date.fromisoformat(written) if len(written) == 10 else None
+        day = date.fromisoformat(written) if _ISO_DATE.fullmatch(written) else None
     except ValueError:
         day = None
     if day is None:
         raise _Invalid(
-            f"must be a date written YYYY-MM-DD (such as 2018-01-29), not {describe(node)}", form
+            f"must be {DATE_EXPECTED}, not {describe(node)}",
+            f"Enter {DATE_EXPECTED}, not {describe(node)}.",
         )
     latest = date.today() + timedelta(days=366)  # a source is published already, or nearly
     if not EARLIEST_PUBLISHED <= day <= latest:

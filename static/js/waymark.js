@@ -18,6 +18,12 @@
     var target = document.querySelector("[data-autofocus]");
     if (!target) return;
     target.removeAttribute("data-autofocus");
+    /* The track editor shows what was just done beside the item it was done to
+     * (.curation-notice): bring that item's row or heading into view whole, so the words are
+     * seen with the control that keeps focus, not cut off above it. */
+    var notice = document.querySelector(".curation-notice");
+    var holder = notice && notice.closest("li, .curation-head");
+    if (holder && holder.contains(target)) holder.scrollIntoView({ block: "nearest" });
     target.focus({ preventScroll: false });
   });
 

@@ -80,9 +80,9 @@ def test_a_lead_curates_a_track_in_the_browser(browser, live_server):
     page.keyboard.press("Enter")
     expect(modules.first).to_contain_text("Lesson two")
     expect(page.get_by_role("button", name="Move down Lesson one")).to_be_focused()
-    expect(page.locator("#announcer")).to_have_text(
-        page.get_by_test_id("outline").locator(".messages").inner_text()
-    )
+    moved = page.locator("#module-one").get_by_test_id("notice")
+    expect(moved).to_have_text("Moved “Lesson one” down.")
+    expect(page.locator("#announcer")).to_have_text(moved.inner_text())
     learner_page.goto(f"{live_server.url}/tracks/pets/")
     body = learner_page.content()
     assert body.index("Lesson two") < body.index("Lesson one")
@@ -288,4 +288,61 @@ def test_archiving_a_capstone_with_waiting_work_says_so_in_its_dialog(browser, l
     page.goto(f"{live_server.url}/lead/reviews/")
     expect(page.get_by_test_id("capstone-removed")).to_have_text("Removed from the track")
     assert not page.console_errors
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_published_date_is_kept_as_typed_and_refused_with_what_to_write(
+    browser, live_server, javascript
+):
+    """The field cut "29 January 2018" to "29 January" as it was typed (maxlength 10), and the
+    error quoted the cut text."""
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead, javascript=javascript)
+    page.goto(f"{live_server.url}/tracks/pets/edit/track/")
+    page.get_by_label("Source: title").fill("Dabbling")
+    published = page.get_by_label("Source: published")
+    published.press_sequentially("29 January 2018")
+    expect(published).to_have_value("29 January 2018")
+    page.get_by_role("button", name="Save track details").click()
+    expect(page.get_by_test_id("error-source_published")).to_have_text(
+        "Enter a full date written YYYY-MM-DD, such as 2018-01-29, not text '29 January 2018'."
+    )
+    expect(page.get_by_label("Source: published")).to_have_value("29 January 2018")
+    page.get_by_label("Source: published").fill("2018-01-29")
+    page.get_by_role("button", name="Save track details").click()
+    expect(page.get_by_test_id("outline-source")).to_contain_text("Dabbling")
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_what_was_done_shows_next_to_the_item_on_screen(browser, live_server, javascript):
+    """After a move, an archive or a restore the message was at the top of the outline, often
+    off screen: a sighted lead did not see it (screen readers heard it)."""
+    world = build(progress=False)
+    context, page = signed_in(browser, live_server, world.lead, javascript=javascript)
+    page.set_viewport_size({"width": 900, "height": 420})
+    page.goto(f"{live_server.url}/tracks/pets/edit/")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Archive A paper?"
+
+    page.get_by_role("button", name="Archive resource A paper").click()
+    notice = page.locator("#archived-resource-paper").get_by_test_id("notice")
+    expect(notice).to_have_text("Archived resource “A paper”.")
+    expect(notice).to_be_in_viewport()
+    if javascript:  # said once, in the page's one live region
+        expect(page.locator("#announcer")).to_have_text("Archived resource “A paper”.")
+
+    page.get_by_role("button", name="Restore resource A paper").click()
+    notice = page.locator("#resource-paper").get_by_test_id("notice")
+    expect(notice).to_have_text("Restored resource “A paper”.")
+    expect(notice).to_be_in_viewport()
+
+    page.get_by_role("button", name="Move up Lesson two").click()
+    notice = page.locator("#module-two").get_by_test_id("notice")
+    expect(notice).to_have_text("Moved “Lesson two” up.")
+    expect(notice).to_be_in_viewport()
+    if javascript:
+        expect(page.locator("#announcer")).to_have_text("Moved “Lesson two” up.")
+    expect(page.get_by_test_id("notice")).to_have_count(1)
+    expect(page.locator(".messages")).to_have_count(0)
+    assert not page.console_errors, page.console_errors
     context.close()

@@ -17,6 +17,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_lead_drags_a_resource_and_a_module_to_new_places(browser, live_server):
     world = build()
     context, page = signed_in(browser, live_server, world.lead)
+    # Both rows of each drag on screen at once: Playwright scrolls between the press and the
+    # move otherwise, and Chromium then starts no drag at all.
+    page.set_viewport_size({"width": 1280, "height": 1600})
     page.goto(f"{live_server.url}/tracks/pets/edit/")
     expect(
         page.get_by_text("or drag a module (by its heading), resource or capstone")

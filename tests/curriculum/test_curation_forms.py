@@ -91,7 +91,9 @@ def test_a_save_from_a_form_opened_before_someone_elses_save_is_refused(client, 
     body = response.content.decode()
     assert "Someone else saved changes to resource “Lesson video, recut”" in body
     assert 'data-testid="error-title"' in body  # the field that would go back is marked
+    assert "(saved now: “Lesson video, recut”)" in body  # with what the other one saved
     assert 'value="50"' in body  # what the lead typed is kept
+    assert 'data-testid="error-minutes"' not in body  # the lead's own change is not theirs
     saved = Resource.objects.get(track__slug="pets", slug="video")
     assert saved.title == "Lesson video, recut" and saved.minutes == 20
 
@@ -112,6 +114,74 @@ def test_a_save_that_would_not_overwrite_anything_newer_goes_through(client, lea
         values={"title": "Lesson video", "kind": "video", "minutes": "50"},
     )
     assert lead.post(url, lead_form | {"minutes": "50"}).status_code == 302
+
+
+@pytest.mark.parametrize("headers", [HX, {}], ids=["htmx", "plain"])
+def test_a_conflict_marks_only_the_fields_the_other_person_changed(client, lead, world, headers):
+    """Every field that differed from the saved version was marked "Differs from the version
+    saved since you opened the form", the lead's own changes too: the lead could not tell
+    which were the other person's."""
+    url = "/tracks/pets/edit/resources/video/"
+    lead_form = form_fields(lead.get(url, **headers).content.decode())
+    services.curation_item_edit(
+        user=world.staff,
+        track=world.track,
+        kind="resources",
+        slug="video",
+        values={"title": "Lesson video", "kind": "video", "minutes": "20", "notes": "By staff."},
+    )
+    typed = {"title": "Lesson video, recut", "minutes": "45", "url": "https://example.com/v2"}
+    response = lead.post(url, lead_form | typed, **headers)
+    body = response.content.decode()
+    assert "Someone else saved changes to resource “Lesson video”" in body
+    marked = set(re.findall(r'data-testid="error-(\w+)"', body))
+    assert marked == {"notes"}, marked  # theirs; title, minutes and url are the lead's
+    assert "(saved now: “By staff.”)" in body
+    for value in typed.values():
+        assert f'value="{value}"' in body  # the lead's typing is kept
+    assert Resource.objects.get(track__slug="pets", slug="video").notes == "By staff."
+
+
+def test_a_save_that_changes_only_what_the_other_person_did_not_goes_through(lead, world):
+    """The lead typed the other person's new title as well, and changed the minutes: saving
+    puts back nothing of theirs, yet it was refused with the minutes marked."""
+    url = "/tracks/pets/edit/resources/video/"
+    lead_form = form_fields(lead.get(url).content.decode())
+    services.curation_item_edit(
+        user=world.staff,
+        track=world.track,
+        kind="resources",
+        slug="video",
+        values={"title": "Lesson video, recut", "kind": "video", "minutes": "20"},
+    )
+    response = lead.post(url, lead_form | {"title": "Lesson video, recut", "minutes": "45"})
+    assert response.status_code == 302
+    saved = Resource.objects.get(track__slug="pets", slug="video")
+    assert (saved.title, saved.minutes) == ("Lesson video, recut", 45)
+
+
+def test_a_conflict_on_the_tracks_source_marks_the_source_field_they_changed(lead, world):
+    """The source is one key of the file but four fields of the form: a conflict on it marked
+    none of them."""
+    url = "/tracks/pets/edit/track/"
+    values = form_fields(lead.get(url).content.decode())
+    services.curation_track_edit(
+        user=world.staff,
+        track=world.track,
+        values={
+            "title": "Pets course",
+            "summary": "Learn to classify *pets*.",
+            "source": {"title": "Dabbling", "published": "2018-01-29"},
+        },
+    )
+    response = lead.post(url, values | {"summary": "Dogs too."})
+    body = response.content.decode()
+    assert response.status_code == 400
+    marked = set(re.findall(r'data-testid="error-(\w+)"', body))
+    assert marked == {"source_title", "source_published"}, marked
+    assert "(saved now: “2018-01-29”)" in body
+    assert "Dogs too." in body
+    assert Track.objects.get(slug="pets").source == {"title": "Dabbling", "published": "2018-01-29"}
 
 
 def test_the_track_details_form_refuses_a_save_over_a_newer_version(lead, world):

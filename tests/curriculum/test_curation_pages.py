@@ -4,6 +4,8 @@ when the data grows tenfold; bad input answered next to the field with nothing c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -98,6 +100,100 @@ def test_archive_and_restore_from_the_outline(lead):
     assert "Lesson notebook" not in lead.get("/tracks/pets/").content.decode()
     lead.post("/tracks/pets/edit/resources/notebook/restore")
     assert "Lesson notebook" in lead.get("/tracks/pets/").content.decode()
+
+
+def test_an_archived_modules_items_come_back_with_it_and_offer_no_restore_of_their_own(lead):
+    """Each resource and capstone of an archived module was its own row with a Restore button,
+    and pressing one was refused ("restore the module first"): a dead end."""
+    lead.post("/tracks/pets/edit/resources/notebook/archive")  # on its own, first
+    lead.post("/tracks/pets/edit/modules/one/archive")  # then its module, with the rest
+    response = lead.get("/tracks/pets/edit/")
+    archived = response.content.decode().split('data-testid="archived"')[1]
+    restores = re.findall(r'id="restore-(\w+)-([\w-]+)"', archived)
+    assert restores == [("modules", "one")]  # the only Restore that can work
+    module = archived.split('id="archived-module-one"')[1]
+    with_it = module.split("Comes back with the module")[1].split("Archived on its own")[0]
+    assert 'id="archived-resource-video"' in with_it
+    assert 'id="archived-capstone-final"' in with_it
+    assert (
+        "Archived on its own before the module, so it stays archived when it comes back; "
+        "restore it after the module" in module
+    )
+    assert 'id="archived-resource-notebook"' in module.split("Archived on its own")[1]
+    assert 'data-testid="archived-resource"' not in archived
+
+    lead.post("/tracks/pets/edit/modules/one/restore")
+    archived = lead.get("/tracks/pets/edit/").content.decode().split('data-testid="archived"')[1]
+    assert re.findall(r'id="restore-(\w+)-([\w-]+)"', archived) == [("resources", "notebook")]
+    lead.post("/tracks/pets/edit/resources/notebook/restore")
+    assert "Nothing is archived." in lead.get("/tracks/pets/edit/").content.decode()
+    assert Resource.objects.filter(track__slug="pets", archived_at__isnull=False).count() == 0
+
+
+def notice_in(body: str, element_id: str) -> str:
+    """The notices shown inside the element with this id (up to the next item's)."""
+    part = body.split(f'id="{element_id}"', 1)[1]
+    part = re.split(r'<li id="|<section class="card curation-module"', part, maxsplit=1)[0]
+    return " ".join(re.findall(r'data-testid="notice">([^<]*)<', part))
+
+
+@pytest.mark.parametrize("headers", [HX, {}], ids=["htmx", "plain"])
+def test_what_was_done_is_shown_next_to_the_item_not_at_the_top(lead, headers):
+    """After a move, an archive or a restore the message was at the top of the outline, often
+    off screen from the item the lead had just acted on."""
+
+    def act(url, anchor, data=None):
+        response = lead.post(url, data or {}, **headers)
+        if headers:
+            return response.content.decode()
+        # Without JavaScript the page opens at the item, where it is now.
+        assert response["Location"] == f"/tracks/pets/edit/#{anchor}"
+        return lead.get(response["Location"]).content.decode()
+
+    body = act("/tracks/pets/edit/modules/one/move", "module-one", {"direction": "down"})
+    assert notice_in(body, "module-head-one") == "Moved “Lesson one” down."
+    assert 'class="messages"' not in body  # nothing at the top
+
+    body = act("/tracks/pets/edit/resources/paper/archive", "archived-resource-paper")
+    assert notice_in(body, "archived-resource-paper") == "Archived resource “A paper”."
+    assert 'class="messages"' not in body
+
+    body = act("/tracks/pets/edit/resources/paper/restore", "resource-paper")
+    assert notice_in(body, "resource-paper") == "Restored resource “A paper”."
+
+    body = act("/tracks/pets/edit/modules/one/move", "module-one", {"direction": "down"})
+    assert notice_in(body, "module-head-one") == "“Lesson one” is already last; nothing was moved."
+    assert "curation-notice-error" in body
+    assert body.count('data-testid="notice"') == 1
+
+
+def test_an_item_given_another_module_shows_its_message_in_its_new_place(lead):
+    response = lead.post(
+        "/tracks/pets/edit/resources/notebook/",
+        {
+            "module": "two",
+            "title": "Lesson notebook",
+            "kind": "notebook",
+            "url": "https://example.com/nb",
+        },
+        **HX,
+    )
+    body = response.content.decode()
+    assert notice_in(body, "resource-notebook") == "Saved resource “Lesson notebook”."
+    assert body.index('id="module-two"') < body.index('id="resource-notebook"')
+    # Without JavaScript, the saved item's row says it too (the page opens at it).
+    response = lead.post(
+        "/tracks/pets/edit/resources/notebook/",
+        {
+            "module": "one",
+            "title": "Lesson notebook",
+            "kind": "notebook",
+            "url": "https://example.com/nb",
+        },
+    )
+    body = lead.get(response["Location"]).content.decode()
+    assert notice_in(body, "resource-notebook") == "Saved resource “Lesson notebook”."
+    assert 'role="status" class="flash"' not in body
 
 
 def test_an_item_added_without_a_slug_takes_one_from_its_title(lead, world):

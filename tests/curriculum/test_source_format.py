@@ -4,7 +4,10 @@ browser, and refused where they make no sense."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.utils.html import escape
 
 from curriculum.exporter import track_export_yaml
 from curriculum.models import Capstone, Resource, Track
@@ -91,8 +94,13 @@ def test_a_track_without_a_source_shows_no_source_line(client):
         ),
         (
             SOURCED.replace("published: 2018-01-29", "published: 29.1.2018"),
-            "track (`pets`): `published` under `source` must be a date written YYYY-MM-DD (such "
-            "as 2018-01-29), not text '29.1.2018'",
+            "track (`pets`): `published` under `source` must be a full date written YYYY-MM-DD, "
+            "such as 2018-01-29, not text '29.1.2018'",
+        ),
+        (  # Python reads this ISO week date as 2018-01-29; the format says YYYY-MM-DD
+            SOURCED.replace("published: 2018-01-29", "published: 2018-W05-1"),
+            "track (`pets`): `published` under `source` must be a full date written YYYY-MM-DD, "
+            "such as 2018-01-29, not text '2018-W05-1'",
         ),
         (
             SOURCED.replace("published: 2018-01-29", "published: 2999-01-01"),
@@ -148,7 +156,9 @@ def test_a_lead_gives_the_track_a_source_and_tags_an_item_in_the_browser(lead, w
     assert response.status_code == 400
     body = response.content.decode()
     published = body[body.index('name="source_published"') - 600 : body.index('name="source_url"')]
-    assert "Enter a date written YYYY-MM-DD, such as 2018-01-29." in published
+    assert (
+        "Enter a full date written YYYY-MM-DD, such as 2018-01-29, not text &#x27;29 Jan 2018&#x27;."
+    ) in published
     assert Track.objects.get(slug="pets").source == {}
 
     response = lead.post(
@@ -210,3 +220,29 @@ def test_the_editor_outline_shows_the_source_tags_and_capstone_minutes(lead, wor
     final = body[body.index('id="capstone-final"') :].split("</li>", 1)[0]
     assert "240 min · 100 points · reviewed by a track lead" in final
     assert "not in the source" in final
+
+
+@pytest.mark.parametrize("typed", ["29 January 2018", "2018", "2018-01", "20180129", "2018-W05-1"])
+def test_a_published_date_is_typed_in_full_and_a_wrong_one_says_what_to_write(lead, typed):
+    """The field had maxlength 10: "29 January 2018" was cut to "29 January" as it was typed,
+    and the error quoted the cut text. The form takes what the loader takes (YYYY-MM-DD, no
+    year or month alone) and says so, with an example, keeping what was typed."""
+    form = lead.get("/tracks/pets/edit/track/").content.decode()
+    field = re.search(r'<input type="text" name="source_published"[^>]*>', form).group(0)
+    assert "maxlength" not in field
+    assert "29 January 2018 is 2018-01-29. A year or a month alone is not accepted" in form
+
+    values = {"title": "Pets course", "source_title": "Dabbling", "level": "beginner"}
+    response = lead.post("/tracks/pets/edit/track/", values | {"source_published": typed})
+    assert response.status_code == 400
+    body = response.content.decode()
+    errors = re.search(r'data-testid="error-source_published">(.*?)</ul>', body, re.S).group(1)
+    assert "Enter a full date written YYYY-MM-DD, such as 2018-01-29, not " in errors
+    assert f"text {escape(repr(typed))}" in errors
+    field = re.search(r'<input type="text" name="source_published"[^>]*>', body).group(0)
+    assert f'value="{typed}"' in field
+    assert Track.objects.get(slug="pets").source == {}
+
+    response = lead.post("/tracks/pets/edit/track/", values | {"source_published": "2018-01-29"})
+    assert response.status_code == 302
+    assert Track.objects.get(slug="pets").source["published"] == "2018-01-29"
