@@ -349,12 +349,12 @@ def _set_tracks(cohort: Cohort, tracks: list[Track], *, now: datetime) -> None:
 # --- phases -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _day(day: date) -> str:
     """A day as the pages write it: "2 Nov 2026" (not "02 Nov 2026")."""
     return f"{day.day} {day:%b %Y}"
 
 
+@transaction.atomic
 def cohort_phases_set(*, by, cohort: Cohort, phases: list[PhaseInput]) -> list[CohortPhase]:
     """Replace the cohort's phases with these: each named, inside the cohort's dates, none
     overlapping another. They are kept in date order whatever order they came in."""
