@@ -37,6 +37,8 @@ class NextTarget:
     track_title: str  # set only when the cohort runs more than one track
     week: int
     due_on: date
+    # Its due day is behind the member (in their own time zone): "was due", not "by".
+    overdue: bool = False
 
     @property
     def label(self) -> str:
@@ -161,7 +163,7 @@ def standings_for(
                 phase=next((p for p in phases if p.starts_on <= today <= p.ends_on), None),
                 next_phase=next((p for p in phases if p.starts_on > today), None),
                 next_target=_next_target(
-                    cohort, cohort_targets, complete_modules.get(learner_id, frozenset())
+                    cohort, cohort_targets, complete_modules.get(learner_id, frozenset()), today
                 ),
                 pace=pace.pace_for(modules_done=done, due=due),
                 track_done_by=_track_done_by(cohort, cohort_targets),
@@ -224,12 +226,13 @@ def _targets_by_cohort(cohorts: Mapping[int, Cohort]) -> dict[int, list[CohortMo
 
 
 def _next_target(
-    cohort: Cohort, targets: list[CohortModuleTarget], complete: Set[int]
+    cohort: Cohort, targets: list[CohortModuleTarget], complete: Set[int], today: date
 ) -> NextTarget | None:
     target = pace.next_open_target(targets, complete)
     if target is None:
         return None
     links = list(cohort.cohort_tracks.all())
+    due_on = pace.week_ends_on(starts_on=cohort.starts_on, week=target.target_week)
     return NextTarget(
         module_title=target.module.title,
         track_title=next(
@@ -238,5 +241,6 @@ def _next_target(
         if len(links) > 1
         else "",
         week=target.target_week,
-        due_on=pace.week_ends_on(starts_on=cohort.starts_on, week=target.target_week),
+        due_on=due_on,
+        overdue=due_on < today,
     )

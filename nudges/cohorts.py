@@ -25,6 +25,7 @@ class CohortSection:
     phase: str = ""
     next_target: str = ""  # e.g. "Object detection", with its track when the cohort has several
     next_target_due: date | None = None
+    next_target_overdue: bool = False  # its due day has passed: "was due", not "by"
     pace_status: str = ""  # e.g. "on pace", "behind by 1 module"; empty without a plan
 
     def __bool__(self) -> bool:
@@ -41,6 +42,7 @@ def section_for(standing: CohortStanding) -> CohortSection:
         phase=standing.phase_label,
         next_target=target.label if target else "",
         next_target_due=target.due_on if target else None,
+        next_target_overdue=bool(target and target.overdue),
         pace_status=standing.pace_label.lower(),
     )
 

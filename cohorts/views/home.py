@@ -28,11 +28,14 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
     complete = (
         selectors.complete_modules(ctx, learner_ids=[own.user_id])[own.user_id] if own else None
     )
+    next_target = ctx.next_target(complete) if own else None
     context = {
         "ctx": ctx,
         "cohort": cohort,
         "own": own,
-        "next_target": ctx.next_target(complete) if own else None,
+        "next_target": next_target,
+        # Its due day is behind the viewer: "was due", as /me/ and the nudge say it.
+        "next_target_overdue": next_target is not None and next_target.due_on < ctx.today,
         "team": selectors.member_team(ctx, user=request.user) if own else None,
         "leaderboard": selectors.leaderboard(ctx, now=now),
         "manages": permissions.can_manage_cohort(request.user, cohort),

@@ -5,14 +5,16 @@ through a real SMTP server on loopback; read for a whole chunk in a fixed number
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
+from django.urls import reverse
 
 from cohorts.models import CohortMembership, CohortRole
 from cohorts.standing import member_url
-from nudges import selectors
+from nudges import emails, selectors
 from tests.cohorts.member_world import cohort_with, member_of
 from tests.factories import ModuleFactory, ResourceFactory, TrackFactory
 from tracker import services as tracker_services
@@ -60,9 +62,49 @@ def test_a_members_email_has_the_cohort_phase_next_target_and_pace(
     for raw in (text, html):
         body = words(raw)
         assert "Phase: Learning phase" in body
-        assert "Next target: Start by 8 Mar 2026" in body
+        assert "Next target: Start, was due 8 Mar 2026" in body
         assert "Against the cohort's pace plan, you are behind by 1 module" in body
         assert link in raw
+
+
+def test_a_target_already_past_reads_was_due_in_the_email_on_me_and_the_member_page(
+    client, cohort, small_track
+):
+    """On Monday 9 March the nudge read "Next target: Start by 8 Mar 2026" (the day before),
+    as did the /me/ card ("by Sun 8 Mar 2026") and the member page ("due by Sunday 8 Mar
+    2026"): a target already missed, worded as one still ahead."""
+    learner = make_learner(track=small_track)
+    member_of(cohort, learner)
+    email = emails.render_nudge(
+        selectors.nudge_batch(learner_ids=[learner.pk], week=WEEK, now=NOW)[learner.pk]
+    )
+    for raw in (email.text, email.html):
+        assert "Next target: Start, was due 8 Mar 2026" in words(raw)
+        assert "by 8 Mar" not in raw
+    client.force_login(learner)
+    with time_machine.travel(NOW, tick=False):
+        me = words(client.get(reverse("tracker:dashboard")).content.decode())
+        home = words(client.get(reverse("cohorts:home", args=[cohort.slug])).content.decode())
+        plan = words(
+            client.get(
+                reverse("track:pace_plan", kwargs={"slug": small_track.slug})
+            ).content.decode()
+        )
+    assert "Start was due Sun 8 Mar 2026 (week 2)" in me
+    assert "Next target: Start (module 1), was due Sunday 8 Mar 2026 (end of week 2)." in home
+    assert "its next target is Start, was due Sun 8 Mar 2026" in plan
+
+    # The day before, it is still ahead: "by" everywhere, as before.
+    day_before = datetime(2026, 3, 7, 9, tzinfo=UTC)
+    email = emails.render_nudge(
+        selectors.nudge_batch(learner_ids=[learner.pk], week="2026-W10", now=day_before)[learner.pk]
+    )
+    assert "Next target: Start by 8 Mar 2026" in email.text
+    with time_machine.travel(day_before, tick=False):
+        me = words(client.get(reverse("tracker:dashboard")).content.decode())
+        home = words(client.get(reverse("cohorts:home", args=[cohort.slug])).content.decode())
+    assert "Start by Sun 8 Mar 2026 (week 2)" in me
+    assert "Next target: Start (module 1), due by Sunday 8 Mar 2026 (end of week 2)." in home
 
 
 def test_the_section_follows_progress_and_the_kept_totals(cohort, small_track):

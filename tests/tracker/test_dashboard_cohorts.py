@@ -46,8 +46,8 @@ def test_the_card_shows_phase_next_target_and_pace(client, user):
         assert f'href="{member_url(cohort)}"' in body
     assert "Learning phase" in body and "(week 3)" in body
     assert "Neural networks" in body
-    due = starts_on + timedelta(days=13)
-    assert f"by {due:%a} {due.day} {due:%b %Y} (week 2)" in body
+    due = starts_on + timedelta(days=13)  # yesterday: past, so "was due", not "by"
+    assert f"was due {due:%a} {due.day} {due:%b %Y} (week 2)" in body
     assert 'data-testid="cohort-pace">Behind by 1 module<' in body
 
     # Finishing the module moves the next target on; the pace follows the kept total.
