@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from nudges import emails, selectors, services
+from nudges import emails, schedule, selectors, services
 from nudges.models import DeliveryStatus, NudgeDelivery
 from tests.factories import UserFactory
 
@@ -208,6 +208,38 @@ def test_a_learner_with_nothing_enrolled_is_told_there_is_no_email(client):
     page = client.get(reverse("nudges:preview_own")).content.decode()
     assert "No email this week:" in page and "Not enrolled in any track." in page
     assert "Not sent yet this week" not in page  # nothing will be: the card says why
+
+
+@pytest.mark.parametrize("why", ["turned off", "bounced", "no address"])
+def test_a_learner_who_gets_no_email_is_not_given_a_due_time(client, staff, small_track, why):
+    """With nudges turned off, the address refused for good or no address at all, the preview
+    said "Due Monday 30 Nov 2026, 09:00 UTC" above "No email this week: ..."."""
+    learner = make_learner(track=small_track)
+    if why == "turned off":
+        learner.profile.nudge_enabled = False
+        learner.profile.save(update_fields=["nudge_enabled"])
+    elif why == "bounced":
+        services.address_flag(email=learner.email, code=550, error="550 5.1.1 No such user")
+    else:
+        type(learner).objects.filter(pk=learner.pk).update(email="")
+    for viewer in (learner, staff):
+        client.force_login(viewer)
+        page = client.get(reverse("nudges:preview", args=[learner.pk])).content.decode()
+        assert "No email this week:" in page
+        assert "Due " not in page
+        assert "Nothing is due this week: no email goes out (the reason is below)." in page
+
+
+def test_a_skipped_weeks_row_is_told_without_a_due_time(client, small_track):
+    learner = make_learner(track=small_track)
+    learner.profile.nudge_enabled = False
+    learner.profile.save(update_fields=["nudge_enabled"])
+    week = schedule.current_week(now=timezone.now(), zone=schedule.zone_or_utc("UTC"))
+    add_rows([learner], week=week, reason=selectors.SKIP_UNSUBSCRIBED)
+    client.force_login(learner)
+    page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "This week's nudge: <strong>skipped</strong>" in page
+    assert "Due " not in page and "Nothing is due" not in page
 
 
 def test_staff_preview_anyones_nudge_and_learners_nobody_elses(client, staff, small_track):
