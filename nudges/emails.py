@@ -98,6 +98,19 @@ def _next(item, track_url: str) -> dict:
     }
 
 
+def _capstones_only(data: NudgeData) -> tuple[str, int]:
+    """ "open" when what is left in every track is required capstones, "in_review" when every
+    one of them is handed in and waiting for review, "" when a resource is left (or nothing);
+    and how many capstones are listed as left."""
+    if any(item.next_items for item in data.tracks):
+        return "", 0
+    left = [(item, capstone) for item in data.tracks for capstone in item.capstones_next]
+    if not left:
+        return "", 0
+    in_review = all(capstone.id in item.capstones_in_review for item, capstone in left)
+    return ("in_review" if in_review else "open"), len(left)
+
+
 def context_for(data: NudgeData, *, for_someone_else: bool = False) -> dict:
     """Everything the templates show, as plain strings, numbers and dicts, links and dates
     already made: rendering thousands of emails a minute leaves no room for reverse(), date
@@ -163,6 +176,7 @@ def context_for(data: NudgeData, *, for_someone_else: bool = False) -> dict:
         }
         for note in data.revisit
     ]
+    capstones_only, capstones_left = _capstones_only(data)
     return {
         "name": data.profile.display_name or data.learner.get_full_name() or "there",
         "subject": subject_for(data),
@@ -172,6 +186,9 @@ def context_for(data: NudgeData, *, for_someone_else: bool = False) -> dict:
         # A first week and a finished course are not a lapse: the quiet-week line says which.
         "started": any(item.completion.done_units for item in data.tracks),
         "all_complete": all(item.completion.complete for item in data.tracks),
+        # No resource left in any track, only capstones: "a single resource" would be untrue.
+        "capstones_only": capstones_only,
+        "capstones_left": capstones_left,
         "tracks": tracks,
         "capstones": capstones,
         "cohort": data.cohort,

@@ -113,6 +113,44 @@ def test_a_capstone_handed_in_is_not_told_as_work_still_to_do(client):
     )
 
 
+def test_a_quiet_week_with_only_capstones_left_names_them_not_a_resource(client):
+    """A learner whose every resource was done, two capstones still to pass, read "Nothing
+    logged in the last 7 days: a single resource this week gets you going again" above a
+    "Next up" of those two capstones: no resource was left."""
+    module = ModuleFactory(track=TrackFactory(slug="capstones-left"))
+    resource = ResourceFactory(module=module, minutes=10)
+    first = CapstoneFactory(module=module, title="Capstone I: a classifier", review="lead")
+    second = CapstoneFactory(module=module, title="Final project", review="lead")
+    learner = make_learner(track=module.track)
+    done(learner, resource, NOW - timedelta(days=20))
+
+    text = sent_and_previewed(client, learner).text
+    assert (
+        "Nothing logged in the last 7 days: what is left is your capstones, and working on one "
+        "this week gets you going again.\n" in text
+    )
+    assert "a single resource" not in text
+    assert "1. Capstone I: a classifier\n" in text and "2. Capstone: Final project\n" in text
+
+    # Both handed in, waiting for review: nothing is theirs to do, and the line says so.
+    for capstone in (first, second):
+        tracker_services.capstone_submit(
+            learner=learner,
+            capstone=capstone,
+            title=f"My {capstone.title}",
+            link="https://example.com/work",
+            writeup="",
+            constraints_met=list(capstone.constraints),
+            now=NOW - timedelta(days=10),
+        )
+    text = sent_and_previewed(client, learner).text
+    assert (
+        "Nothing logged in the last 7 days: what is left is your capstones, handed in and "
+        "waiting for review.\n" in text
+    )
+    assert "a single resource" not in text and "working on" not in text
+
+
 def test_a_quiet_week_is_not_called_a_lapse_for_a_newcomer_or_a_finished_course(client):
     """A learner who had enrolled that morning read "a single resource this week gets you going
     again"; one whose every track was complete was told to finish a resource (none was left);
