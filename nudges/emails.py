@@ -183,6 +183,7 @@ def context_for(data: NudgeData, *, for_someone_else: bool = False) -> dict:
         "completions": data.completions_recent,
         "points": data.points_recent,
         "streak": data.streak,
+        "recent_left_out": data.recent_left_out,
         # A first week and a finished course are not a lapse: the quiet-week line says which.
         "started": any(item.completion.done_units for item in data.tracks),
         "all_complete": all(item.completion.complete for item in data.tracks),

@@ -207,6 +207,9 @@ class NudgeData:
     revisit: list[ResourceNote] = field(default_factory=list)
     cohort: CohortSection = field(default_factory=CohortSection)
     bounced: BouncedAddress | None = None
+    # A cohort admin's preview, narrowed to the cohort's tracks: the week's figures (counted
+    # over all the learner's tracks) are left out of it, and it says so. Never set when sent.
+    recent_left_out: bool = False
 
     @property
     def skip_reason(self) -> str | None:

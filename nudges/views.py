@@ -130,6 +130,12 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
             tracks=[t for t in data.tracks if t.track.id in shown],
             revisit=[note for note in data.revisit if note.resource.track_id in shown],
             changes_requested=[s for s in data.changes_requested if s.track_id in shown],
+            # Completions, points and streak count every track of theirs, not only these:
+            # not shown (nor in the subject), and the email part says why.
+            completions_recent=0,
+            points_recent=0,
+            streak=0,
+            recent_left_out=True,
         )
     if data is not None and data.tracks:
         someone_else = not context["own"]

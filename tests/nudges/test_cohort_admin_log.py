@@ -3,6 +3,7 @@ run (and preview those members' nudges), and nobody else's."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import pytest
@@ -100,6 +101,47 @@ def test_a_cohort_admins_preview_holds_only_the_cohorts_tracks(client, cohorts):
     own = client.get(reverse("nudges:preview_own")).content.decode()
     assert "Hobby lesson" in own and 'data-testid="tracks-left-out"' not in own
     assert "The email as it will be sent" in own
+
+
+def test_a_cohort_admins_preview_leaves_out_the_weeks_figures_of_other_tracks(client, cohorts):
+    """The preview held only the cohort's tracks, but said "In the last 7 days you finished 2
+    resources and earned ... points", "Streak: 1 week in a row" and a subject of "2 done in
+    the last 7 days", all of it work on the member's private track."""
+    from tests.factories import ModuleFactory, ResourceFactory
+    from tracker import services as tracker_services
+
+    ours, _, admin, _ = cohorts
+    ResourceFactory(module=ModuleFactory(track=ours.tracks.get()), title="Cohort lesson")
+    private = TrackFactory(title="Private hobby track")
+    hobby = ModuleFactory(track=private)
+    member = make_learner(track=private)
+    member_of(ours, member)
+    for resource in (ResourceFactory(module=hobby), ResourceFactory(module=hobby)):
+        tracker_services.progress_set_status(learner=member, resource=resource, status="done")
+    figures = ("In the last 7 days you finished", "done in the last 7 days", "Streak: 1 week")
+
+    client.force_login(admin)
+    page = client.get(reverse("nudges:preview", args=[member.pk])).content.decode()
+    assert "Cohort lesson" in page  # the email part is shown
+    for figure in figures:
+        assert figure not in page
+    left_out = (
+        "Their figures for the last 7 days (resources finished, points, streak) are left out "
+        "of this preview: they count all their tracks, not only the cohort's."
+    )
+    assert html.unescape(page).count(left_out) == 2  # the HTML part and the plain text
+
+    # The member's own preview, and staff's, still give them: what is sent.
+    staff = UserFactory(is_staff=True)
+    for viewer, url in (
+        (member, reverse("nudges:preview_own")),
+        (staff, reverse("nudges:preview", args=[member.pk])),
+    ):
+        client.force_login(viewer)
+        page = client.get(url).content.decode()
+        assert "In the last 7 days you finished <strong>2 resources</strong>" in page
+        assert "2 done in the last 7 days" in page and "Streak: <strong>1 week</strong>" in page
+        assert "left out of this preview" not in page
 
 
 def test_members_and_learners_do_not_see_the_log(client, cohorts):
