@@ -33,6 +33,10 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
         "cohort": cohort,
         "own": own,
         "next_target": ctx.next_target(complete) if own else None,
+        # Shown as "N modules complete": only modules with required work (the pace still counts
+        # the others, complete by the rule from the start, and the sentence says so).
+        "complete_count": len(complete) if own else 0,
+        "nothing_required": selectors.modules_with_nothing_required(ctx) if own else 0,
         "team": selectors.member_team(ctx, user=request.user) if own else None,
         "leaderboard": selectors.leaderboard(ctx, now=now),
         "manages": permissions.can_manage_cohort(request.user, cohort),
