@@ -32,6 +32,7 @@ __all__ = [
     "LeaderboardEntry",
     "Standouts",
     "complete_modules",
+    "modules_with_nothing_required",
     "heat_map",
     "leaderboard",
     "member_team",
@@ -176,6 +177,13 @@ def complete_modules(ctx: CohortContext, *, learner_ids: list[int]) -> dict[int,
         if units[module_id] and done >= units[module_id]:
             complete[learner_id].add(module_id)
     return {learner_id: frozenset(complete.get(learner_id, ())) for learner_id in learner_ids}
+
+
+def modules_with_nothing_required(ctx: CohortContext) -> int:
+    """How many of the cohort's active modules have no required work (every item optional):
+    complete by the rule (they count towards pace) from the day one joins, so pages say so
+    apart instead of counting them as progress. No query."""
+    return sum(1 for units in _units_by_module(ctx).values() if not units)
 
 
 def heat_map(ctx: CohortContext, *, rows: list[MemberRow]) -> HeatMap:

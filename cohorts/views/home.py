@@ -36,6 +36,10 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
         "next_target": next_target,
         # Its due day is behind the viewer: "was due", as /me/ and the nudge say it.
         "next_target_overdue": next_target is not None and next_target.due_on < ctx.today,
+        # Shown as "N modules complete": only modules with required work (the pace still counts
+        # the others, complete by the rule from the start, and the sentence says so).
+        "complete_count": len(complete) if own else 0,
+        "nothing_required": selectors.modules_with_nothing_required(ctx) if own else 0,
         "team": selectors.member_team(ctx, user=request.user) if own else None,
         "leaderboard": selectors.leaderboard(ctx, now=now),
         "manages": permissions.can_manage_cohort(request.user, cohort),

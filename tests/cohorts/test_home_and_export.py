@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cohorts.models import CohortPhase, Team, TeamMembership
-from tests.factories import UserFactory, cohort_member, cohort_with_tracks
+from tests.factories import TrackFactory, UserFactory, cohort_member, cohort_with_tracks
 
 from .dashboard_world import build_track
 
@@ -84,7 +84,7 @@ def test_the_member_page_shows_phase_pace_next_target_and_team(client, world):
     assert "Project phase" in html and "Week 2 of 8" in html
     assert 'data-testid="own-pace">Behind by 1 module' in html
     # The sentence's own numbers say why: 0 complete, 1 due by the end of last week.
-    assert "0 modules complete; 1 was due by the end of last week and 2 are due" in html
+    assert "0 modules complete</span>; 1 was due by the end of last week and 2 are due" in html
     first_module = world["built"][0][0]
     due = world["cohort"].starts_on + timedelta(days=6)
     assert f"Next target: <strong>{first_module.title}</strong>" in html
@@ -158,3 +158,32 @@ def test_the_next_target_is_the_first_module_of_the_plan_not_complete(client, wo
     client.force_login(ada)
     html = client.get(f"/cohorts/{world['cohort'].slug}/home/").content.decode()
     assert f"Next target: <strong>{first.title}</strong>" in html
+
+
+def test_a_new_member_is_not_told_a_module_with_nothing_required_is_progress(client):
+    from tests.factories import ModuleFactory, ResourceFactory, enrol
+    from tracker.models import Enrolment
+
+    track = TrackFactory(title="Vision")
+    reading = ModuleFactory(track=track, title="Further reading")
+    ResourceFactory(module=reading, optional=True)
+    basics = ModuleFactory(track=track, title="Basics")
+    ResourceFactory(module=basics)
+    today = timezone.now().date()
+    cohort = cohort_with_tracks(
+        track,
+        targets={reading: 1, basics: 2},
+        starts_on=today - timedelta(days=3),
+        ends_on=today + timedelta(weeks=4),
+    )
+    newcomer = enrol(UserFactory(), track)
+    cohort_member(cohort, newcomer)
+    # The rule is unchanged: the optional-only module is complete and counts towards pace.
+    assert Enrolment.objects.get(learner=newcomer, track=track).modules_done == 1
+    client.force_login(newcomer)
+    html = client.get(f"/cohorts/{cohort.slug}/home/").content.decode()
+    assert (
+        'data-testid="modules-complete">0 modules complete (and 1 with nothing required, '
+        "which counts as complete)</span>"
+    ) in html
+    assert "1 module complete" not in html

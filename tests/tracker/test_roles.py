@@ -375,3 +375,18 @@ def test_demo_yaml_docs_example_is_valid(tmp_path):
     )
     load_paths([str(path)])
     assert Track.objects.get(slug="doc").lead_emails == ["lead@example.com"]
+
+
+def test_the_lead_area_and_a_tracks_leads_page_say_what_leads_do(client):
+    track = TrackFactory(slug="ml")
+    lead = verified_user("lead@example.com")
+    services.track_lead_grant(track=track, user=lead, granted_by=staff())
+    client.force_login(lead)
+    home = client.get("/lead/").content.decode()
+    intro = home.split('data-testid="lead-intro">')[1].split("</p>")[0]
+    assert "review their capstones" in intro and "edit them in the browser or as YAML" in intro
+    page = client.get("/tracks/ml/leads/").content.decode()
+    intro = page.split('data-testid="leads-intro">')[1].split("</p>")[0]
+    assert "capstones and edit the track, in the browser or as YAML" in intro
+    breadcrumb = page.split('aria-label="Breadcrumb">')[1].split("</nav>")[0]
+    assert breadcrumb.startswith('<a href="/lead/">Lead</a> › ')
