@@ -170,13 +170,18 @@ def _kept_units(
 
 def complete_modules(ctx: CohortContext, *, learner_ids: list[int]) -> dict[int, frozenset[int]]:
     """The ids of the cohort's modules each of `learner_ids` has complete: what
-    `CohortContext.next_target` needs."""
+    `CohortContext.next_target` needs. A module with nothing required is complete for everyone
+    from the start, as the completion rule says (a target on it was the next target forever)."""
     units = _units_by_module(ctx)
+    nothing_required = {module_id for module_id, count in units.items() if not count}
     complete: dict[int, set[int]] = defaultdict(set)
     for (learner_id, module_id), done in _kept_units(ctx, learner_ids, units).items():
         if units[module_id] and done >= units[module_id]:
             complete[learner_id].add(module_id)
-    return {learner_id: frozenset(complete.get(learner_id, ())) for learner_id in learner_ids}
+    return {
+        learner_id: frozenset(complete.get(learner_id, set()) | nothing_required)
+        for learner_id in learner_ids
+    }
 
 
 def modules_with_nothing_required(ctx: CohortContext) -> int:

@@ -29,6 +29,7 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
         selectors.complete_modules(ctx, learner_ids=[own.user_id])[own.user_id] if own else None
     )
     next_target = ctx.next_target(complete) if own else None
+    nothing_required = selectors.modules_with_nothing_required(ctx) if own else 0
     context = {
         "ctx": ctx,
         "cohort": cohort,
@@ -38,8 +39,8 @@ def home(request: HttpRequest, slug: str) -> HttpResponse:
         "next_target_overdue": next_target is not None and next_target.due_on < ctx.today,
         # Shown as "N modules complete": only modules with required work (the pace still counts
         # the others, complete by the rule from the start, and the sentence says so).
-        "complete_count": len(complete) if own else 0,
-        "nothing_required": selectors.modules_with_nothing_required(ctx) if own else 0,
+        "complete_count": len(complete) - nothing_required if own else 0,
+        "nothing_required": nothing_required,
         "team": selectors.member_team(ctx, user=request.user) if own else None,
         "leaderboard": selectors.leaderboard(ctx, now=now),
         "manages": permissions.can_manage_cohort(request.user, cohort),

@@ -187,3 +187,5 @@ def test_a_new_member_is_not_told_a_module_with_nothing_required_is_progress(cli
         "which counts as complete)</span>"
     ) in html
     assert "1 module complete" not in html
+    # Its target is met from the start: the next one is the module with work to do.
+    assert "Next target: <strong>Basics</strong>" in html
