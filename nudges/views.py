@@ -111,8 +111,10 @@ def preview(request: HttpRequest, learner_id: int | None = None) -> HttpResponse
         ),
         "zone": zone,
     }
-    if context["own"] and context["skip_reason"]:
-        context["skip_reason"] = selectors.skip_reason_as_own(context["skip_reason"])
+    context["delivery_reason"] = delivery.reason if delivery else ""
+    if context["own"]:  # the learner reads about their own profile and address
+        context["skip_reason"] = selectors.skip_reason_as_own(context["skip_reason"] or "")
+        context["delivery_reason"] = selectors.skip_reason_as_own(context["delivery_reason"])
     due_at, late = context["due_at"], timedelta(hours=settings.NUDGE_CATCH_UP_HOURS)
     if due_at is not None and delivery is None and due_at <= now and not context["skip_reason"]:
         # Due but not sent: still on its way, or past the time a nudge may go out late; or the

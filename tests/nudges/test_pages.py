@@ -201,6 +201,13 @@ def test_a_learner_who_turned_nudges_off_reads_it_about_their_own_profile(client
     page = client.get(reverse("nudges:preview_own")).content.decode()
     assert "Weekly nudges are turned off in your profile." in page
 
+    # This week's log entry says it too, to them, about their own profile.
+    week = schedule.current_week(now=timezone.now(), zone=schedule.zone_or_utc(profile.time_zone))
+    add_rows([learner], week=week, reason=selectors.SKIP_UNSUBSCRIBED)
+    page = client.get(reverse("nudges:preview_own")).content.decode()
+    assert "<strong>skipped</strong> (Weekly nudges are turned off in your profile.)" in page
+    assert "their profile" not in page
+
 
 def test_a_learner_with_nothing_enrolled_is_told_there_is_no_email(client):
     learner = make_learner()
