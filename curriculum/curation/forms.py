@@ -9,7 +9,8 @@ from django import forms
 
 from ops.forms import StrictInputForm
 
-from ..loader.schema import MARKDOWN_MAX, SLUG_MAX
+from ..loader.schema import MARKDOWN_MAX
+from ..loader.values import SLUG_MAX
 from ..models import Level, ResourceKind, ReviewMode
 from .data import choose_text
 

@@ -29,7 +29,7 @@ from ..loader import (
     read_data,
     read_upload,
 )
-from ..loader.schema import SLUG_MAX
+from ..loader.values import SLUG_MAX
 from ..models import (
     Capstone,
     ChangeHow,

@@ -9,14 +9,7 @@ the database (track slugs, track `requires`) live in `crossref.py`.
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
-from django.utils.text import slugify
 
 from ..models import (
     DEFAULT_CAPSTONE_POINTS,
@@ -30,17 +23,27 @@ from ..models import (
 )
 from .errors import LoadError, Where
 from .parse import Map, Node, Scalar, Seq, describe, shorten
+from .values import (
+    SLUG_CHARS,
+    SLUG_MAX,
+    Checker,
+    Invalid,
+    boolean,
+    email,
+    enum,
+    form_prompt,
+    iso_date,
+    slug,
+    text,
+    url,
+    whole_number,
+)
 
-SLUG_MAX = 100
 # Markdown fields (summaries, prerequisites, notes, briefs): long enough for any real text,
 # short enough that a pasted megabyte is refused with a message, not stored.
 MARKDOWN_MAX = 20_000
 MAX_TAG_LENGTH = 50
 MAX_CHOOSE = 100
-_SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
-_url_validator = URLValidator(schemes=["http", "https"])
-_email_validator = EmailValidator()
-EMAIL_MAX = 254
 
 
 @dataclass
@@ -126,217 +129,6 @@ class TrackSpec:
         ]
 
 
-class _Invalid(Exception):
-    """A value is wrong. `rest` finishes a sentence whose subject is the value ("must not be
-    empty": "`title` must not be empty"); `form` says it beside a form field, in its words."""
-
-    def __init__(self, rest: str, form: str = ""):
-        super().__init__(rest)
-        self.rest = rest
-        self.form = form
-
-
-# --- value checkers: node → value, or _Invalid -------------------------------------------------
-
-Checker = Callable[[Node], object]
-_SLUG_RULE = "lowercase letters a-z, digits and hyphens"
-
-
-def _scalar(node: Node, expected: str, form: str) -> object:
-    if isinstance(node, Scalar) and node.value is None:
-        raise _Invalid(f"is empty: write {expected}", form)
-    if not isinstance(node, Scalar):
-        raise _Invalid(f"must be {expected}, not {describe(node)}", form)
-    return node.value
-
-
-def _quoted(value: str) -> str:
-    return f"“{shorten(value)}”"
-
-
-def text(max_length: int | None = None, *, blank: bool = False) -> Checker:
-    def check(node: Node) -> str:
-        value = _scalar(node, "text", "Enter text.")
-        if not isinstance(value, str):
-            raise _Invalid(
-                f'must be text, not {describe(node)}: put it in quotes ("{node.text}")',
-                "Enter text.",
-            )
-        if not blank and not value.strip():
-            raise _Invalid("is empty: fill it in", "")  # the form names what to enter
-        if max_length and len(value) > max_length:
-            raise _Invalid(
-                f"is {len(value):,} characters long: shorten it to at most {max_length:,}",
-                f"Shorten this to at most {max_length:,} characters (it has {len(value):,}).",
-            )
-        return value
-
-    return check
-
-
-def _slug_like(value: str) -> str:
-    """What a slug written with other characters would be ("First_Steps" → "first-steps")."""
-    return re.sub(r"[^a-z0-9]+", "-", slugify(value).lower()).strip("-")[:SLUG_MAX]
-
-
-def slug(node: Node) -> str:
-    form = f"Enter a slug: {_SLUG_RULE}."
-    value = _scalar(node, f"a slug ({_SLUG_RULE})", form)
-    if not isinstance(value, str):
-        raise _Invalid(f"must be a slug ({_SLUG_RULE}), not {describe(node)}", form)
-    if not value:
-        raise _Invalid(f"is empty: write a slug ({_SLUG_RULE})", form)
-    if not set(value) <= _SLUG_CHARS:
-        like = _slug_like(value)
-        if like:
-            raise _Invalid(
-                f"must use only {_SLUG_RULE}: write '{like}' instead of {shorten(value)!r}",
-                f"Use only {_SLUG_RULE}: for example “{like}” instead of {_quoted(value)}.",
-            )
-        raise _Invalid(
-            f"must use only {_SLUG_RULE}, and {shorten(value)!r} has none of them",
-            f"Use only {_SLUG_RULE}; {_quoted(value)} has none of them.",
-        )
-    if len(value) > SLUG_MAX:
-        raise _Invalid(
-            f"is {len(value)} characters long: shorten it to at most {SLUG_MAX}",
-            f"Shorten this to at most {SLUG_MAX} characters (it has {len(value)}).",
-        )
-    return value
-
-
-def enum(values: list[str], noun: str) -> Checker:
-    listed = ", ".join(values)
-    form = f"Choose a {noun} from the list."
-
-    def check(node: Node) -> str:
-        value = _scalar(node, f"one of {listed}", form)
-        if value not in values:
-            shown = repr(shorten(value)) if isinstance(value, str) else describe(node)
-            hint = difflib.get_close_matches(str(value), values, n=1, cutoff=0.6)
-            guess = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise _Invalid(f"must be one of {listed}, not {shown}{guess}", form)
-        return value
-
-    return check
-
-
-def whole_number(low: int, high: int) -> Checker:
-    form = f"Enter a whole number from {low} to {high}, in digits."
-
-    def check(node: Node) -> int:
-        value = _scalar(node, f"a whole number from {low} to {high}", form)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(
-                f"must be a whole number from {low} to {high}, not {describe(node)}", form
-            )
-        if not low <= value <= high:
-            raise _Invalid(
-                f"must be from {low} to {high}, not {value}",
-                f"Enter a number from {low} to {high}; {value} is out of range.",
-            )
-        return value
-
-    return check
-
-
-def boolean(node: Node) -> bool:
-    form = "Tick the box or leave it empty."
-    value = _scalar(node, "true or false", form)
-    if not isinstance(value, bool):
-        raise _Invalid(f"must be true or false, not {describe(node)}", form)
-    return value
-
-
-# The one way a date is written: YYYY-MM-DD. (Python's date.fromisoformat also reads
-# "20180129" and the week date "2018-W05-1", which the format never promised.)
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DATE_EXPECTED = "a full date written YYYY-MM-DD, such as 2018-01-29"
-
-
-def iso_date(node: Node) -> str:
-    written = str(_scalar(node, DATE_EXPECTED, f"Enter {DATE_EXPECTED}."))
-    try:
-        day = date.fromisoformat(written) if _ISO_DATE.fullmatch(written) else None
-    except ValueError:
-        day = None
-    if day is None:
-        raise _Invalid(
-            f"must be {DATE_EXPECTED}, not {describe(node)}",
-            f"Enter {DATE_EXPECTED}, not {describe(node)}.",
-        )
-    latest = date.today() + timedelta(days=366)  # a source is published already, or nearly
-    if not EARLIEST_PUBLISHED <= day <= latest:
-        raise _Invalid(
-            f"must be from {EARLIEST_PUBLISHED} to {latest}, not {written}",
-            f"Enter a date from {EARLIEST_PUBLISHED} to {latest}; {written} is out of range.",
-        )
-    return day.isoformat()
-
-
-def url(node: Node) -> str:
-    form = "Enter a link that starts with http:// or https://."
-    value = _scalar(node, "a link that starts with http:// or https://", form)
-    if not isinstance(value, str):
-        raise _Invalid(
-            f"must be a link that starts with http:// or https://, not {describe(node)}", form
-        )
-    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
-    if scheme not in ("http", "https"):
-        raise _Invalid(
-            f"must start with http:// or https://, and {shorten(value)!r} does not",
-            f"Enter a link that starts with http:// or https://; {_quoted(value)} does not.",
-        )
-    if len(value) > 1000:
-        raise _Invalid(
-            f"is {len(value):,} characters long: shorten it to at most 1,000",
-            f"Shorten this link to at most 1,000 characters (it has {len(value):,}).",
-        )
-    try:
-        _url_validator(value)
-    except ValidationError:
-        raise _Invalid(
-            f"must be a working link, and {shorten(value)!r} is not one: check it for "
-            "spaces and typos",
-            f"Enter a working link; {_quoted(value)} is not one (check it for spaces and typos).",
-        ) from None
-    return value
-
-
-def email(node: Node) -> str:
-    """An email address, lowercased (accounts match it whatever its case)."""
-    form = "Enter an email address, such as ada@example.com."
-    value = _scalar(node, "an email address", form)
-    if not isinstance(value, str):
-        raise _Invalid(f"must be an email address, not {describe(node)}", form)
-    if len(value) > EMAIL_MAX:
-        raise _Invalid(
-            f"is {len(value)} characters long: an email address has at most {EMAIL_MAX}", form
-        )
-    try:
-        _email_validator(value)
-    except ValidationError:
-        raise _Invalid(
-            f"must be an email address (such as ada@example.com), not {shorten(value)!r}", form
-        ) from None
-    return value.lower()
-
-
-# What a form asks for when a value is missing or empty, by the file's key.
-_ENTER = {
-    "title": "Enter a title.",
-    "brief": "Enter a brief: what to build, and what it is for.",
-    "slug": f"Enter a slug: {_SLUG_RULE}.",
-    "kind": "Choose a kind.",
-    "track": "Choose the track it stands for.",
-    "author": "Enter the author, or leave this empty.",
-}
-
-
-def _enter(name: str) -> str:
-    return _ENTER.get(name, "Fill this in.")
-
-
 # --- mappings and lists ----------------------------------------------------------------------
 
 TOP = Where()
@@ -369,8 +161,8 @@ class FileChecker:
             )
         )
 
-    def invalid(self, node: Node, where: Where, exc: _Invalid, name: str = "") -> None:
-        self.error(node, where, where.about(exc.rest), exc.form or _enter(name))
+    def invalid(self, node: Node, where: Where, exc: Invalid, name: str = "") -> None:
+        self.error(node, where, where.about(exc.rest), exc.form or form_prompt(name))
 
     def mapping(
         self,
@@ -410,7 +202,9 @@ class FileChecker:
             found[name] = value
         for name, (required, _check) in fields.items():
             if required and (name not in found or _is_null(found[name])):
-                self.error(node, where.key(name), _missing_key(name, where, noun), _enter(name))
+                self.error(
+                    node, where.key(name), _missing_key(name, where, noun), form_prompt(name)
+                )
         return found
 
     def value(self, found: dict, name: str, where: Where, check: Checker, default=None):
@@ -419,7 +213,7 @@ class FileChecker:
             return default
         try:
             return check(node)
-        except _Invalid as exc:
+        except Invalid as exc:
             self.invalid(node, where.key(name), exc, name)
             return default
 
@@ -445,7 +239,7 @@ class FileChecker:
         for index, item in self.items(found, name, where):
             try:
                 values.append(check(item))
-            except _Invalid as exc:
+            except Invalid as exc:
                 self.invalid(item, where.key(name).entry(index), exc)
         return values
 
@@ -456,7 +250,7 @@ class FileChecker:
             at = where.key(name).entry(index)
             try:
                 value = slug(item)
-            except _Invalid as exc:
+            except Invalid as exc:
                 self.invalid(item, at, exc)
                 continue
             if value in seen:
@@ -507,7 +301,7 @@ def _peek_slug(node: Node) -> str:
                 if (
                     isinstance(written, str)
                     and written
-                    and set(written) <= _SLUG_CHARS
+                    and set(written) <= SLUG_CHARS
                     and len(written) <= SLUG_MAX
                 ):
                     return written
@@ -529,7 +323,6 @@ TRACK_FIELDS = {
     "source": (False, None),
     "modules": (True, None),
 }
-EARLIEST_PUBLISHED = date(1900, 1, 1)
 SOURCE_FIELDS = {
     "title": (True, text(300)),
     "author": (False, text(200)),
@@ -676,7 +469,7 @@ def _leads(c: FileChecker, found: dict, where: Where) -> list[str]:
         at = where.key("leads").entry(index)
         try:
             value = email(item)
-        except _Invalid as exc:
+        except Invalid as exc:
             c.invalid(item, at, exc)
             continue
         if value in leads:
@@ -814,7 +607,7 @@ def _choose(c: FileChecker, node: Node | None, where: Where, choices: dict) -> d
             continue
         try:
             count = whole_number(1, MAX_CHOOSE)(value)
-        except _Invalid as exc:
+        except Invalid as exc:
             c.invalid(value, at, exc)
             continue
         members = len(choices[name])
@@ -890,7 +683,7 @@ def _track_kind(
             where.key("track"),
             "`track` is missing: a resource of kind track names the track whose completion "
             "makes it done, so add a `track:` line with that track's slug",
-            _enter("track"),
+            form_prompt("track"),
         )
         return
     if resource.url:
