@@ -450,7 +450,8 @@ def _linked_minutes_done(
 def nudge_batch(*, learner_ids: list[int], week: str, now: datetime) -> dict[int, NudgeData]:
     """Everything the nudges of these learners say, in a fixed number of queries (twelve and a
     SET LOCAL, four more when some are in cohorts, one more when some follow a track another of
-    their tracks stands for, once this process holds the tracks' structures) however many learners, tracks, cohorts and progress rows there are."""
+    their tracks stands for, once this process holds the tracks' structures) however many
+    learners, tracks, cohorts and progress rows there are."""
     users = list(
         get_user_model()
         .objects.filter(pk__in=learner_ids, profile__isnull=False)

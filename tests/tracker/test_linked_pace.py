@@ -70,6 +70,17 @@ def pass_capstone(learner, capstone, days_ago):
     )
 
 
+def following_both(tracks, *, second_done_days_ago: int):
+    """A learner who enrolled in outer 21 days ago and in base 14 days ago, then did base's
+    first resource 10 days ago and its second `second_done_days_ago`."""
+    learner = make_learner()
+    join(learner, tracks["outer"], 21)
+    join(learner, tracks["base"], 14)
+    done(learner, tracks["first"], 10)
+    done(learner, tracks["second"], second_done_days_ago)
+    return learner
+
+
 def outer_plan(learner):
     return pace_plan_state(
         enrolment=Enrolment.objects.get(learner=learner, track__slug="outer"),
@@ -84,11 +95,7 @@ def nudge_projection(learner, track):
 
 
 def test_work_in_the_followed_track_counts_in_the_pace_as_it_is_done(tracks):
-    learner = make_learner()
-    join(learner, tracks["outer"], 21)
-    join(learner, tracks["base"], 14)
-    done(learner, tracks["first"], 10)
-    done(learner, tracks["second"], 3)
+    learner = following_both(tracks, second_done_days_ago=3)
 
     state = outer_plan(learner)
     assert state.done_minutes == 60 + 90
@@ -98,11 +105,7 @@ def test_work_in_the_followed_track_counts_in_the_pace_as_it_is_done(tracks):
 
 
 def test_the_stage_s_estimate_is_not_counted_on_top_when_the_followed_track_completes(tracks):
-    learner = make_learner()
-    join(learner, tracks["outer"], 21)
-    join(learner, tracks["base"], 14)
-    done(learner, tracks["first"], 10)
-    done(learner, tracks["second"], 3)
+    learner = following_both(tracks, second_done_days_ago=3)
     pass_capstone(learner, tracks["capstone"], days_ago=2)
     assert tracks["stage"].progress.get(learner=learner).status == "done"
 
@@ -133,11 +136,7 @@ def test_work_before_enrolling_here_or_on_the_first_day_there_is_catching_up(tra
 
 
 def test_after_leaving_the_linked_track_the_stage_counts_its_own_estimate(tracks):
-    learner = make_learner()
-    join(learner, tracks["outer"], 21)
-    join(learner, tracks["base"], 14)
-    done(learner, tracks["first"], 10)
-    done(learner, tracks["second"], 8)
+    learner = following_both(tracks, second_done_days_ago=8)
     pass_capstone(learner, tracks["capstone"], days_ago=7)  # the stage is done from then
     services.enrolment_leave(learner=learner, track=tracks["base"])
 
